@@ -1,0 +1,41 @@
+"""Alerts and notices for the clinic, scheduled as due rows like every other delivery.
+
+Who receives them: the clinic's staff chat (STAFF_CHAT_ID) or, without one, each admin
+(ADMIN_TELEGRAM_IDS); with neither, the alert is recorded and logged (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.runtime import Runtime
+from bot.storage import outbox
+from bot.storage.models import Patient
+
+
+def recipients(rt: Runtime) -> list[int]:
+    if rt.settings.staff_chat_id is not None:
+        return [rt.settings.staff_chat_id]
+    return list(rt.settings.admin_telegram_ids)
+
+
+async def schedule(s: AsyncSession, rt: Runtime, p: Patient, *, event: str, urgent: bool,
+                   session_id: int | None = None) -> None:
+    """Alert the clinic at once about this patient (red flag, severe-pain stop, step back at level 1)."""
+    now = rt.clock.now()
+    await outbox.schedule(
+        s, kind="alert", due_at=now, now=now, patient_id=p.id, session_id=session_id,
+        dedupe_key=f"alert:{p.id}:{event}:{int(now.timestamp())}",
+        payload={"event": event, "urgent": urgent, "nickname": p.nickname, "patient_id": p.id},
+    )
+
+
+async def staff_notice(s: AsyncSession, rt: Runtime, *, event: str, telegram_user_id: int,
+                       nickname: str | None = None, detail: str = "") -> None:
+    """Tell the clinic's staff about a trial signup (completed, or ended by a red flag)."""
+    now = rt.clock.now()
+    await outbox.schedule(
+        s, kind="staff_notice", due_at=now, now=now,
+        dedupe_key=f"staff:{event}:{telegram_user_id}:{int(now.timestamp())}",
+        payload={"event": event, "nickname": nickname or "", "detail": detail},
+    )

@@ -1,0 +1,85 @@
+"""build_application(settings): the python-telegram-bot Application with everything wired in.
+
+Handler order (first match wins within group 0):
+  1. start: /start /help /why            2. signup: /trial /cancel, consent and su: buttons
+  3. session: /today, rm: nx: rt:        4. checkin: /symptom, rf:
+  5. patient_settings: /settings, st: tr: 6. mydata: /history /mydata /delete, del:
+  7. any other button -> "this question is closed"
+  8. fallbacks: typed text router, unknown commands, stickers/photos
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, Defaults
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.delivery.runner import DeliveryRunner
+from bot.handlers import checkin, common, mydata, patient_settings, session, signup, start
+from bot.i18n import t
+from bot.replies import Reply
+from bot.runtime import Runtime, load_thresholds
+from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "trial", "today", "history", "settings", "symptom", "why", "help", "mydata", "delete")
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Never crash on one update: log it (no token, no message text) and answer kindly."""
+    err = context.error
+    user = update.effective_user.id if isinstance(update, Update) and update.effective_user else None
+    log.error("update from user %s failed: %s", user, type(err).__name__, exc_info=err)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await common.send(update, Reply(t("common.error")))
+        except Exception:  # Telegram unreachable: the log above is all we can do
+            log.warning("could not tell user %s about the error", user)
+
+
+async def _delivery_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    runner: DeliveryRunner = context.application.bot_data["delivery"]
+    await runner.run_until_idle(max_rounds=50)
+
+
+def build_application(settings: Settings, *, token: str | None = None, clock: Clock | None = None,
+                      run_delivery_job: bool = True, migrate: bool = True) -> Application:
+    rt = Runtime(settings=settings, db=Database(settings.database_url), clock=clock or Clock(),
+                 thresholds=load_thresholds(settings))
+    builder = (
+        Application.builder()
+        .token(token or settings.require_token())
+        .defaults(Defaults(tzinfo=settings.tz))
+        .concurrent_updates(8)
+    )
+    if settings.telegram_api_base_url:
+        base = settings.telegram_api_base_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot"))
+    if settings.rate_limit_enabled:
+        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=settings.rate_limit_per_second,
+                                                      overall_time_period=1, max_retries=3))
+
+    async def post_init(app: Application) -> None:
+        if migrate:
+            await rt.db.migrate()
+        app.bot_data["delivery"] = DeliveryRunner(rt, app.bot)
+        await app.bot.set_my_commands([BotCommand(c, t(f"command.{c}")) for c in COMMANDS])
+        if run_delivery_job and app.job_queue is not None:
+            app.job_queue.run_repeating(_delivery_job, interval=settings.delivery_interval_seconds, first=1,
+                                        name="delivery", job_kwargs={"max_instances": 1, "coalesce": True})
+
+    async def post_shutdown(app: Application) -> None:
+        await rt.db.dispose()
+
+    app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
+    app.bot_data["runtime"] = rt
+    for feature in (start, signup, session, checkin, patient_settings, mydata):
+        feature.register(app)
+    app.add_handler(CallbackQueryHandler(lambda u, c: common.closed(u)))
+    start.register_fallbacks(app)
+    app.add_error_handler(on_error)
+    return app

@@ -1,0 +1,104 @@
+"""Settings, read once from the environment and `.env` (see `.env.example` for every key)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# BotFather tokens look like 123456789:AA...; 30+ url-safe characters after the colon.
+TOKEN_PATTERN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+
+TOKEN_HELP = (
+    "TELEGRAM_BOT_TOKEN is {problem}. Create a bot with @BotFather in Telegram (/newbot), copy the token "
+    "it gives you into .env as TELEGRAM_BOT_TOKEN=..., and start again. "
+    "To try the coach without Telegram, run: python -m bot chat"
+)
+
+
+class ConfigError(SystemExit):
+    """A one-line, human explanation of a bad setting; exits the process with status 2."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(2)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str | None = Field(
+        default=None, description="python-telegram-bot base_url, e.g. http://127.0.0.1:8081/bot"
+    )
+    database_url: str = "sqlite+aiosqlite:///coach.db"
+    clinic_timezone: str = "Asia/Tokyo"
+    trial_days: int = Field(default=14, ge=1, le=365)
+    trial_end_notice_days: int = Field(default=2, ge=0, le=30)
+    thresholds_file: Path | None = None
+
+    # Delivery (reminders, prompts, alerts): see docs/architecture.md
+    delivery_interval_seconds: float = Field(default=5.0, gt=0, le=60)
+    delivery_batch_size: int = Field(default=200, ge=1, le=5000)
+    delivery_concurrency: int = Field(default=32, ge=1, le=512)
+    delivery_lease_seconds: int = Field(default=120, ge=10, le=3600)
+    reminder_repeat_after_minutes: int = Field(default=60, ge=5, le=720)
+    reminder_repeats: int = Field(default=1, ge=0, le=3)
+    snooze_minutes: int = Field(default=30, ge=5, le=240)
+    during_prompt_after_minutes: int = Field(default=10, ge=1, le=120)
+    after_prompt_after_minutes: int = Field(default=30, ge=1, le=240)
+
+    # Telegram's limits: about 30 messages/s overall, about 1/s per chat.
+    rate_limit_per_second: float = Field(default=30.0, gt=0)
+    rate_limit_enabled: bool = True
+
+    # Clinicians (issue 4)
+    admin_telegram_ids: list[int] = Field(default_factory=list)
+    staff_chat_id: int | None = None
+
+    log_level: str = "INFO"
+
+    @field_validator("clinic_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Asia/Tokyo)") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.clinic_timezone)
+
+    def require_token(self) -> str:
+        """The token for talking to Telegram, or a ConfigError explaining how to get one."""
+        if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value().strip():
+            raise ConfigError(TOKEN_HELP.format(problem="not set"))
+        token = self.telegram_bot_token.get_secret_value().strip()
+        if not TOKEN_PATTERN.match(token):
+            raise ConfigError(TOKEN_HELP.format(problem="not a valid bot token"))
+        return token
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings once; a malformed value becomes a one-line ConfigError, never a traceback."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        raise ConfigError(f"Setting {field.upper()} is invalid: {first.get('msg')}") from None

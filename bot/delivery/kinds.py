@@ -1,0 +1,232 @@
+"""What each kind of due row becomes when it is delivered, and the catch-up policy.
+
+`prepare()` runs in a database transaction *before* sending: it checks the row is still relevant,
+records the question it asks (a Prompt whose id goes into the buttons) and schedules what follows.
+It returns the messages to send, or a final state when there is nothing to send.
+
+Catch-up policy (what fell due while the bot was down): a row later than MAX_LATENESS[kind] is
+recorded as `missed` and not sent (a reminder from 5 hours ago is no use); the daily reminder chain still
+moves on to the next day. Alerts, staff notices and internal bookkeeping rows have no limit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import alerts, coaching
+from bot.i18n import t
+from bot.replies import Reply, join, rating_buttons
+from bot.runtime import Runtime
+from bot.storage import outbox, patients, sessions
+from bot.storage.models import ExerciseSession, Outbox, Patient
+from bot.timeplan import local_date
+
+log = logging.getLogger(__name__)
+
+MAX_LATENESS: dict[str, timedelta | None] = {
+    "reminder": timedelta(hours=3),
+    "reminder_repeat": timedelta(hours=1),
+    "reminder_expire": None,
+    "during_prompt": timedelta(hours=1),
+    "after_prompt": timedelta(hours=2),
+    "morning_prompt": timedelta(hours=6),
+    "recheck": timedelta(hours=6),
+    "alert": None,
+    "staff_notice": None,
+    "trial_notice": timedelta(hours=24),
+    "trial_expire": None,
+    "why": timedelta(hours=24),
+}
+
+WHY_TOPICS = ("why.hypoalgesia", "why.limit", "why.one_element", "why.red_flags")
+
+
+@dataclass
+class Prepared:
+    messages: list[tuple[int, Reply]] = field(default_factory=list)
+    state: str = outbox.SENT  # the row's final state when there is nothing (more) to send
+
+
+def _nothing(state: str = outbox.CANCELLED) -> Prepared:
+    return Prepared(state=state)
+
+
+def _active(p: Patient | None) -> bool:
+    return p is not None and p.status in ("trial", "active") and not p.paused and not p.unreachable
+
+
+async def _ask_once(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient, session: ExerciseSession | None,
+                    kind: str) -> int:
+    """The prompt this row asks; a retried delivery reuses the prompt it recorded the first time."""
+    prompt_id = row.payload.get("prompt_id")
+    if prompt_id is None:
+        prompt = await sessions.ask(s, patient_id=p.id, kind=kind, now=rt.clock.now(),
+                                    session_id=session.id if session else None)
+        prompt_id = prompt.id
+        row.payload = {**row.payload, "prompt_id": prompt_id}
+    return prompt_id
+
+
+def _reminder_buttons(prompt_id: int) -> list[list[tuple[str, str]]]:
+    return [[(t("button.start_now"), f"rm:{prompt_id}:now")],
+            [(t("button.later", minutes=30), f"rm:{prompt_id}:later"), (t("button.skip"), f"rm:{prompt_id}:skip")]]
+
+
+async def _reminder(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    if not _active(p):
+        return _nothing()
+    await coaching.schedule_reminder(s, rt, p, after=row.due_at + timedelta(minutes=1))
+    day = date.fromisoformat(row.payload["day"])
+    session = await sessions.get_or_create(s, p.id, day, row.due_at,
+                                           {str(k): v for k, v in patients.levels(p).items()})
+    row.session_id = session.id
+    if session.status != "planned":
+        return _nothing()
+    prompt_id = await _ask_once(s, rt, row, p, session, "reminder")
+    now = rt.clock.now()
+    follow = ("reminder_repeat", f"repeat:{session.id}:1") if rt.settings.reminder_repeats else \
+        ("reminder_expire", f"expire:{session.id}")
+    await outbox.schedule(s, kind=follow[0], dedupe_key=follow[1], now=now, patient_id=p.id, chat_id=p.chat_id,
+                          session_id=session.id, payload={"n": 1},
+                          due_at=now + timedelta(minutes=rt.settings.reminder_repeat_after_minutes))
+    text = join(t("reminder.text", nickname=p.nickname), coaching.plan_lines(p))
+    return Prepared([(p.chat_id, Reply(text, _reminder_buttons(prompt_id)))])
+
+
+async def _reminder_repeat(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    session = await sessions.get(s, row.session_id) if row.session_id else None
+    if not _active(p) or session is None or session.status != "planned":
+        return _nothing()
+    prompt_id = await _ask_once(s, rt, row, p, session, "reminder")
+    now = rt.clock.now()
+    n = int(row.payload.get("n", 1))
+    later = now + timedelta(minutes=rt.settings.reminder_repeat_after_minutes)
+    if not row.payload.get("snooze") and n < rt.settings.reminder_repeats:
+        await outbox.schedule(s, kind="reminder_repeat", dedupe_key=f"repeat:{session.id}:{n + 1}", now=now,
+                              patient_id=p.id, chat_id=p.chat_id, session_id=session.id, payload={"n": n + 1},
+                              due_at=later)
+    else:
+        await outbox.schedule(s, kind="reminder_expire", dedupe_key=f"expire:{session.id}:{row.id}", now=now,
+                              patient_id=p.id, chat_id=p.chat_id, session_id=session.id, due_at=later)
+    key = "reminder.snooze_over" if row.payload.get("snooze") else "reminder.repeat"
+    text = join(t(key, nickname=p.nickname), coaching.plan_lines(p))
+    return Prepared([(p.chat_id, Reply(text, _reminder_buttons(prompt_id)))])
+
+
+async def _reminder_expire(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    """No answer to the reminder and its repeat: record the day as missed, quietly."""
+    session = await sessions.get(s, row.session_id) if row.session_id else None
+    if p is not None and session is not None and session.status == "planned":
+        session.status = "missed"
+        await sessions.close_open(s, patient_id=p.id, session_id=session.id, kinds=("reminder",))
+    return _nothing(outbox.DONE)
+
+
+async def _rating(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None, kind: str, need_status: str,
+                  text_key: str) -> Prepared:
+    session = await sessions.get(s, row.session_id) if row.session_id else None
+    if p is None or p.unreachable or session is None or session.status != need_status \
+            or getattr(session, kind) is not None:
+        return _nothing()
+    if row.payload.get("prompt_id") is None and await sessions.has_open(s, session.id, kind):
+        return _nothing()  # the patient already asked for this question with a tap
+    prompt_id = await _ask_once(s, rt, row, p, session, kind)
+    buttons = rating_buttons(prompt_id)
+    text = t(text_key, nickname=p.nickname)
+    if kind == "next_morning":
+        buttons = [*buttons, [(t("button.symptom"), "rf:open")]]
+        text = join(text, t("checkin.question"))
+    return Prepared([(p.chat_id, Reply(text, buttons))])
+
+
+async def _alert(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    to = alerts.recipients(rt)
+    payload = row.payload
+    key = "alert.urgent" if payload.get("urgent") else "alert.text"
+    event = t(f"alert.event.{payload.get('event')}")
+    text = t(key, nickname=payload.get("nickname", "?"), patient_id=payload.get("patient_id"), event=event)
+    if not to:
+        log.warning("alert for patient %s (%s): no STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS to send to",
+                    payload.get("patient_id"), payload.get("event"))
+        return _nothing(outbox.DONE)
+    return Prepared([(chat, Reply(text)) for chat in to])
+
+
+async def _staff_notice(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    to = alerts.recipients(rt)
+    text = t(f"staff.{row.payload['event']}", nickname=row.payload.get("nickname", ""),
+             detail=row.payload.get("detail", ""))
+    if not to:
+        log.info("staff notice %s: no STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS configured", row.payload["event"])
+        return _nothing(outbox.DONE)
+    return Prepared([(chat, Reply(text)) for chat in to])
+
+
+async def _trial_notice(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    if p is None or p.status != "trial" or p.unreachable:
+        return _nothing()
+    prompt_id = await _ask_once(s, rt, row, p, None, "trial")
+    days = (p.trial_ends_on - local_date(rt.clock.now(), p.timezone)).days
+    return Prepared([(p.chat_id, Reply(t("trial.notice", nickname=p.nickname, days=max(days, 0)),
+                                       [[(t("button.continue"), f"tr:{prompt_id}:continue"),
+                                         (t("button.end_trial"), f"tr:{prompt_id}:end")]]))])
+
+
+async def _trial_expire(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    if p is None or p.status != "trial":
+        return _nothing(outbox.DONE)
+    p.status = "ended"
+    await outbox.cancel(s, patient_id=p.id)
+    await sessions.close_open(s, patient_id=p.id)
+    if p.unreachable:
+        return _nothing(outbox.DONE)
+    return Prepared([(p.chat_id, Reply(t("trial.ended", nickname=p.nickname)))])
+
+
+async def _why(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    if not _active(p):
+        return _nothing()
+    week = row.due_at.isocalendar().week
+    await coaching.schedule_why(s, rt, p, row.due_at + timedelta(days=7))
+    return Prepared([(p.chat_id, Reply(join(t("why.weekly_intro"), t(WHY_TOPICS[week % len(WHY_TOPICS)]))))])
+
+
+async def prepare(s: AsyncSession, rt: Runtime, row: Outbox) -> Prepared:
+    p = await patients.get(s, row.patient_id) if row.patient_id else None
+    limit = MAX_LATENESS.get(row.kind, timedelta(hours=1))
+    if limit is not None and rt.clock.now() - row.due_at > limit:
+        if row.kind == "reminder" and _active(p):
+            await coaching.schedule_reminder(s, rt, p, after=rt.clock.now())
+        return _nothing(outbox.MISSED)
+    match row.kind:
+        case "reminder":
+            return await _reminder(s, rt, row, p)
+        case "reminder_repeat":
+            return await _reminder_repeat(s, rt, row, p)
+        case "reminder_expire":
+            return await _reminder_expire(s, rt, row, p)
+        case "during_prompt":
+            return await _rating(s, rt, row, p, "during", "started", "ask.during")
+        case "after_prompt":
+            return await _rating(s, rt, row, p, "after", "started", "ask.after")
+        case "morning_prompt":
+            return await _rating(s, rt, row, p, "next_morning", "done", "ask.next_morning")
+        case "recheck":
+            return await _rating(s, rt, row, p, "recheck", "done", "ask.recheck")
+        case "alert":
+            return await _alert(s, rt, row, p)
+        case "staff_notice":
+            return await _staff_notice(s, rt, row, p)
+        case "trial_notice":
+            return await _trial_notice(s, rt, row, p)
+        case "trial_expire":
+            return await _trial_expire(s, rt, row, p)
+        case "why":
+            return await _why(s, rt, row, p)
+    log.error("unknown outbox kind %s (row %s)", row.kind, row.id)
+    return _nothing(outbox.FAILED)
+

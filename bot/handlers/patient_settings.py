@@ -1,0 +1,130 @@
+"""/settings (times, pause/resume, condition) and the end-of-trial answer (tr:)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import coaching
+from bot.handlers.common import answer_press, as_int, closed, not_enrolled, patient_of, send
+from bot.handlers.signup import EXERCISE_TIMES, MORNING_TIMES
+from bot.i18n import t
+from bot.parsing import parse_time
+from bot.replies import Reply, join
+from bot.runtime import Runtime, runtime
+from bot.storage import outbox, patients, sessions
+from bot.storage.models import Patient
+from rules import CONDITIONS, load_program
+
+FIELDS = {"time": "exercise_time", "morning": "morning_time"}
+
+
+def menu(p: Patient) -> Reply:
+    state = t("settings.paused") if p.paused else t("settings.running")
+    text = t("settings.menu", time=p.exercise_time, morning=p.morning_time,
+             condition=t(f"condition.{p.condition}"), state=state)
+    pause = (t("button.resume"), "st:resume") if p.paused else (t("button.pause"), "st:pause")
+    return Reply(text, [[(t("button.change_time"), "st:time")], [(t("button.change_morning"), "st:morning")],
+                        [pause], [(t("button.change_condition"), "st:cond")]])
+
+
+async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    async with rt.db.session() as s:
+        p = await patient_of(s, rt, update)
+        if p is not None:
+            p.awaiting = None
+    if p is None:
+        await not_enrolled(update)
+    else:
+        await send(update, menu(p))
+
+
+async def _set_time(s: AsyncSession, rt: Runtime, p: Patient, field: str, value: str) -> Reply:
+    setattr(p, field, value)
+    p.awaiting = None
+    if field == "exercise_time":
+        await coaching.reschedule_all(s, rt, p)
+    return Reply(t(f"settings.saved_{field}", time=value))
+
+
+async def on_text(s: AsyncSession, rt: Runtime, p: Patient, text: str) -> Reply:
+    """Typed time after st:time / st:morning."""
+    value = parse_time(text)
+    if value is None:
+        return Reply(t("signup.time_retry"))
+    return await _set_time(s, rt, p, p.awaiting, value)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    parts = update.callback_query.data.split(":")
+    what, value = parts[1], (parts[2] if len(parts) > 2 else None)
+    async with rt.db.session() as s:
+        p = await patient_of(s, rt, update)
+        reply = await _apply(s, rt, p, what, value) if p is not None else None
+    if reply is None:
+        await closed(update)
+        return
+    await answer_press(update)
+    await send(update, reply)
+
+
+async def _apply(s: AsyncSession, rt: Runtime, p: Patient, what: str, value: str | None) -> Reply | None:
+    match what, value:
+        case ("time" | "morning"), None:
+            p.awaiting = FIELDS[what]
+            times = EXERCISE_TIMES if what == "time" else MORNING_TIMES
+            buttons = [(tm, f"st:{what}:{tm.replace(':', '')}") for tm in times]
+            return Reply(t(f"settings.ask_{what}"), [buttons[i:i + 3] for i in range(0, len(buttons), 3)])
+        case ("time" | "morning"), str() if (tm := parse_time(f"{value[:2]}:{value[2:]}")) is not None:
+            return await _set_time(s, rt, p, FIELDS[what], tm)
+        case "pause", None:
+            p.paused = True
+            await outbox.cancel(s, patient_id=p.id, kinds=coaching.REMINDER_KINDS)
+            return Reply(t("settings.paused_now"))
+        case "resume", None:
+            p.paused = False
+            await coaching.reschedule_all(s, rt, p)
+            return Reply(t("settings.resumed", time=p.exercise_time))
+        case "cond", None:
+            return Reply(t("settings.ask_condition"), [[(t(f"condition.{c}"), f"st:cond:{c}")] for c in CONDITIONS])
+        case "cond", str() if value in CONDITIONS:
+            p.condition = value
+            patients.set_levels(p, load_program(value).clamp(patients.levels(p)), tuple())
+            return Reply(join(t("settings.saved_condition", condition=t(f"condition.{value}")),
+                              coaching.plan_lines(p)))
+    return None
+
+
+async def on_trial_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """tr:<prompt>:continue|end — the question sent near the end of the trial."""
+    rt = runtime(context)
+    parts = update.callback_query.data.split(":")
+    prompt_id = as_int(parts[1]) if len(parts) == 3 else None
+    reply = None
+    if prompt_id is not None and parts[2] in ("continue", "end"):
+        async with rt.db.session() as s:
+            p = await patient_of(s, rt, update)
+            prompt = await sessions.take_answer(s, prompt_id, p.id, parts[2], rt.clock.now()) if p else None
+            if prompt is not None and p.status == "trial":
+                if parts[2] == "continue":
+                    p.status = "active"
+                    await outbox.cancel(s, patient_id=p.id, kinds=("trial_expire",))
+                    reply = Reply(t("trial.continued", nickname=p.nickname))
+                else:
+                    p.status = "ended"
+                    await outbox.cancel(s, patient_id=p.id)
+                    reply = Reply(t("trial.ended_by_patient", nickname=p.nickname))
+    if reply is None:
+        await closed(update)
+        return
+    await answer_press(update)
+    await send(update, reply)
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("settings", settings))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^st:"))
+    app.add_handler(CallbackQueryHandler(on_trial_answer, pattern=r"^tr:"))

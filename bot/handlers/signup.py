@@ -1,0 +1,237 @@
+"""/trial (体験申込): consent -> condition -> usual pain -> red-flag screening -> times -> nickname -> confirm.
+
+Nothing is stored before the consent button; from then on the step lives in the `signup` table, so a
+restart resumes where the person stopped. Buttons carry their step: a press for another step is closed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import alerts, coaching
+from bot.handlers.common import answer_press, closed, patient_of, send
+from bot.i18n import t
+from bot.parsing import parse_rating, parse_time
+from bot.replies import Reply, join
+from bot.runtime import Runtime, runtime
+from bot.storage import patients, sessions
+from bot.storage.models import Signup
+from bot.timeplan import local_date
+from rules import CONDITIONS, URGENT_FLAGS, Flag
+
+EXERCISE_TIMES = ("07:00", "09:00", "12:00", "15:00", "18:00", "20:00")
+MORNING_TIMES = ("06:00", "07:00", "08:00", "09:00")
+NICKNAME_MAX = 20
+STEP_OF = {"cond": "condition", "pain": "pain", "rf": "redflags", "rff": "redflag_which", "time": "time",
+           "morning": "morning", "nick": "nickname", "ok": "confirm", "redo": "confirm"}
+
+
+def _times(prefix: str, times: tuple[str, ...]) -> list[list[tuple[str, str]]]:
+    buttons = [(tm, f"su:{prefix}:{tm.replace(':', '')}") for tm in times]
+    return [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
+
+
+def question(sign: Signup) -> Reply:
+    """The question for the step this person is at."""
+    d = sign.data
+    match sign.step:
+        case "condition":
+            return Reply(t("signup.condition"), [[(t(f"condition.{c}"), f"su:cond:{c}")] for c in CONDITIONS])
+        case "pain":
+            return Reply(t("signup.pain"), [[(str(n), f"su:pain:{n}") for n in range(0, 6)],
+                                            [(str(n), f"su:pain:{n}") for n in range(6, 11)]])
+        case "redflags":
+            flags = "\n".join(f"・{t(f'flag.{f}')}" for f in Flag)
+            return Reply(t("signup.redflags", flags=flags),
+                         [[(t("button.none_apply"), "su:rf:none")], [(t("button.some_apply"), "su:rf:some")]])
+        case "redflag_which":
+            return Reply(t("signup.redflag_which"), [[(t(f"flag.{f}"), f"su:rff:{f}")] for f in Flag])
+        case "time":
+            return Reply(t("signup.time"), _times("time", EXERCISE_TIMES))
+        case "morning":
+            return Reply(t("signup.morning"), _times("morning", MORNING_TIMES))
+        case "nickname":
+            return Reply(t("signup.nickname"), [[(t("button.use_telegram_name"), "su:nick:tg")]])
+        case _:
+            summary = t("signup.summary", condition=t(f"condition.{d['condition']}"), pain=d["usual_pain"],
+                        time=d["exercise_time"], morning=d["morning_time"], nickname=d["nickname"])
+            return Reply(summary, [[(t("button.confirm"), "su:ok")], [(t("button.redo"), "su:redo")]])
+
+
+async def _consent_screen(update: Update) -> None:
+    await send(update, Reply(t("signup.consent"), [[(t("button.consent"), "c:yes")], [(t("button.decline"), "c:no")]]))
+
+
+async def trial(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/trial, or the 体験を申し込む button."""
+    rt = runtime(context)
+    await answer_press(update, keep_buttons=True)
+    async with rt.db.session() as s:
+        p = await patient_of(s, rt, update)
+        sign = await patients.signup_of(s, update.effective_user.id) if p is None else None
+        if p is not None:
+            reply = Reply(join(t("signup.already_enrolled", nickname=p.nickname), coaching.plan_lines(p)))
+        elif sign is not None:
+            reply = Reply(join(t("signup.resume"), question(sign).text), question(sign).buttons)
+        else:
+            reply = None
+    if reply is None:
+        await _consent_screen(update)
+    else:
+        await send(update, reply)
+
+
+async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    user, chat = update.effective_user, update.effective_chat
+    if update.callback_query.data == "c:no":
+        await answer_press(update)
+        await send(update, Reply(t("signup.declined")))
+        return
+    now = rt.clock.now()
+    async with rt.db.session() as s:
+        if await patients.by_user(s, user.id) is not None:
+            reply = Reply(t("signup.already_enrolled_short"))
+        else:
+            sign = await patients.signup_of(s, user.id)
+            if sign is None:
+                sign = Signup(telegram_user_id=user.id, chat_id=chat.id, step="condition", data={},
+                              consent_at=now, updated_at=now)
+                s.add(sign)
+            reply = question(sign)
+    await answer_press(update, note=t("signup.consented"))
+    await send(update, reply)
+
+
+def _advance(sign: Signup, step: str, rt: Runtime, **data: object) -> None:
+    sign.data = {**sign.data, **data}
+    sign.step = step
+    sign.updated_at = rt.clock.now()
+
+
+async def _end_with_red_flag(s: AsyncSession, rt: Runtime, sign: Signup, flag: Flag) -> Reply:
+    now = rt.clock.now()
+    urgent = flag in URGENT_FLAGS
+    sessions.record_red_flags(s, telegram_user_id=sign.telegram_user_id, source="signup", flags=[str(flag)],
+                              urgent=urgent, created_at=now)
+    await alerts.staff_notice(s, rt, event="signup_red_flag", telegram_user_id=sign.telegram_user_id,
+                              detail=t(f"flag.{flag}"))
+    await s.delete(sign)
+    return Reply(t("signup.red_flag_urgent" if urgent else "signup.red_flag"))
+
+
+async def _enrol(s: AsyncSession, rt: Runtime, sign: Signup) -> Reply:
+    now = rt.clock.now()
+    tz = rt.settings.clinic_timezone
+    ends = local_date(now, tz) + timedelta(days=rt.settings.trial_days)
+    p = patients.new_patient(user_id=sign.telegram_user_id, chat_id=sign.chat_id, data=sign.data,
+                             consent_at=sign.consent_at, now=now, trial_ends_on=ends, timezone=tz)
+    s.add(p)
+    await s.delete(sign)
+    await s.flush()
+    await coaching.schedule_enrolment_rows(s, rt, p)
+    await alerts.staff_notice(s, rt, event="signup_done", telegram_user_id=p.telegram_user_id,
+                              nickname=p.nickname, detail=t(f"condition.{p.condition}"))
+    return Reply(join(t("signup.welcome", nickname=p.nickname, time=p.exercise_time, days=rt.settings.trial_days,
+                        end=ends.strftime("%m/%d")), coaching.plan_lines(p), t("signup.how_it_works")))
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every su:* button."""
+    rt = runtime(context)
+    parts = update.callback_query.data.split(":")
+    kind, value = parts[1], (parts[2] if len(parts) > 2 else "")
+    async with rt.db.session() as s:
+        sign = await patients.signup_of(s, update.effective_user.id)
+        if sign is None or STEP_OF.get(kind) != sign.step:
+            reply = None
+        else:
+            reply = await _step(s, rt, sign, kind, value, update)
+    if reply is None:
+        await closed(update)
+        return
+    await answer_press(update)
+    await send(update, reply)
+
+
+async def _step(s: AsyncSession, rt: Runtime, sign: Signup, kind: str, value: str, update: Update) -> Reply | None:
+    match kind:
+        case "cond" if value in CONDITIONS:
+            _advance(sign, "pain", rt, condition=value)
+        case "pain" if (pain := parse_rating(value)) is not None:
+            _advance(sign, "redflags", rt, usual_pain=pain)
+        case "rf" if value == "none":
+            _advance(sign, "time", rt)
+        case "rf" if value == "some":
+            _advance(sign, "redflag_which", rt)
+        case "rff" if value in Flag.__members__.values():
+            return await _end_with_red_flag(s, rt, sign, Flag(value))
+        case "time" | "morning" if (tm := parse_time(value[:2] + ":" + value[2:])) is not None:
+            if kind == "time":
+                _advance(sign, "morning", rt, exercise_time=tm)
+            else:
+                _advance(sign, "nickname", rt, morning_time=tm)
+        case "nick":
+            name = (update.effective_user.first_name or "").strip()[:NICKNAME_MAX] or t("signup.default_name")
+            _advance(sign, "confirm", rt, nickname=name)
+        case "ok":
+            if await patients.by_user(s, sign.telegram_user_id) is not None:
+                await s.delete(sign)
+                return Reply(t("signup.already_enrolled_short"))
+            return await _enrol(s, rt, sign)
+        case "redo":
+            _advance(sign, "condition", rt)
+        case _:
+            return None
+    return question(sign)
+
+
+async def on_text(s: AsyncSession, rt: Runtime, sign: Signup, text: str) -> Reply:
+    """Typed answers during enrolment: usual pain, a time like 7:30 or １９時, the nickname."""
+    retry = None
+    match sign.step:
+        case "pain":
+            if (pain := parse_rating(text)) is not None:
+                _advance(sign, "redflags", rt, usual_pain=pain)
+            else:
+                retry = t("rating.retry")
+        case "time" | "morning":
+            if (tm := parse_time(text)) is not None:
+                if sign.step == "time":
+                    _advance(sign, "morning", rt, exercise_time=tm)
+                else:
+                    _advance(sign, "nickname", rt, morning_time=tm)
+            else:
+                retry = t("signup.time_retry")
+        case "nickname":
+            name = " ".join(text.split())
+            if 1 <= len(name) <= NICKNAME_MAX and name.isprintable():
+                _advance(sign, "confirm", rt, nickname=name)
+            else:
+                retry = t("signup.nickname_retry", max=NICKNAME_MAX)
+        case _:
+            retry = t("signup.use_buttons")
+    q = question(sign)
+    return Reply(join(retry, q.text) if retry else q.text, q.buttons)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/cancel during enrolment: forget what was entered."""
+    rt = runtime(context)
+    async with rt.db.session() as s:
+        sign = await patients.signup_of(s, update.effective_user.id)
+        if sign is not None:
+            await s.delete(sign)
+    await send(update, Reply(t("signup.cancelled" if sign is not None else "common.nothing_to_cancel")))
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("trial", trial))
+    app.add_handler(CommandHandler("cancel", cancel))
+    app.add_handler(CallbackQueryHandler(trial, pattern=r"^trial$"))
+    app.add_handler(CallbackQueryHandler(consent, pattern=r"^c:(yes|no)$"))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^su:"))

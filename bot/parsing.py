@@ -1,0 +1,71 @@
+"""Reading what patients type: pain ratings and times, as a Japanese IME produces them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def normalize(text: str) -> str:
+    """NFKC folds full-width digits/colons/slashes (`３`, `：`, `／`) to ASCII; trims space."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def _kanji_number(text: str) -> int | None:
+    """一..十, 十一..二十三 ... (enough for ratings and clock hours)."""
+    if not text or any(ch not in _KANJI_DIGITS and ch != "十" for ch in text):
+        return None
+    if "十" not in text:
+        return _KANJI_DIGITS[text] if len(text) == 1 else None
+    tens, _, ones = text.partition("十")
+    if len(tens) > 1 or len(ones) > 1:
+        return None
+    return (_KANJI_DIGITS[tens] if tens else 1) * 10 + (_KANJI_DIGITS[ones] if ones else 0)
+
+
+def _number(text: str) -> int | None:
+    if text.isdigit() and text.isascii():
+        return int(text)
+    return _kanji_number(text)
+
+
+_RATING = re.compile(r"^(?P<n>[0-9]+|[〇零一二三四五六七八九十]+)\s*(?:/\s*10|点|てん)?$")
+
+
+def parse_rating(text: str) -> int | None:
+    """A 0-10 pain rating from `3`, `３`, `3/10`, `３／１０`, `三`, `3点`; None for anything else
+    (11, -1, 3.5, words, emoji)."""
+    match = _RATING.match(normalize(text))
+    if not match:
+        return None
+    value = _number(match["n"])
+    return value if value is not None and 0 <= value <= 10 else None
+
+
+_TIME = re.compile(
+    r"^(?P<ampm>午前|午後|朝|夜|am|pm)?\s*(?P<h>[0-9]{1,2}|[〇零一二三四五六七八九十]+)"
+    r"(?:\s*(?::|時)\s*(?P<m>[0-9]{1,2}|[〇零一二三四五六七八九十]+|半)?\s*分?)?\s*(?P<ampm2>am|pm)?$",
+    re.IGNORECASE,
+)
+
+
+def parse_time(text: str) -> str | None:
+    """"HH:MM" from `7:30`, `７：３０`, `19時`, `１９時`, `19時半`, `午後7時`, `7時30分`, `7pm`; else None."""
+    match = _TIME.match(normalize(text).replace(" ", ""))
+    if not match:
+        return None
+    hour = _number(match["h"])
+    minute_text = match["m"]
+    minute = 30 if minute_text == "半" else (_number(minute_text) if minute_text else 0)
+    if hour is None or minute is None:
+        return None
+    ampm = (match["ampm"] or match["ampm2"] or "").lower()
+    if ampm in ("午後", "夜", "pm") and 1 <= hour <= 11:
+        hour += 12
+    elif ampm in ("午前", "am") and hour == 12:
+        hour = 0
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    return f"{hour:02d}:{minute:02d}"

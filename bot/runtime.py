@@ -1,0 +1,41 @@
+"""What handlers and delivery share: settings, database, clock, the clinic's thresholds.
+
+Kept in `application.bot_data["runtime"]`; nothing per patient lives here.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+
+from telegram.ext import CallbackContext
+
+from bot.clock import Clock
+from bot.config import ConfigError, Settings
+from bot.storage.db import Database
+from rules import Thresholds
+
+
+def load_thresholds(settings: Settings) -> Thresholds:
+    if settings.thresholds_file is None:
+        return Thresholds()
+    try:
+        return Thresholds.from_toml(settings.thresholds_file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"THRESHOLDS_FILE cannot be read: {exc.strerror}: {settings.thresholds_file}") from None
+    except ValueError as exc:
+        raise ConfigError(f"THRESHOLDS_FILE {settings.thresholds_file} is invalid: {exc}") from None
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: Clock = field(default_factory=Clock)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+
+def runtime(context: CallbackContext) -> Runtime:
+    return context.application.bot_data["runtime"]

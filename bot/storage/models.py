@@ -1,0 +1,145 @@
+"""Database tables. The database is the source of truth: everything scheduled is a row.
+
+All timestamps are aware UTC (`bot.clock.Clock.now()`); local dates and "HH:MM" times are the patient's.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Patient(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    nickname: str = Field(max_length=40)
+    condition: str = Field(max_length=16)  # rules.CONDITIONS
+    usual_pain: int
+    timezone: str = Field(default="Asia/Tokyo", max_length=64)
+    exercise_time: str = Field(max_length=5)  # "HH:MM", patient's local time
+    morning_time: str = Field(max_length=5)
+    status: str = Field(default="trial", max_length=16, index=True)  # trial / active / ended
+    paused: bool = False
+    unreachable: bool = False  # Telegram answered 403: reminders stop until they write again
+    awaiting: str | None = Field(default=None, max_length=24)  # free text expected by /settings
+    consent_at: datetime
+    enrolled_at: datetime
+    trial_ends_on: date
+    rom: int = 1
+    reps: int = 1
+    load: int = 1
+    speed: int = 1
+    raise_history: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    clinician_id: int | None = Field(default=None, index=True)
+
+
+class Signup(SQLModel, table=True):
+    """An enrolment in progress. Created only once the person has consented."""
+
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    step: str = Field(max_length=24)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    consent_at: datetime
+    updated_at: datetime
+
+
+class ExerciseSession(SQLModel, table=True):
+    """One day's exercise for one patient, with its pain ratings (0-10)."""
+
+    __tablename__ = "exercise_session"
+    __table_args__ = (UniqueConstraint("patient_id", "local_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    local_date: date
+    planned_at: datetime  # UTC of the reminder time
+    status: str = Field(default="planned", max_length=12)  # planned/started/done/skipped/missed/stopped
+    started_at: datetime | None = None
+    before: int | None = None
+    during: int | None = None
+    after: int | None = None
+    next_morning: int | None = None
+    recheck: int | None = None
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    level_change: str | None = Field(default=None, max_length=12)
+    levels: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Prompt(SQLModel, table=True):
+    """A question put to a patient (a rating, a reminder's choice, a check-in). Buttons carry its id."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    session_id: int | None = Field(default=None, foreign_key="exercise_session.id")
+    kind: str = Field(max_length=16)  # reminder/before/during/after/next_morning/recheck/checkin
+    asked_at: datetime
+    answered_at: datetime | None = None
+    answer: str | None = Field(default=None, max_length=32)
+    closed: bool = False  # superseded or expired: answers are refused politely
+
+
+class Decision(SQLModel, table=True):
+    """Every decision taken by rules.decide(), with what it changed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    session_id: int | None = Field(default=None, foreign_key="exercise_session.id")
+    stage: str = Field(max_length=16)
+    action: str = Field(max_length=12)
+    element: str | None = Field(default=None, max_length=8)
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    message: str = Field(max_length=64)
+    urgent: bool = False
+    levels_before: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    levels_after: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+
+
+class RedFlagReport(SQLModel, table=True):
+    __tablename__ = "red_flag_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    source: str = Field(max_length=12)  # signup / checkin / session
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    urgent: bool = False
+    created_at: datetime
+
+
+class Outbox(SQLModel, table=True):
+    """Everything the bot sends on its own: due rows -> claimed -> sent (or missed / failed / cancelled).
+
+    `dedupe_key` makes scheduling idempotent: two instances (or a retried handler) scheduling the same
+    reminder insert one row.
+    """
+
+    __table_args__ = (Index("ix_outbox_due", "state", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=24)
+    patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    session_id: int | None = Field(default=None, foreign_key="exercise_session.id")
+    due_at: datetime
+    state: str = Field(default="pending", max_length=12)  # pending/claimed/sent/done/missed/failed/cancelled
+    dedupe_key: str = Field(max_length=120, unique=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    attempts: int = 0
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = None
+    sent_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=200)
+    created_at: datetime
+
+
+class Erasure(SQLModel, table=True):
+    """After /delete nothing about the person remains: only this anonymous count per day."""
+
+    day: date = Field(primary_key=True)
+    count: int = 0

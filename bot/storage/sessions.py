@@ -1,0 +1,115 @@
+"""Exercise sessions, the questions (prompts) put to patients, and the decisions taken."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import Decision, ExerciseSession, Prompt, RedFlagReport
+
+RATING_KINDS = ("before", "during", "after", "next_morning", "recheck")
+
+
+async def get(s: AsyncSession, session_id: int) -> ExerciseSession | None:
+    return await s.get(ExerciseSession, session_id)
+
+
+async def on_date(s: AsyncSession, patient_id: int, local_date: date) -> ExerciseSession | None:
+    return await s.scalar(select(ExerciseSession).where(
+        ExerciseSession.patient_id == patient_id, ExerciseSession.local_date == local_date))
+
+
+async def get_or_create(s: AsyncSession, patient_id: int, local_date: date, planned_at: datetime,
+                        levels: dict[str, int]) -> ExerciseSession:
+    existing = await on_date(s, patient_id, local_date)
+    if existing is not None:
+        return existing
+    row = ExerciseSession(patient_id=patient_id, local_date=local_date, planned_at=planned_at,
+                          levels=levels, flags=[])
+    s.add(row)
+    await s.flush()
+    return row
+
+
+async def recent(s: AsyncSession, patient_id: int, until: date, days: int = 14) -> list[ExerciseSession]:
+    """Sessions of the last `days` days up to `until`, oldest first."""
+    return list(await s.scalars(
+        select(ExerciseSession)
+        .where(ExerciseSession.patient_id == patient_id,
+               ExerciseSession.local_date > until - timedelta(days=days),
+               ExerciseSession.local_date <= until)
+        .order_by(ExerciseSession.local_date)))
+
+
+async def ask(s: AsyncSession, *, patient_id: int, kind: str, now: datetime,
+              session_id: int | None = None) -> Prompt:
+    """Record a question about to be sent; its id goes into the buttons."""
+    row = Prompt(patient_id=patient_id, session_id=session_id, kind=kind, asked_at=now)
+    s.add(row)
+    await s.flush()
+    return row
+
+
+async def take_answer(s: AsyncSession, prompt_id: int, patient_id: int, answer: str, now: datetime) -> Prompt | None:
+    """Claim the answer to an open prompt of this patient, exactly once (a double tap stores one).
+
+    Returns the prompt, or None when it is answered, closed, or someone else's.
+    """
+    result = await s.execute(
+        update(Prompt)
+        .where(Prompt.id == prompt_id, Prompt.patient_id == patient_id,
+               Prompt.answered_at.is_(None), Prompt.closed.is_(False))  # type: ignore[union-attr]
+        .values(answered_at=now, answer=answer)
+    )
+    if not result.rowcount:
+        return None
+    prompt = await s.get(Prompt, prompt_id)
+    if prompt is not None:
+        await s.refresh(prompt)
+        await close_open(s, patient_id=patient_id, session_id=prompt.session_id, kinds=(prompt.kind,))
+    return prompt
+
+
+async def close_open(s: AsyncSession, *, patient_id: int, session_id: int | None = None,
+                     kinds: tuple[str, ...] | None = None) -> None:
+    conds = [Prompt.patient_id == patient_id, Prompt.answered_at.is_(None), Prompt.closed.is_(False)]  # type: ignore[union-attr]
+    if session_id is not None:
+        conds.append(Prompt.session_id == session_id)
+    if kinds:
+        conds.append(Prompt.kind.in_(kinds))  # type: ignore[attr-defined]
+    await s.execute(update(Prompt).where(*conds).values(closed=True))
+
+
+async def open_rating_prompt(s: AsyncSession, patient_id: int) -> Prompt | None:
+    """The newest unanswered rating question: what a typed number answers."""
+    return await s.scalar(
+        select(Prompt)
+        .where(Prompt.patient_id == patient_id, Prompt.kind.in_(RATING_KINDS),  # type: ignore[attr-defined]
+               Prompt.answered_at.is_(None), Prompt.closed.is_(False))  # type: ignore[union-attr]
+        .order_by(Prompt.id.desc())  # type: ignore[union-attr]
+        .limit(1))
+
+
+async def has_open(s: AsyncSession, session_id: int, kind: str) -> bool:
+    return await s.scalar(select(Prompt.id).where(
+        Prompt.session_id == session_id, Prompt.kind == kind,
+        Prompt.answered_at.is_(None), Prompt.closed.is_(False)).limit(1)) is not None  # type: ignore[union-attr]
+
+
+def record_decision(s: AsyncSession, **fields) -> Decision:
+    row = Decision(**fields)
+    s.add(row)
+    return row
+
+
+def record_red_flags(s: AsyncSession, **fields) -> RedFlagReport:
+    row = RedFlagReport(**fields)
+    s.add(row)
+    return row
+
+
+async def decisions_of(s: AsyncSession, patient_id: int, since: datetime) -> list[Decision]:
+    return list(await s.scalars(select(Decision).where(Decision.patient_id == patient_id,
+                                                       Decision.created_at >= since).order_by(Decision.id)))

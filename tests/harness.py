@@ -1,0 +1,137 @@
+"""A coach under test: the real Application polls the Bot API stand-in over HTTP on 127.0.0.1.
+
+Time is frozen and travelled (`travel()` moves the clock and runs due deliveries), never slept.
+`text()` / `press()` return once the bot has finished handling that update (a group-99 marker handler
+records it), so tests never poll or sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from telegram import Update
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.app import build_application
+from bot.clock import Clock
+from bot.config import Settings
+from bot.delivery.runner import DeliveryRunner
+from bot.runtime import Runtime
+from bot.standin import StandIn
+
+TOKEN = "123456789:TESTtokenTESTtokenTESTtokenTESTtoken00"
+
+
+class Coach:
+    def __init__(self, standin: StandIn, database_url: str, start: datetime, **settings: Any) -> None:
+        self.standin = standin
+        self.clock = Clock(frozen_at=start)
+        self.settings = Settings(_env_file=None, telegram_bot_token=TOKEN, database_url=database_url,
+                                 telegram_api_base_url=standin.base_url, rate_limit_enabled=False, **settings)
+        self.app: Application = build_application(self.settings, clock=self.clock, run_delivery_job=False)
+        self._handled: set[int] = set()
+        self._handled_queries: set[str] = set()
+        self._cond = asyncio.Condition()
+        self.app.add_handler(TypeHandler(Update, self._mark), group=99)
+
+    async def _mark(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        async with self._cond:
+            self._handled.add(update.update_id)
+            if update.callback_query is not None:
+                self._handled_queries.add(update.callback_query.id)
+            self._cond.notify_all()
+
+    @property
+    def rt(self) -> Runtime:
+        return self.app.bot_data["runtime"]
+
+    @property
+    def runner(self) -> DeliveryRunner:
+        return self.app.bot_data["delivery"]
+
+    async def start(self) -> Coach:
+        await self.app.initialize()
+        await self.app.post_init(self.app)  # run_polling() would call it; we start by hand
+        await self.app.start()
+        await self.app.updater.start_polling(poll_interval=0.0, timeout=1, drop_pending_updates=False)
+        return self
+
+    async def stop(self) -> None:
+        if self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+        await self.app.post_shutdown(self.app)
+
+    async def _handled_by_bot(self, update: dict[str, Any], timeout: float = 15.0) -> None:  # noqa: ASYNC109
+        update_id = update["update_id"]
+        async with self._cond:
+            await asyncio.wait_for(self._cond.wait_for(lambda: update_id in self._handled), timeout)
+
+    # --- what a user does ------------------------------------------------------------------------
+    async def text(self, user: int, text: str, first_name: str = "花子") -> list:
+        before = len(self.standin.messages(user))
+        await self._handled_by_bot(await self.standin.user_sends_text(user, text, first_name=first_name))
+        return self.standin.messages(user)[before:]
+
+    async def sticker(self, user: int) -> list:
+        before = len(self.standin.messages(user))
+        await self._handled_by_bot(await self.standin.user_sends_sticker(user))
+        return self.standin.messages(user)[before:]
+
+    async def press(self, user: int, button_text: str | None = None, *, data: str | None = None,
+                    message_id: int | None = None) -> list:
+        """Press a button on the newest message that has it (or on `message_id`)."""
+        before = len(self.standin.messages(user))
+        if message_id is None:
+            message_id = self.find(user, button_text=button_text, data=data).message_id
+        qid = await self.standin.user_presses(user, message_id, data=data, button_text=button_text)
+        await self._wait_query(qid)
+        return self.standin.messages(user)[before:]
+
+    async def press_raw(self, user: int, data: str, message_id: int) -> list:
+        before = len(self.standin.messages(user))
+        qid = await self.standin.user_presses_raw(user, data, message_id)
+        await self._wait_query(qid)
+        return self.standin.messages(user)[before:]
+
+    async def _wait_query(self, query_id: str) -> None:
+        async with self._cond:
+            await asyncio.wait_for(self._cond.wait_for(lambda: query_id in self._handled_queries), 15)
+
+    def find(self, user: int, *, button_text: str | None = None, data: str | None = None):
+        for msg in reversed(self.standin.messages(user)):
+            for row in msg.buttons:
+                for button in row:
+                    if (button_text is not None and button[0] == button_text) or \
+                            (data is not None and button[1] == data):
+                        return msg
+        raise AssertionError(f"no message to user {user} has a button {button_text or data!r}; "
+                             f"last: {[m.summary() for m in self.standin.messages(user)][-3:]}")
+
+    def last(self, user: int) -> str:
+        msg = self.standin.last_message(user)
+        return msg.body if msg else ""
+
+    # --- time ------------------------------------------------------------------------------------
+    async def travel(self, **delta: float) -> int:
+        """Move the clock and deliver everything that fell due (as the scheduler tick would)."""
+        self.clock.travel(timedelta(**delta))
+        return await self.runner.run_until_idle()
+
+    async def travel_to(self, when: datetime) -> int:
+        self.clock.freeze(when)
+        return await self.runner.run_until_idle()
+
+    # --- the database ----------------------------------------------------------------------------
+    async def rows(self, model, *where) -> list:
+        async with self.rt.db.session() as s:
+            return list(await s.scalars(select(model).where(*where)))
+
+    async def count(self, model, *where) -> int:
+        async with self.rt.db.session() as s:
+            return await s.scalar(select(func.count()).select_from(model).where(*where))
