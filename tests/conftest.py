@@ -58,3 +58,8 @@ async def coach(standin, database_url):
     c = await Coach(standin, database_url, START).start()
     yield c
     await c.stop()
+
+
+@pytest.fixture
+def coach_start() -> datetime:
+    return START

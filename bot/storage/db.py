@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 7_243_001  # pg advisory lock id held while migrating
 
 
 def is_sqlite(url: str) -> bool:
@@ -61,6 +62,8 @@ class Database:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         async with self.engine.begin() as conn:
+            if not self.sqlite:  # several instances starting at once: one migrates, the others wait
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             await conn.run_sync(lambda sync_conn: _upgrade(cfg, sync_conn))
 
     async def dispose(self) -> None:
