@@ -19,13 +19,23 @@ def recipients(rt: Runtime) -> list[int]:
     return list(rt.settings.admin_telegram_ids)
 
 
+ALERT_EVENTS = ("red_flag", "severe_pain", "step_back_at_minimum")
+
+
+def event_of(decision) -> str:
+    """Why a decision alerts the clinic: the first alerting rule among its reasons."""
+    return next((r for r in decision.reasons if r in ALERT_EVENTS), str(decision.action))
+
+
 async def schedule(s: AsyncSession, rt: Runtime, p: Patient, *, event: str, urgent: bool,
                    session_id: int | None = None) -> None:
-    """Alert the clinic at once about this patient (red flag, severe-pain stop, step back at level 1)."""
+    """Alert the clinic at once about this patient (red flag, severe-pain stop, step back at level 1);
+    once per event and session, however many answers in that session repeat it."""
     now = rt.clock.now()
+    scope = f"s{session_id}" if session_id is not None else str(int(now.timestamp()))
     await outbox.schedule(
         s, kind="alert", due_at=now, now=now, patient_id=p.id, session_id=session_id,
-        dedupe_key=f"alert:{p.id}:{event}:{int(now.timestamp())}",
+        dedupe_key=f"alert:{p.id}:{event}:{scope}",
         payload={"event": event, "urgent": urgent, "nickname": p.nickname, "patient_id": p.id},
     )
 

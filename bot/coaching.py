@@ -182,7 +182,7 @@ async def _apply(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSess
         created_at=now,
     )
     if d.alert:
-        await alerts.schedule(s, rt, p, event=d.reasons[0] if d.reasons else str(d.action), urgent=d.urgent,
+        await alerts.schedule(s, rt, p, event=alerts.event_of(d), urgent=d.urgent,
                               session_id=session.id if session else None)
     if d.recheck and session is not None:
         base = session.started_at or session.planned_at

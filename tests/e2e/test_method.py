@@ -1,0 +1,106 @@
+"""The clinic's method over several days, through Telegram: progress one element after two good
+sessions, step back when pain during exceeds 3, the 24-hour recheck, a severe-pain stop."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.storage.models import Decision, ExerciseSession, Outbox, Patient
+from tests.e2e.test_journey import USER, enrol
+
+
+async def day(coach, before: int, during: int, after: int, morning: int | None) -> None:
+    """One session from the 09:00 reminder to the 07:00 next-morning answer (clock starts 08:00)."""
+    await coach.travel(hours=1)  # 09:00 reminder
+    await coach.press(USER, "今から始める")
+    await coach.press(USER, str(before))
+    await coach.press(USER, "1つ目が終わった")
+    await coach.press(USER, str(during))
+    if "全部終わった" in str(coach.standin.last_message(USER).buttons):
+        await coach.press(USER, "全部終わった")
+        await coach.press(USER, str(after))
+    await coach.travel(hours=22)  # 07:00 next morning
+    if morning is not None:
+        await coach.press(USER, str(morning))
+    await coach.travel(hours=1)  # back to 08:00
+
+
+async def levels(coach) -> tuple[int, int, int, int]:
+    [p] = await coach.rows(Patient)
+    return p.rom, p.reps, p.load, p.speed
+
+
+async def test_two_good_sessions_raise_exactly_one_element(coach):
+    await enrol(coach)
+    await day(coach, 2, 2, 1, 2)
+    assert await levels(coach) == (1, 1, 1, 1)
+    await day(coach, 2, 3, 2, 1)
+    assert await levels(coach) == (2, 1, 1, 1)  # range of motion first
+    text = coach.standin.messages(USER)[-1].body
+    assert "「可動域」を一段階だけ上げます" in text and "次回の運動はこちらです" in text
+    [d] = await coach.rows(Decision, Decision.action == "progress")
+    assert (d.element, d.levels_before["rom"], d.levels_after["rom"]) == ("rom", 1, 2)
+    # the next raise needs two fresh good sessions at the new dose
+    await day(coach, 2, 2, 1, 2)
+    assert await levels(coach) == (2, 1, 1, 1)
+    await day(coach, 2, 2, 1, 2)
+    assert await levels(coach) == (2, 2, 1, 1)  # then repetitions
+
+
+async def test_pain_during_over_three_steps_back_the_last_raise_at_once(coach):
+    await enrol(coach)
+    await day(coach, 2, 2, 1, 2)
+    await day(coach, 2, 2, 1, 2)
+    assert await levels(coach) == (2, 1, 1, 1)
+    await day(coach, 2, 5, 3, 2)
+    assert await levels(coach) == (1, 1, 1, 1)
+    during_reply = [m.body for m in coach.standin.messages(USER) if "目安（3）を超えました" in (m.body or "")]
+    assert len(during_reply) == 1 and "「可動域」を一段階下げます" in during_reply[0]
+    # stepped back once for that session, not again at the next-morning answer
+    assert await coach.count(Decision, Decision.action == "step_back") == 1
+
+
+async def test_step_back_at_level_one_alerts_the_clinic(coach):
+    await enrol(coach)
+    await day(coach, 2, 5, 3, 2)
+    assert await levels(coach) == (1, 1, 1, 1)
+    assert "これ以上は運動量を下げられません" in str([m.body for m in coach.standin.messages(USER)])
+    [alert] = await coach.rows(Outbox, Outbox.kind == "alert")
+    assert alert.payload["event"] == "step_back_at_minimum"
+
+
+async def test_next_morning_rise_schedules_a_24h_recheck_that_decides(coach):
+    await enrol(coach)
+    await day(coach, 2, 2, 1, 2)
+    await day(coach, 2, 2, 1, 2)
+    assert await levels(coach) == (2, 1, 1, 1)
+    await day(coach, 2, 3, 2, 4)  # next morning above the reference (2): not yet a step back
+    assert "24時間たった頃にもう一度伺います" in coach.last(USER)
+    [recheck] = await coach.rows(Outbox, Outbox.kind == "recheck")
+    [session] = await coach.rows(ExerciseSession, ExerciseSession.id == recheck.session_id)
+    assert recheck.due_at == session.started_at + timedelta(hours=24)
+    assert await levels(coach) == (2, 1, 1, 1)
+    await coach.travel(hours=1)  # 09:00: 24 h after the session started; today's reminder too
+    assert any("24時間たちました" in (m.body or "") for m in coach.standin.messages(USER)[-2:])
+    await coach.press(USER, "3", message_id=coach.find(USER, button_text="3").message_id)
+    # still above the reference 24 h later: the dose was too much -> the last raise is undone
+    assert await levels(coach) == (1, 1, 1, 1)
+    [step] = await coach.rows(Decision, Decision.stage == "recheck")
+    assert (step.action, step.element, step.reasons[0]) == ("step_back", "rom", "recheck_above_reference")
+    assert "24時間たっても痛みが元に戻っていない" in coach.last(USER)
+
+
+async def test_severe_pain_stops_the_session_and_alerts(coach):
+    await enrol(coach)
+    await coach.travel(hours=1)
+    await coach.press(USER, "今から始める")
+    await coach.press(USER, "2")
+    await coach.press(USER, "1つ目が終わった")
+    await coach.press(USER, "8")
+    assert "今日の運動はここで中止して休んでください" in coach.last(USER)
+    [session] = await coach.rows(ExerciseSession)
+    assert session.status == "stopped"
+    [alert] = await coach.rows(Outbox, Outbox.kind == "alert")
+    assert alert.payload["event"] == "severe_pain"
+    await coach.travel(hours=2)  # no after-prompt for a stopped session
+    assert "直後の痛み" not in coach.last(USER)
