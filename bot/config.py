@@ -31,7 +31,8 @@ class ConfigError(SystemExit):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      env_ignore_empty=True)
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str | None = Field(
