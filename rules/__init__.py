@@ -1,0 +1,44 @@
+"""Itami Coach's decision rules: pure, stdlib-only, auditable. See docs/rules.md.
+
+    from rules import Case, decide
+    decision = decide(Case.from_json(obj))
+"""
+
+from rules.engine import MESSAGE_KEYS, REASONS, decide
+from rules.parsing import CaseError
+from rules.programs import CONDITIONS, Exercise, Program, load_program
+from rules.request import parse_request
+from rules.thresholds import Thresholds
+from rules.types import (
+    ELEMENT_ORDER,
+    URGENT_FLAGS,
+    Action,
+    Case,
+    Decision,
+    Element,
+    Flag,
+    SessionRecord,
+    Stage,
+)
+
+__all__ = [
+    "CONDITIONS",
+    "ELEMENT_ORDER",
+    "MESSAGE_KEYS",
+    "REASONS",
+    "URGENT_FLAGS",
+    "Action",
+    "Case",
+    "CaseError",
+    "Decision",
+    "Element",
+    "Exercise",
+    "Flag",
+    "Program",
+    "SessionRecord",
+    "Stage",
+    "Thresholds",
+    "decide",
+    "load_program",
+    "parse_request",
+]

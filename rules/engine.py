@@ -1,0 +1,299 @@
+"""decide(): every reply the coach gives. Pure and deterministic; docs/rules.md explains each rule.
+
+The rules are checked in precedence order. Every rule that fires is listed in `Decision.reasons`;
+the first one decides the action and the message. Then two guards apply to level changes:
+once per session (`already_adjusted`) and never below level 1 (`step_back_at_minimum`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rules.thresholds import Thresholds
+from rules.types import (
+    ELEMENT_ORDER,
+    URGENT_FLAGS,
+    Action,
+    Case,
+    Decision,
+    Element,
+    SessionRecord,
+    Stage,
+)
+
+# Ratings a stage expects: its own, and (from AFTER on) the session's earlier ones as the reference.
+EXPECTED: dict[Stage, tuple[str, ...]] = {
+    Stage.CHECKIN: (),
+    Stage.BEFORE: ("before",),
+    Stage.DURING: ("during",),
+    Stage.AFTER: ("before", "during", "after"),
+    Stage.NEXT_MORNING: ("before", "during", "after", "next_morning"),
+    Stage.RECHECK: ("before", "during", "after", "recheck"),
+}
+
+# The HOLD message when no rule fired.
+STAGE_MESSAGES: dict[Stage, str] = {
+    Stage.CHECKIN: "decision.hold.checkin_ok",
+    Stage.BEFORE: "decision.hold.start",
+    Stage.DURING: "decision.hold.keep_going",
+    Stage.AFTER: "decision.hold.await_next_morning",
+}
+DEFAULT_MESSAGE = "decision.hold.default"
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule that fired: its reason id and what it asks for."""
+
+    reason: str
+    action: Action
+    message: str
+    alert: bool = False
+    urgent: bool = False
+    recheck: bool = False
+
+
+Rule = Callable[[Case, SessionRecord | None, Thresholds], Finding | None]
+
+
+# --- the rules, in precedence order -------------------------------------------------------------
+
+
+def red_flag(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
+    """1. A red flag now (or in this session): clinical evaluation first, no exercise."""
+    flags = case.flags | (s.flags if s is not None and case.stage is not Stage.CHECKIN else frozenset())
+    if not flags:
+        return None
+    urgent = bool(flags & URGENT_FLAGS)
+    message = "decision.stop.red_flag_urgent" if urgent else "decision.stop.red_flag"
+    return Finding("red_flag", Action.STOP, message, alert=True, urgent=urgent)
+
+
+def severe_pain(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
+    """2. Severe pain during or right after: stop today's session and rest."""
+    if s is None or not (_ge(s.during, t.severe) or _ge(s.after, t.severe)):
+        return None
+    return Finding("severe_pain", Action.STOP, "decision.stop.severe_pain", alert=True)
+
+
+def during_over_limit(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
+    """3. Pain during exercise above 0-3/10: the dose was too much."""
+    if s is None or s.during is None or s.during <= t.during_max:
+        return None
+    return Finding("during_over_limit", Action.STEP_BACK, "decision.step_back.during_pain")
+
+
+def recheck_above_reference(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
+    """4. A next-morning rise still there at the 24-hour recheck: the dose was too much."""
+    if s is None or s.recheck is None or s.before is None or s.recheck <= s.before:
+        return None
+    return Finding("recheck_above_reference", Action.STEP_BACK, "decision.step_back.recheck_high")
+
+
+def not_settled(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
+    """5. Right after exercise pain should settle or get lighter; higher than during and before: hold."""
+    if s is None or not _not_settled(s):
+        return None
+    return Finding("not_settled", Action.HOLD, "decision.hold.not_settled")
+
+
+def trend_worse(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
+    """6. Next-morning pain this week higher on average than the week before: hold."""
+    if not _trend_worse(case, t):
+        return None
+    return Finding("trend_worse", Action.HOLD, "decision.hold.trend_worse")
+
+
+def progress(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
+    """7. Limits met, settled by the next morning (or recheck), over enough fresh sessions: raise one element."""
+    if s is None or not _reference_ok(case.stage, s) or not meets_limits(s, t):
+        return None
+    if consecutive_within_limits(case, t) < t.sessions_to_progress:
+        return Finding("needs_more_sessions", Action.HOLD, "decision.hold.one_more")
+    if next_element(case) is None:
+        return Finding("program_complete", Action.HOLD, "decision.hold.program_complete")
+    return Finding("limits_met", Action.PROGRESS, "decision.progress")
+
+
+def missing_ratings(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
+    """8. A rating this stage needs is missing: hold, never progress on missing data."""
+    if not missing(case):
+        return None
+    return Finding("missing_ratings", Action.HOLD, "decision.hold.missing")
+
+
+def next_morning_above_reference(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
+    """9. Next morning higher than before exercise: not yet a step back; a 24-hour recheck decides."""
+    if case.stage is not Stage.NEXT_MORNING or s is None or not _gt(s.next_morning, s.before):
+        return None
+    return Finding("next_morning_above_reference", Action.HOLD, "decision.hold.recheck_pending", recheck=True)
+
+
+RULES: tuple[Rule, ...] = (
+    red_flag,
+    severe_pain,
+    during_over_limit,
+    recheck_above_reference,
+    not_settled,
+    trend_worse,
+    progress,
+    missing_ratings,
+    next_morning_above_reference,
+)
+
+
+# Every reason id and message key decide() can give (locales/ must have a text for each message key).
+REASONS: tuple[str, ...] = (
+    "red_flag", "severe_pain", "during_over_limit", "recheck_above_reference", "not_settled", "trend_worse",
+    "needs_more_sessions", "program_complete", "limits_met", "missing_ratings", "next_morning_above_reference",
+    "already_adjusted", "step_back_at_minimum",
+)
+MESSAGE_KEYS: tuple[str, ...] = (
+    "decision.stop.red_flag_urgent",
+    "decision.stop.red_flag",
+    "decision.stop.severe_pain",
+    "decision.step_back.during_pain",
+    "decision.step_back.recheck_high",
+    "decision.hold.not_settled",
+    "decision.hold.trend_worse",
+    "decision.progress",
+    "decision.hold.one_more",
+    "decision.hold.program_complete",
+    "decision.hold.missing",
+    "decision.hold.recheck_pending",
+    "decision.hold.start",
+    "decision.hold.keep_going",
+    "decision.hold.await_next_morning",
+    "decision.hold.checkin_ok",
+    "decision.hold.default",
+    "decision.hold.already_adjusted",
+    "decision.hold.at_minimum",
+)
+
+
+# --- decide -------------------------------------------------------------------------------------
+
+
+def decide(case: Case, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Decision:
+    """The decision for `case`: same input, same output."""
+    t = thresholds
+    s = case.current
+    rules = (red_flag,) if case.stage is Stage.CHECKIN else RULES  # a check-in only asks about red flags
+    findings = [f for rule in rules if (f := rule(case, s, t)) is not None]
+    reasons = [f.reason for f in findings]
+    top = findings[0] if findings else Finding("", Action.HOLD, STAGE_MESSAGES.get(case.stage, DEFAULT_MESSAGE))
+    action, message, alert = top.action, top.message, top.alert
+    levels, history, element = dict(case.levels), case.raise_history, None
+
+    if action in (Action.PROGRESS, Action.STEP_BACK) and s is not None and s.level_change is not None:
+        action, message = Action.HOLD, "decision.hold.already_adjusted"
+        reasons.append("already_adjusted")
+    elif action is Action.PROGRESS and (element := next_element(case)) is not None:
+        levels[element] += 1
+        history = (*history, element)
+    elif action is Action.STEP_BACK:
+        element = history[-1] if history else Element.REPS
+        if levels[element] <= 1:
+            action, message, alert, element = Action.HOLD, "decision.hold.at_minimum", True, None
+            reasons.append("step_back_at_minimum")
+        else:
+            levels[element] -= 1
+            history = history[:-1]
+
+    return Decision(
+        action=action,
+        element=element,
+        levels=levels,
+        raise_history=history,
+        reasons=tuple(reasons),
+        message=message,
+        urgent=top.urgent,
+        alert=alert,
+        recheck=action is not Action.STOP and any(f.recheck for f in findings),
+        missing=missing(case),
+        program_complete=top.reason == "program_complete",
+    )
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def meets_limits(s: SessionRecord, t: Thresholds) -> bool:
+    """A session within the clinic's limits: all ratings in, no flags, during <= 3, settled, no 24 h rise."""
+    if s.before is None or s.during is None or s.after is None or s.flags:
+        return False
+    if s.during > t.during_max or s.during >= t.severe or s.after >= t.severe or _not_settled(s):
+        return False
+    return _le(s.next_morning, s.before) or _le(s.recheck, s.before)
+
+
+def consecutive_within_limits(case: Case, t: Thresholds) -> int:
+    """Sessions within limits counted back from the current one; stops at an earlier level change.
+
+    A raise (or step back) must be tested by fresh sessions at the new level before the next raise.
+    """
+    count = 0
+    oldest = case.today - dt.timedelta(days=t.history_days)
+    for i, s in enumerate(reversed(case.sessions)):
+        if i > 0 and (s.level_change is not None or s.date <= oldest):
+            break
+        if not meets_limits(s, t):
+            break
+        count += 1
+    return count
+
+
+def next_element(case: Case) -> Element | None:
+    """The element to raise: the next after the last raised (ROM first), cycling, skipping those at max."""
+    start = ELEMENT_ORDER.index(case.raise_history[-1]) + 1 if case.raise_history else 0
+    for i in range(len(ELEMENT_ORDER)):
+        e = ELEMENT_ORDER[(start + i) % len(ELEMENT_ORDER)]
+        if case.levels[e] < case.max_levels[e]:
+            return e
+    return None
+
+
+def missing(case: Case) -> tuple[str, ...]:
+    """The ratings this stage expects that the current session lacks."""
+    s = case.current
+    expected = EXPECTED[case.stage]
+    return expected if s is None else tuple(name for name in expected if getattr(s, name) is None)
+
+
+def _trend_worse(case: Case, t: Thresholds) -> bool:
+    """Mean next-morning rating of (today-w, today] above that of (today-2w, today-w]."""
+    w = dt.timedelta(days=t.trend_window_days)
+    recent = [s.next_morning for s in case.sessions if s.next_morning is not None and s.date > case.today - w]
+    earlier = [s.next_morning for s in case.sessions
+               if s.next_morning is not None and case.today - 2 * w < s.date <= case.today - w]
+    if len(recent) < t.trend_min_ratings or len(earlier) < t.trend_min_ratings:
+        return False
+    return sum(recent) * len(earlier) > sum(earlier) * len(recent)  # mean(recent) > mean(earlier), exactly
+
+
+def _reference_ok(stage: Stage, s: SessionRecord) -> bool:
+    """Back to the pre-exercise reference: next morning (at NEXT_MORNING) or at the recheck (at RECHECK)."""
+    if stage is Stage.NEXT_MORNING:
+        return _le(s.next_morning, s.before)
+    if stage is Stage.RECHECK:
+        return _le(s.recheck, s.before)
+    return False
+
+
+def _not_settled(s: SessionRecord) -> bool:
+    return _gt(s.after, s.during) and _gt(s.after, s.before)
+
+
+def _gt(a: int | None, b: int | None) -> bool:
+    return a is not None and b is not None and a > b
+
+
+def _le(a: int | None, b: int | None) -> bool:
+    return a is not None and b is not None and a <= b
+
+
+def _ge(a: int | None, b: int) -> bool:
+    return a is not None and a >= b

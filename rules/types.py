@@ -1,0 +1,264 @@
+"""The vocabulary of the rules: enums, the Case a decision is taken on, and the Decision itself.
+
+Everything here is immutable and validated on construction; `from_json`/`to_json` are the JSON forms
+used by the CLI (`python -m rules decide`) and documented in docs/rules.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import Any
+
+from rules.parsing import (
+    CaseError,
+    as_date,
+    as_enum,
+    as_level,
+    as_list,
+    as_object,
+    as_rating,
+    required,
+    type_name,
+)
+
+
+class Element(StrEnum):
+    """A dose element. Raised one at a time, in ELEMENT_ORDER."""
+
+    ROM = "rom"
+    REPS = "reps"
+    LOAD = "load"
+    SPEED = "speed"
+
+
+ELEMENT_ORDER: tuple[Element, ...] = (Element.ROM, Element.REPS, Element.LOAD, Element.SPEED)
+Element.ORDER = ELEMENT_ORDER  # type: ignore[attr-defined]  # same tuple, reachable from the enum
+
+
+class Action(StrEnum):
+    PROGRESS = "progress"
+    HOLD = "hold"
+    STEP_BACK = "step_back"
+    STOP = "stop"
+
+
+class Stage(StrEnum):
+    """Which answer just arrived. CHECKIN is a red-flag check-in outside a rating."""
+
+    CHECKIN = "checkin"
+    BEFORE = "before"
+    DURING = "during"
+    AFTER = "after"
+    NEXT_MORNING = "next_morning"
+    RECHECK = "recheck"
+
+
+class Flag(StrEnum):
+    """Red flags: clinical evaluation first, no exercise."""
+
+    INFLAMMATION = "inflammation"
+    TRAUMA = "trauma"  # trauma or a fall
+    SWELLING = "swelling"
+    HEAT_REDNESS = "heat_redness"
+    FEVER = "fever"
+    NUMBNESS_WEAKNESS = "numbness_weakness"  # new numbness or weakness
+    BLADDER_BOWEL = "bladder_bowel"
+    SADDLE_NUMBNESS = "saddle_numbness"
+    CANNOT_BEAR_WEIGHT = "cannot_bear_weight"
+    KNEE_LOCKING = "knee_locking"
+    NIGHT_PAIN = "night_pain"  # relentless night pain
+
+
+# Possible cauda equina syndrome: same-day emergency care.
+URGENT_FLAGS: frozenset[Flag] = frozenset({Flag.BLADDER_BOWEL, Flag.SADDLE_NUMBNESS})
+
+_ELEMENT_KEYS = tuple(e.value for e in ELEMENT_ORDER)
+RATINGS: tuple[str, ...] = ("before", "during", "after", "next_morning", "recheck")
+LEVEL_CHANGES: tuple[Action, ...] = (Action.PROGRESS, Action.STEP_BACK)
+
+
+def _flags(values: Any, path: str) -> frozenset[Flag]:
+    return frozenset(as_enum(Flag, v, f"{path}[{i}]", "flag") for i, v in enumerate(as_list(values, path)))
+
+
+def _levels(values: Any, path: str, maxima: Mapping[Element, int] | None) -> dict[Element, int]:
+    """All four elements, in ELEMENT_ORDER; each within 1..max (or >= 1 when maxima is None)."""
+    obj = as_object(values, path, _ELEMENT_KEYS)
+    keys = {str(k): v for k, v in obj.items()}
+    out = {}
+    for e in ELEMENT_ORDER:
+        value = required(keys, e.value, path)
+        out[e] = as_level(value, f"{path}.{e.value}", None if maxima is None else maxima[e])
+    return out
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """One done exercise session and its 0-10 pain ratings (None = not given)."""
+
+    date: dt.date
+    before: int | None = None
+    during: int | None = None
+    after: int | None = None
+    next_morning: int | None = None
+    recheck: int | None = None
+    flags: frozenset[Flag] = frozenset()
+    level_change: Action | None = None  # PROGRESS or STEP_BACK if one was applied because of this session
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "date", as_date(self.date, "date"))
+        for name in RATINGS:
+            as_rating(getattr(self, name), name)
+        object.__setattr__(self, "flags", _flags(list(self.flags), "flags"))
+        if self.level_change is not None:
+            change = as_enum(Action, self.level_change, "level_change", "level change")
+            if change not in LEVEL_CHANGES:
+                raise CaseError("level_change", f"must be progress, step_back or null, got {change.value!r}")
+            object.__setattr__(self, "level_change", change)
+
+    @classmethod
+    def from_json(cls, obj: Any) -> SessionRecord:
+        """A session from JSON; rating keys, `flags` and `level_change` are optional. Raises CaseError."""
+        allowed = ("date", *RATINGS, "flags", "level_change")
+        obj = as_object(obj, "", allowed)
+        ratings = {name: as_rating(obj.get(name), name) for name in RATINGS}
+        return cls(
+            date=as_date(required(obj, "date"), "date"),
+            flags=_flags(obj.get("flags", []), "flags"),
+            level_change=obj.get("level_change"),
+            **ratings,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "date": self.date.isoformat(),
+            **{name: getattr(self, name) for name in RATINGS},
+            "flags": sorted(f.value for f in self.flags),
+            "level_change": None if self.level_change is None else self.level_change.value,
+        }
+
+
+@dataclass(frozen=True)
+class Case:
+    """Everything decide() looks at. `sessions[-1]` is the current session (none at a bare CHECKIN)."""
+
+    today: dt.date
+    stage: Stage
+    levels: Mapping[Element, int]
+    max_levels: Mapping[Element, int]
+    raise_history: tuple[Element, ...] = ()  # raised and still in force, oldest first
+    sessions: tuple[SessionRecord, ...] = ()  # done sessions of the last 14 days, oldest first
+    flags: frozenset[Flag] = frozenset()  # red flags reported right now
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "today", as_date(self.today, "today"))
+        set_(self, "stage", as_enum(Stage, self.stage, "stage", "stage"))
+        maxima = _levels(self.max_levels, "max_levels", None)
+        set_(self, "max_levels", maxima)
+        set_(self, "levels", _levels(self.levels, "levels", maxima))
+        history = as_list(self.raise_history, "raise_history")
+        set_(self, "raise_history", tuple(as_enum(Element, e, f"raise_history[{i}]", "element")
+                                          for i, e in enumerate(history)))
+        set_(self, "flags", _flags(list(self.flags), "flags"))
+        set_(self, "sessions", tuple(self.sessions))
+        previous: dt.date | None = None
+        for i, s in enumerate(self.sessions):
+            if not isinstance(s, SessionRecord):
+                raise CaseError(f"sessions[{i}]", "must be a SessionRecord")
+            if s.date > self.today:
+                raise CaseError(f"sessions[{i}].date", f"{s.date} is after today ({self.today})")
+            if previous is not None and s.date < previous:
+                raise CaseError(f"sessions[{i}].date", "sessions must be oldest first")
+            previous = s.date
+
+    @property
+    def current(self) -> SessionRecord | None:
+        """The session being decided (the last one), if any."""
+        return self.sessions[-1] if self.sessions else None
+
+    @classmethod
+    def from_json(cls, obj: Any) -> Case:
+        """Parse and validate a case (the `decide` CLI's input). Raises CaseError naming the field.
+
+        `max_levels` may be left out when `condition` names a program; `thresholds` is accepted and
+        ignored here (see `rules.request.parse_request`).
+        """
+        if not isinstance(obj, Mapping):
+            raise CaseError("case", f"must be an object, got {type_name(obj)}")
+        as_object(obj, "", _CASE_FIELDS)
+        today = as_date(required(obj, "today"), "today")
+        stage = as_enum(Stage, required(obj, "stage"), "stage", "stage")
+        levels = as_object(required(obj, "levels"), "levels", _ELEMENT_KEYS)
+        max_levels = _max_levels(obj)
+        raise_history = tuple(as_list(obj.get("raise_history", []), "raise_history"))
+        flags = _flags(obj.get("flags", []), "flags")
+        sessions = []
+        for i, raw in enumerate(as_list(required(obj, "sessions"), "sessions")):
+            try:
+                sessions.append(SessionRecord.from_json(raw))
+            except CaseError as err:
+                raise err.under(f"sessions[{i}]") from None
+        return cls(today, stage, levels, max_levels, raise_history, tuple(sessions), flags)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "today": self.today.isoformat(),
+            "stage": self.stage.value,
+            "levels": {e.value: self.levels[e] for e in ELEMENT_ORDER},
+            "max_levels": {e.value: self.max_levels[e] for e in ELEMENT_ORDER},
+            "raise_history": [e.value for e in self.raise_history],
+            "flags": sorted(f.value for f in self.flags),
+            "sessions": [s.to_json() for s in self.sessions],
+        }
+
+
+_CASE_FIELDS = ("today", "stage", "condition", "levels", "max_levels", "raise_history", "flags", "sessions",
+                "thresholds")
+
+
+def _max_levels(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`max_levels` as given, else those of the program named by `condition`."""
+    if "max_levels" in obj:
+        return as_object(obj["max_levels"], "max_levels", _ELEMENT_KEYS)
+    if "condition" not in obj:
+        raise CaseError("max_levels", "missing field (give max_levels or condition)")
+    from rules.programs import CONDITIONS, load_program  # programs import this module
+
+    condition = obj["condition"]
+    if condition not in CONDITIONS:
+        raise CaseError("condition", f"unknown condition {condition!r} (expected one of {', '.join(CONDITIONS)})")
+    return {e.value: n for e, n in load_program(condition).max_levels.items()}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the coach does next, and why. `message` is a key into locales/."""
+
+    action: Action
+    element: Element | None  # the element changed, if any
+    levels: dict[Element, int]  # next levels
+    raise_history: tuple[Element, ...]  # next raise history
+    reasons: tuple[str, ...]  # every rule that fired, in precedence order
+    message: str
+    urgent: bool = False
+    alert: bool = False  # clinicians must be alerted
+    recheck: bool = False  # schedule a 24-hour recheck
+    missing: tuple[str, ...] = ()
+    program_complete: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "levels":
+                value = {e.value: value[e] for e in ELEMENT_ORDER}
+            elif isinstance(value, tuple):
+                value = [str(v) for v in value]
+            elif isinstance(value, StrEnum):
+                value = value.value
+            out[f.name] = value
+        return out

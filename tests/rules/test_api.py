@@ -1,0 +1,58 @@
+"""The names the bot codes against, and their JSON forms."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+
+def test_public_api() -> None:
+    from rules import (  # noqa: F401 - the import is the test
+        CONDITIONS,
+        URGENT_FLAGS,
+        Action,
+        Case,
+        CaseError,
+        Decision,
+        Element,
+        Flag,
+        Program,
+        SessionRecord,
+        Stage,
+        Thresholds,
+        decide,
+        load_program,
+    )
+
+    assert CONDITIONS == ("low_back", "knee", "both")
+    assert URGENT_FLAGS == {Flag.BLADDER_BOWEL, Flag.SADDLE_NUMBNESS}
+    assert tuple(Element.ORDER) == (Element.ROM, Element.REPS, Element.LOAD, Element.SPEED)  # type: ignore[attr-defined]
+    assert [a.value for a in Action] == ["progress", "hold", "step_back", "stop"]
+    assert len(Flag) == 11
+
+
+def test_case_error_names_the_field() -> None:
+    from rules import Case, CaseError
+
+    with pytest.raises(CaseError) as info:
+        Case.from_json({"today": "2026-11-25", "stage": "during", "levels": {"rom": 1, "reps": 1, "load": 1,
+                        "speed": 1}, "max_levels": {"rom": 3, "reps": 5, "load": 4, "speed": 3},
+                        "sessions": [{"date": "2026-11-25"}, {"date": "2026-11-25", "during": 3.5}]})
+    assert info.value.field == "sessions[1].during"
+    assert info.value.message == "rating must be an integer 0-10, got 3.5"
+
+
+def test_session_record_normalises_strings() -> None:
+    from rules import Action, Flag, SessionRecord
+
+    s = SessionRecord(date="2026-11-25", flags=["fever"], level_change="step_back")  # type: ignore[arg-type]
+    assert s.date == dt.date(2026, 11, 25) and s.flags == {Flag.FEVER} and s.level_change is Action.STEP_BACK
+
+
+def test_direct_construction_is_validated() -> None:
+    from rules import Case, CaseError, Element, Stage
+
+    ones = dict.fromkeys(Element, 1)
+    with pytest.raises(CaseError, match=r"levels.rom: level must be between 1 and 1, got 2"):
+        Case(dt.date(2026, 11, 25), Stage.BEFORE, {**ones, Element.ROM: 2}, ones)
