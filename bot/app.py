@@ -23,6 +23,7 @@ from bot.i18n import t
 from bot.replies import Reply
 from bot.runtime import Runtime, load_thresholds
 from bot.storage.db import Database
+from bot.telegram_http import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ def build_application(settings: Settings, *, token: str | None = None, clock: Cl
         .token(token or settings.require_token())
         .defaults(Defaults(tzinfo=settings.tz))
         .concurrent_updates(8)
+        .request(AiohttpRequest(connection_pool_size=settings.delivery_concurrency + 8))
     )
     if settings.telegram_api_base_url:
         base = settings.telegram_api_base_url.rstrip("/")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts
@@ -16,7 +17,7 @@ from bot.i18n import t
 from bot.replies import Reply, join, rating_buttons
 from bot.runtime import Runtime
 from bot.storage import outbox, patients, sessions
-from bot.storage.models import ExerciseSession, Patient, Prompt
+from bot.storage.models import ExerciseSession, Outbox, Patient, Prompt
 from bot.timeplan import at_local, local_date, next_at
 from rules import URGENT_FLAGS, Action, Case, Element, Flag, SessionRecord, Stage, decide, load_program
 from rules import Decision as RulesDecision
@@ -45,14 +46,30 @@ def element_text(p: Patient, element: Element | None, levels: dict[Element, int]
 # --- scheduling -------------------------------------------------------------------------------------
 
 async def schedule_reminder(s: AsyncSession, rt: Runtime, p: Patient, *, after: datetime | None = None) -> None:
-    """The next daily reminder at the patient's exercise time (idempotent per patient and day)."""
+    """The next daily reminder at the patient's exercise time (idempotent per patient, day and time).
+
+    A row cancelled by a pause or a change of time is planned again when the same day and time come back;
+    a day whose reminder at this time was already delivered moves on to the next day (the chain never stops).
+    """
     now = rt.clock.now()
-    day = next_at(after or now, p.exercise_time, p.timezone)
-    await outbox.schedule(
-        s, kind="reminder", due_at=at_local(day, p.exercise_time, p.timezone), now=now,
-        dedupe_key=f"reminder:{p.id}:{day.isoformat()}", patient_id=p.id, chat_id=p.chat_id,
-        payload={"day": day.isoformat()},
-    )
+    first = next_at(after or now, p.exercise_time, p.timezone)
+    for day in (first, first + timedelta(days=1)):
+        due = at_local(day, p.exercise_time, p.timezone)
+        key = f"reminder:{p.id}:{day.isoformat()}:{p.exercise_time}"
+        payload = {"day": day.isoformat()}
+        if await outbox.schedule(s, kind="reminder", due_at=due, now=now, dedupe_key=key, patient_id=p.id,
+                                 chat_id=p.chat_id, payload=payload):
+            return
+        revived = await s.execute(
+            update(Outbox).where(Outbox.dedupe_key == key, Outbox.state == outbox.CANCELLED)
+            .values(state=outbox.PENDING, due_at=due, payload=payload, session_id=None, attempts=0,
+                    claimed_by=None, claimed_until=None, last_error=None)
+            .execution_options(synchronize_session=False))
+        if revived.rowcount:
+            return
+        state = await s.scalar(select(Outbox.state).where(Outbox.dedupe_key == key))
+        if state in (outbox.PENDING, outbox.CLAIMED):
+            return  # already planned
 
 
 async def schedule_enrolment_rows(s: AsyncSession, rt: Runtime, p: Patient) -> None:

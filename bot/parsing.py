@@ -45,14 +45,16 @@ def parse_rating(text: str) -> int | None:
 
 
 _TIME = re.compile(
-    r"^(?P<ampm>午前|午後|朝|夜|am|pm)?\s*(?P<h>[0-9]{1,2}|[〇零一二三四五六七八九十]+)"
-    r"(?:\s*(?::|時)\s*(?P<m>[0-9]{1,2}|[〇零一二三四五六七八九十]+|半)?\s*分?)?\s*(?P<ampm2>am|pm)?$",
+    r"^(?P<ampm>午前|午後|朝|夕方|夜|am|pm)?\s*(?P<h>[0-9]{1,2}|[〇零一二三四五六七八九十]+)"
+    r"(?:\s*(?::|時)\s*(?P<m>[0-9]{1,2}|[〇零一二三四五六七八九十]+|半)?\s*分?)?\s*(?P<ampm2>am|pm)?"
+    r"(?:ごろ|頃|くらい|ぐらい)?$",  # the signup asks 何時ごろ: `19時ごろ` is a natural answer
     re.IGNORECASE,
 )
 
 
 def parse_time(text: str) -> str | None:
-    """"HH:MM" from `7:30`, `７：３０`, `19時`, `１９時`, `19時半`, `午後7時`, `7時30分`, `7pm`; else None."""
+    """"HH:MM" from `7:30`, `７：３０`, `19時`, `１９時`, `19時半`, `午後7時`, `7時30分`, `7pm`, `19時ごろ`; else None.
+    """
     match = _TIME.match(normalize(text).replace(" ", ""))
     if not match:
         return None
@@ -62,9 +64,11 @@ def parse_time(text: str) -> str | None:
     if hour is None or minute is None:
         return None
     ampm = (match["ampm"] or match["ampm2"] or "").lower()
-    if ampm in ("午後", "夜", "pm") and 1 <= hour <= 11:
+    if ampm in ("午後", "pm") and 0 <= hour <= 11:  # 午後0時 is noon
         hour += 12
-    elif ampm in ("午前", "am") and hour == 12:
+    elif ampm in ("夕方", "夜") and 1 <= hour <= 11:
+        hour += 12
+    elif ampm in ("午前", "am", "夜") and hour == 12:  # 午前12時 and 夜12時 are midnight
         hour = 0
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         return None

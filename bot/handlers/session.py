@@ -111,6 +111,7 @@ async def today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             buttons = []
             if p.status in ("trial", "active") and not p.paused and status in ("none", "planned"):
                 session = session or await coaching.session_for_today(s, rt, p)
+                status = session.status  # "planned": the text points to the start button below
                 prompt = await sessions.ask(s, patient_id=p.id, kind="reminder", now=rt.clock.now(),
                                             session_id=session.id)
                 buttons = [[(t("button.start_now"), f"rm:{prompt.id}:now")]]

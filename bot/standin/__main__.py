@@ -48,10 +48,13 @@ async def serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    async with standin:
+    await standin.start(args.host, args.port)
+    try:
         print(f"Telegram stand-in listening; base_url={standin.base_url}", flush=True)
         print(f"test API: {standin.url}/_standin/", flush=True)
         await stop.wait()
+    finally:
+        await standin.stop()
     print("stand-in stopped", flush=True)
 
 

@@ -22,7 +22,10 @@ def is_sqlite(url: str) -> bool:
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        # SQLite has one writer at a time. One pooled connection makes tasks queue in-process (cheap)
+        # instead of contending for the file lock (SQLite's busy handler sleeps in steps).
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, pool_size=1, max_overflow=0,
+                                     pool_timeout=120)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial

@@ -91,7 +91,9 @@ async def test_double_tap_stores_one_answer_and_stale_press_is_closed(coach):
     first = await coach.press(USER, "5", message_id=question.message_id)
     second = await coach.press_raw(USER, data["2"], question.message_id)  # the second tap of a double tap
     assert len(first) == 1 and second == []
-    assert coach.standin.callback_answers[-1][1] == "この質問はすでに締め切られています。新しい質問が届いたら、そちらにお答えください。"
+    from bot.i18n import t
+
+    assert coach.standin.callback_answers[-1][1] == t("common.closed")
     [session] = await coach.rows(ExerciseSession)
     assert session.before == 5
     async with coach.rt.db.session() as s:

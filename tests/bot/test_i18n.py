@@ -1,0 +1,155 @@
+"""The Japanese catalogue is complete: every key the code (and the rules) can ask for has a text, and no
+text uses a {placeholder} the code does not fill in."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from bot import alerts
+from bot.app import COMMANDS
+from bot.delivery.kinds import WHY_TOPICS
+from bot.handlers.patient_settings import FIELDS
+from bot.i18n import catalog, has, t
+from bot.storage.sessions import RATING_KINDS
+from rules import CONDITIONS, MESSAGE_KEYS, Element, Flag, decide
+from rules.engine import EXPECTED
+from tests.rules.helpers import S, case
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = sorted(p for p in (ROOT / "bot").rglob("*.py") if "standin" not in p.parts)
+SESSION_STATUSES = ("planned", "started", "done", "skipped", "missed", "stopped")
+STAFF_EVENTS = ("signup_done", "signup_red_flag")
+
+
+def _calls() -> list[tuple[str, bool, frozenset[str], str]]:
+    """Every `t(...)` call in bot/: (key or f-string prefix, is_prefix, keyword names, where)."""
+    found = []
+    for path in SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "t"
+                    and node.args):
+                continue
+            params = frozenset(k.arg for k in node.keywords if k.arg)
+            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            arg = node.args[0]
+            options = [arg.body, arg.orelse] if isinstance(arg, ast.IfExp) else [arg]
+            for opt in options:
+                if isinstance(opt, ast.Constant) and isinstance(opt.value, str):
+                    found.append((opt.value, False, params, where))
+                elif isinstance(opt, ast.JoinedStr) and opt.values and isinstance(opt.values[0], ast.Constant):
+                    found.append((opt.values[0].value, True, params, where))
+    return found
+
+
+CALLS = _calls()
+LITERAL_KEYS = sorted({key for key, prefix, _, _ in CALLS if not prefix})
+PREFIXES = sorted({key for key, prefix, _, _ in CALLS if prefix})
+
+# The keys built at run time (f-strings, keys held in variables), by family.
+FAMILIES: dict[str, list[str]] = {
+    "condition.": [f"condition.{c}" for c in CONDITIONS],
+    "flag.": [f"flag.{f}" for f in Flag],
+    "command.": [f"command.{c}" for c in COMMANDS],
+    "history.status.": [f"history.status.{s}" for s in SESSION_STATUSES],
+    "today.status.": [f"today.status.{s}" for s in (*SESSION_STATUSES, "none")],
+    "rating.": sorted({f"rating.{r}" for names in EXPECTED.values() for r in names}),  # decision.hold.missing
+    "ask.": [f"ask.{k}" for k in RATING_KINDS],
+    "reminder.chose_": [f"reminder.chose_{c}" for c in ("now", "later", "skip")],
+    "settings.saved_": [f"settings.saved_{f}" for f in FIELDS.values()] + ["settings.saved_condition"],
+    "settings.ask_": [f"settings.ask_{w}" for w in FIELDS],
+    "alert.event.": [f"alert.event.{e}" for e in alerts.ALERT_EVENTS],
+    "staff.": [f"staff.{e}" for e in STAFF_EVENTS],
+}
+VARIABLE_KEYS = [*WHY_TOPICS, *MESSAGE_KEYS, "reminder.text", "reminder.repeat", "reminder.snooze_over",
+                 "alert.text", "alert.urgent", "signup.red_flag", "signup.red_flag_urgent"]
+
+
+def _engine_keys() -> list[str]:
+    text = (ROOT / "rules" / "engine.py").read_text(encoding="utf-8")
+    return sorted(set(re.findall(r"\"(decision\.[a-z_.]+)\"", text)))
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_the_catalogue_loads_and_is_japanese():
+    cat = catalog()
+    assert len(cat) > 100
+    assert t("common.closed").startswith("この質問は")
+
+
+def test_the_scan_finds_the_calls():
+    assert "common.closed" in LITERAL_KEYS and "delete.done" in LITERAL_KEYS and "mydata.nothing" in LITERAL_KEYS
+    assert "condition." in PREFIXES and "flag." in PREFIXES
+
+
+@pytest.mark.parametrize("key", LITERAL_KEYS)
+def test_every_literal_key_in_the_code_exists(key):
+    assert has(key), f"t({key!r}) has no text in messages.po"
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_every_built_key_family_is_known(prefix):
+    """A new t(f"...") family must be listed in FAMILIES (so its keys are checked below)."""
+    assert prefix in FAMILIES, f"t(f'{prefix}...') is not covered by this test"
+
+
+@pytest.mark.parametrize("key", sorted({k for keys in FAMILIES.values() for k in keys} | set(VARIABLE_KEYS)))
+def test_every_built_key_exists(key):
+    assert has(key), f"{key} has no text in messages.po"
+
+
+@pytest.mark.parametrize("key", _engine_keys())
+def test_every_decision_message_of_the_rules_exists(key):
+    assert has(key)
+
+
+def test_the_rules_list_every_message_they_use():
+    assert set(_engine_keys()) <= set(MESSAGE_KEYS)
+
+
+def test_every_alert_a_decision_raises_has_an_event_text():
+    low = {e: 1 for e in Element}
+    decisions = [
+        decide(case("during", S(0, 2, 5))),  # step back: no alert
+        decide(case("during", S(0, 2, 5), levels=low, history=())),  # step back at level 1: alert
+        decide(case("during", S(0, 2, 8))),  # severe
+        decide(case("checkin", flags=("bladder_bowel",))),
+        decide(case("checkin", flags=("swelling",))),
+    ]
+    events = [alerts.event_of(d) for d in decisions if d.alert]
+    assert len(events) == 4
+    for event in events:
+        assert has(f"alert.event.{event}"), event
+
+
+# What the code passes to each text with placeholders (keys held in variables are listed by hand).
+PARAMS_BY_KEY: dict[str, set[str]] = {}
+for _key, _prefix, _params, _ in CALLS:
+    for _k in (FAMILIES.get(_key, []) if _prefix else [_key]):
+        PARAMS_BY_KEY.setdefault(_k, set()).update(_params)
+for _k in MESSAGE_KEYS:  # coaching.decision_text()
+    PARAMS_BY_KEY.setdefault(_k, set()).update({"missing", "element", "level_text"})
+for _k in ("reminder.text", "reminder.repeat", "reminder.snooze_over", *FAMILIES["ask."]):
+    PARAMS_BY_KEY.setdefault(_k, set()).add("nickname")
+for _k in ("alert.text", "alert.urgent"):  # delivery/kinds._alert()
+    PARAMS_BY_KEY.setdefault(_k, set()).update({"nickname", "patient_id", "event"})
+for _k in FAMILIES["staff."]:
+    PARAMS_BY_KEY.setdefault(_k, set()).update({"nickname", "detail"})
+
+
+@pytest.mark.parametrize("key", sorted(catalog()))
+def test_no_text_uses_a_placeholder_the_code_does_not_pass(key):
+    text = catalog()[key]
+    used = placeholders(text)
+    assert used <= PARAMS_BY_KEY.get(key, set()), f"{key}: {used - PARAMS_BY_KEY.get(key, set())} never passed"
+    params = {name: "x" for name in PARAMS_BY_KEY.get(key, set())}
+    if params:  # it formats with what the code passes (a stray brace would raise here)
+        assert "{" not in t(key, **params)

@@ -1,0 +1,55 @@
+"""What patients type, as a Japanese IME produces it: pain ratings and clock times."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.parsing import normalize, parse_rating, parse_time
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("0", 0), ("3", 3), ("10", 10), (" 3 ", 3), ("03", 3),
+    ("３", 3), ("１０", 10), ("０", 0),                      # full-width digits
+    ("三", 3), ("〇", 0), ("零", 0), ("十", 10),              # kanji
+    ("3/10", 3), ("３／１０", 3), ("3 / 10", 3), ("10/10", 10), ("三/10", 3),
+    ("3点", 3), ("３点", 3), ("3てん", 3), ("十点", 10),
+])
+def test_parse_rating_accepts(text, expected):
+    assert parse_rating(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "11", "１１", "十一", "100", "-1", "−1", "3.5", "３．５", "2-3", "3/5", "3/", "/10",
+    "abc", "三つ", "痛い", "😀", "3😀", "3です", "NaN", "٣", "1e1", "0x3", "3 4",
+])
+def test_parse_rating_rejects(text):
+    assert parse_rating(text) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("7:30", "07:30"), ("07:30", "07:30"), ("7:05", "07:05"), ("0:00", "00:00"), ("23:59", "23:59"),
+    ("７：３０", "07:30"), ("１９：００", "19:00"),             # full-width
+    ("19時", "19:00"), ("１９時", "19:00"), ("7時", "07:00"), ("7時30分", "07:30"), ("１９時３０分", "19:30"),
+    ("19時半", "19:30"), ("七時半", "07:30"), ("十九時", "19:00"), ("二十三時", "23:00"),
+    ("午後7時", "19:00"), ("午後７時", "19:00"), ("午後7時半", "19:30"), ("午後7:30", "19:30"),
+    ("午前7時", "07:00"), ("午前12時", "00:00"), ("午後0時", "12:00"),  # 午後0時 is noon
+    ("朝6時", "06:00"), ("夕方6時", "18:00"), ("夜8時", "20:00"), ("夜12時", "00:00"),
+    ("7pm", "19:00"), ("7 pm", "19:00"), ("7PM", "19:00"), ("７ｐｍ", "19:00"), ("7:30pm", "19:30"),
+    ("12am", "00:00"), ("12pm", "12:00"), ("9", "09:00"),
+    ("19時ごろ", "19:00"), ("19時頃", "19:00"), ("7時半ごろ", "07:30"),  # signup asks 何時ごろ
+])
+def test_parse_time_accepts(text, expected):
+    assert parse_time(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "", "abc", "そのうち", "午後", "時", "24:00", "25時", "7:60", "7.30", "7-30", "二十四時", "三十時",
+    "19時99分", "7:3:0", "ごろ", "😀",
+])
+def test_parse_time_rejects(text):
+    assert parse_time(text) is None
+
+
+def test_normalize_folds_full_width_and_trims():
+    assert normalize("　３／１０　") == "3/10"
+    assert normalize("７：３０") == "7:30"
