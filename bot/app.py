@@ -37,6 +37,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("update from user %s failed: %s", user, type(err).__name__, exc_info=err)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
+            if update.callback_query is not None:  # stop the button's spinner
+                await update.callback_query.answer()
             await common.send(update, Reply(t("common.error")))
         except Exception:  # Telegram unreachable: the log above is all we can do
             log.warning("could not tell user %s about the error", user)

@@ -100,6 +100,14 @@ async def reschedule_all(s: AsyncSession, rt: Runtime, p: Patient) -> None:
         await schedule_reminder(s, rt, p)
 
 
+async def move_morning_questions(s: AsyncSession, rt: Runtime, p: Patient) -> None:
+    """After a change of the morning time: pending next-morning questions move to the new time, same day."""
+    rows = await s.scalars(select(Outbox).where(Outbox.patient_id == p.id, Outbox.kind == "morning_prompt",
+                                                Outbox.state == outbox.PENDING))
+    for row in rows:
+        row.due_at = at_local(local_date(row.due_at, p.timezone), p.morning_time, p.timezone)
+
+
 # --- a session ------------------------------------------------------------------------------------
 
 async def session_for_today(s: AsyncSession, rt: Runtime, p: Patient) -> ExerciseSession:
@@ -111,7 +119,9 @@ async def session_for_today(s: AsyncSession, rt: Runtime, p: Patient) -> Exercis
 
 async def ask(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSession | None, kind: str,
               text_key: str, **params: object) -> Reply:
-    """Put a rating question (0-10 buttons) and record it."""
+    """Put a rating question (0-10 buttons) and record it. A half-finished /settings input is dropped,
+    so the typed answer goes to this question."""
+    p.awaiting = None
     prompt = await sessions.ask(s, patient_id=p.id, kind=kind, now=rt.clock.now(),
                                 session_id=session.id if session else None)
     return Reply(t(text_key, **params), rating_buttons(prompt.id))

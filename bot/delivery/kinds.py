@@ -135,6 +135,7 @@ async def _rating(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None, 
     if row.payload.get("prompt_id") is None and await sessions.has_open(s, session.id, kind):
         return _nothing()  # the patient already asked for this question with a tap
     prompt_id = await _ask_once(s, rt, row, p, session, kind)
+    p.awaiting = None  # a typed number now answers this question, not a half-finished /settings input
     buttons = rating_buttons(prompt_id)
     text = t(text_key, nickname=p.nickname)
     if kind == "next_morning":

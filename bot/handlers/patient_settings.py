@@ -46,6 +46,8 @@ async def _set_time(s: AsyncSession, rt: Runtime, p: Patient, field: str, value:
     p.awaiting = None
     if field == "exercise_time":
         await coaching.reschedule_all(s, rt, p)
+    else:
+        await coaching.move_morning_questions(s, rt, p)
     return Reply(t(f"settings.saved_{field}", time=value))
 
 

@@ -67,20 +67,30 @@ async def export(s: AsyncSession, p: Patient) -> dict[str, Any]:
 
 
 async def erase(s: AsyncSession, telegram_user_id: int, today: date) -> bool:
-    """Delete everything about this person; only an anonymous count per day remains."""
+    """Delete everything about this person; only an anonymous count per day remains.
+
+    That includes what is kept by Telegram id rather than patient: red-flag reports from the signup
+    screening and the staff notices about their signup (keyed `staff:<event>:<telegram id>:...`).
+    """
+    found = False
+    for stmt in (
+        delete(RedFlagReport).where(RedFlagReport.telegram_user_id == telegram_user_id),
+        delete(Outbox).where(Outbox.patient_id.is_(None),
+                             Outbox.dedupe_key.like(f"staff:%:{telegram_user_id}:%")),
+    ):
+        found = bool((await s.execute(stmt)).rowcount) or found
     p = await by_user(s, telegram_user_id)
-    sign = await s.get(Signup, telegram_user_id)
-    if p is None and sign is None:
-        return False
-    await s.execute(delete(RedFlagReport).where(RedFlagReport.telegram_user_id == telegram_user_id))
     if p is not None:
         pid = p.id
         for table in (Outbox, Decision, Prompt):
             await s.execute(delete(table).where(table.patient_id == pid))
         await s.execute(delete(ExerciseSession).where(ExerciseSession.patient_id == pid))
         await s.delete(p)
+    sign = await s.get(Signup, telegram_user_id)
     if sign is not None:
         await s.delete(sign)
+    if not (found or p is not None or sign is not None):
+        return False
     row = await s.get(Erasure, today)
     if row is None:
         s.add(Erasure(day=today, count=1))

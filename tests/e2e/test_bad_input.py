@@ -303,9 +303,6 @@ async def test_delete_erases_everything_and_the_person_is_a_stranger_again(coach
     assert erasure.count == 1
 
 
-@pytest.mark.xfail(strict=True, reason="bot/storage/patients.erase() keeps the staff_notice Outbox rows of the "
-                                       "person (patient_id NULL; their Telegram id in dedupe_key, nickname in "
-                                       "payload)")
 async def test_delete_leaves_no_staff_notice_naming_the_person(coach):
     await enrol(coach, USER, nickname="やまだ")
     await coach.text(USER, "/delete")
@@ -315,9 +312,6 @@ async def test_delete_leaves_no_staff_notice_naming_the_person(coach):
     assert left == []
 
 
-@pytest.mark.xfail(strict=True, reason="bot/storage/patients.erase() returns early when there is no Patient and "
-                                       "no Signup row, so a signup red-flag report (kept by Telegram id) is "
-                                       "never erased by /delete")
 async def test_delete_after_a_signup_red_flag_erases_the_report(coach):
     await coach.text(USER, "/trial")
     await coach.press(USER, msg("button.consent"))
