@@ -58,8 +58,8 @@ class Database:
         async with self._sessions() as s, s.begin():
             yield s
 
-    async def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (the only way the schema is made)."""
+    async def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to `revision`, by default the newest (Alembic is the only way the schema is made)."""
         from alembic.config import Config
 
         cfg = Config()
@@ -67,7 +67,7 @@ class Database:
         async with self.engine.begin() as conn:
             if not self.sqlite:  # several instances starting at once: one migrates, the others wait
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-            await conn.run_sync(lambda sync_conn: _upgrade(cfg, sync_conn))
+            await conn.run_sync(lambda sync_conn: _upgrade(cfg, sync_conn, revision))
 
     async def dispose(self) -> None:
         await self.engine.dispose()

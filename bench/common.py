@@ -1,0 +1,84 @@
+"""Shared set-up for the benchmarks: a database with N enrolled patients, a reminder due for each,
+the Bot API stand-in on 127.0.0.1, and a bot (python-telegram-bot Application) pointed at it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import insert, text
+
+from bot.app import build_application
+from bot.clock import Clock
+from bot.config import Settings
+from bot.standin import StandIn
+from bot.storage.db import Database
+from bot.storage.models import Outbox, Patient
+
+TOKEN = "123456789:BENCHbenchBENCHbenchBENCHbench0000"
+NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # 09:00 in Tokyo
+POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+
+def database_url(kind: str, name: str) -> str:
+    if kind == "postgres":
+        return POSTGRES
+    os.makedirs("bench/out", exist_ok=True)
+    path = f"bench/out/{name}.db"
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def fresh_database(url: str) -> Database:
+    db = Database(url)
+    if not db.sqlite:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await db.migrate()
+    return db
+
+
+async def seed(db: Database, patients: int, *, due: int | None = None, due_at: datetime = NOW,
+               chunk: int = 5000) -> None:
+    """`patients` enrolled patients (chat id = 100000 + i); the first `due` of them have a reminder due."""
+    due = patients if due is None else due
+    start = time.perf_counter()
+    for lo in range(0, patients, chunk):
+        hi = min(lo + chunk, patients)
+        async with db.session() as s:
+            await s.execute(insert(Patient), [dict(
+                telegram_user_id=100000 + i, chat_id=100000 + i, nickname=f"p{i}", condition="knee", usual_pain=3,
+                timezone="Asia/Tokyo", exercise_time="09:00", morning_time="07:00", status="trial", paused=False,
+                unreachable=False, consent_at=NOW - timedelta(days=1), enrolled_at=NOW - timedelta(days=1),
+                trial_ends_on=date(2026, 12, 14), rom=1, reps=1, load=1, speed=1, raise_history=[],
+            ) for i in range(lo, hi)])
+    async with db.session() as s:
+        ids = (await s.execute(text("SELECT id FROM patient ORDER BY id LIMIT :n"), {"n": due})).scalars().all()
+    for lo in range(0, len(ids), chunk):
+        async with db.session() as s:
+            await s.execute(insert(Outbox), [dict(
+                kind="reminder", patient_id=pid, chat_id=100000 + pid - 1, due_at=due_at, state="pending",
+                dedupe_key=f"reminder:{pid}:2026-12-01", payload={"day": "2026-12-01"}, attempts=0,
+                created_at=NOW - timedelta(days=1),
+            ) for pid in ids[lo:lo + chunk]])
+    print(f"seeded {patients} patients, {len(ids)} due, in {time.perf_counter() - start:.1f} s")
+
+
+def make_app(standin: StandIn, url: str, clock: Clock, **overrides):
+    settings = Settings(_env_file=None, telegram_bot_token=TOKEN, database_url=url,
+                        telegram_api_base_url=standin.base_url, **overrides)
+    return build_application(settings, clock=clock, run_delivery_job=False, migrate=False)
+
+
+def args(description: str, **defaults) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--db", choices=("sqlite", "postgres"), default=defaults.get("db", "sqlite"))
+    p.add_argument("-n", type=int, default=defaults.get("n", 1000))
+    p.add_argument("--rate", type=float, default=defaults.get("rate", 30.0))
+    p.add_argument("--no-limit", action="store_true", help="switch the outgoing rate limiter off")
+    return p.parse_args()

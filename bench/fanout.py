@@ -1,0 +1,53 @@
+"""Fan-out: N reminders due in the same minute, delivered through the rate limiter to the stand-in,
+which enforces Telegram's global limit (answers 429 above it).
+
+    python bench/fanout.py -n 3000 --rate 30            # Telegram's real limit (about 100 s)
+    python bench/fanout.py -n 3000 --rate 300 --db postgres
+
+Prints: achieved rate / limit, 429s, lost and duplicated messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import NOW, args, database_url, fresh_database, make_app, seed
+from bot.clock import Clock
+from bot.standin import StandIn
+
+
+async def main() -> None:
+    a = args(__doc__, n=3000, rate=30.0)
+    url = database_url(a.db, "fanout")
+    db = await fresh_database(url)
+    await seed(db, a.n)
+    await db.dispose()
+    async with StandIn(global_rate=a.rate, record_bodies=False) as standin:
+        app = make_app(standin, url, Clock(frozen_at=NOW), rate_limit_per_second=a.rate,
+                       rate_limit_enabled=not a.no_limit, delivery_batch_size=max(50, int(a.rate * 4)),
+                       delivery_concurrency=64)
+        async with app:
+            await app.post_init(app)
+            runner = app.bot_data["delivery"]
+            start = time.perf_counter()
+            await runner.run_until_idle(max_rounds=100000)
+            elapsed = time.perf_counter() - start
+        await app.post_shutdown(app)
+        chats = Counter(m.chat_id for m in standin.all_messages())
+        stats = standin.stats
+    delivered = sum(chats.values())
+    rate = delivered / elapsed
+    print(f"fan-out db={a.db} n={a.n} limit={a.rate:g}/s: delivered {delivered} in {elapsed:.1f} s "
+          f"= {rate:.1f}/s, rate/limit = {rate / a.rate:.3f}")
+    duplicated = sum(c - 1 for c in chats.values())
+    print(f"  429s={stats.get('rejected_429', 0)} lost={a.n - len(chats)} duplicated={duplicated}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

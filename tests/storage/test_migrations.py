@@ -1,0 +1,61 @@
+"""Alembic is the only way the schema is made: a database created by the first migration, with data in
+it, upgrades in place to the newest revision and keeps every row."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, inspect, select, text
+
+from bot.storage.db import Database
+from bot.storage.models import ExerciseSession, Outbox, Patient
+
+WHEN = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)
+
+
+async def test_first_schema_with_data_upgrades_to_the_newest(database_url):
+    db = Database(database_url)
+    try:
+        await db.migrate("0001")
+        async with db.engine.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO patient (telegram_user_id, chat_id, nickname, condition, usual_pain, timezone, "
+                "exercise_time, morning_time, status, paused, unreachable, consent_at, enrolled_at, trial_ends_on, "
+                "rom, reps, load, speed, raise_history) VALUES (77, 77, 'はなこ', 'knee', 4, 'Asia/Tokyo', "
+                "'09:00', '07:00', 'trial', false, false, :w, :w, :d, 2, 3, 1, 1, '[\"rom\", \"reps\"]')"),
+                {"w": WHEN, "d": date(2026, 11, 15)})
+            pid = (await conn.execute(text("SELECT id FROM patient"))).scalar_one()
+            await conn.execute(text(
+                "INSERT INTO exercise_session (patient_id, local_date, planned_at, status, before, during, after, "
+                "next_morning, flags, levels) VALUES (:p, :d, :w, 'done', 2, 3, 2, 1, '[]', '{\"rom\": 2}')"),
+                {"p": pid, "d": date(2026, 11, 2), "w": WHEN})
+            await conn.execute(text(
+                "INSERT INTO outbox (kind, patient_id, chat_id, due_at, state, dedupe_key, payload, attempts, "
+                "created_at) VALUES ('reminder', :p, 77, :w, 'pending', 'reminder:1:2026-11-03', "
+                "'{\"day\": \"2026-11-03\"}', 0, :w)"), {"p": pid, "w": WHEN})
+
+        await db.migrate()  # to the newest revision
+
+        async with db.engine.connect() as conn:
+            version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+            tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        from bot.storage.db import MIGRATIONS
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        assert version == ScriptDirectory.from_config(cfg).get_current_head()
+        assert {"patient", "exercise_session", "outbox", "decision", "prompt"} <= tables
+        async with db.session() as s:
+            p = await s.scalar(select(Patient))
+            assert (p.nickname, p.rom, p.reps, p.raise_history) == ("はなこ", 2, 3, ["rom", "reps"])
+            session = await s.scalar(select(ExerciseSession))
+            assert (session.before, session.during, session.after, session.next_morning) == (2, 3, 2, 1)
+            row = await s.scalar(select(Outbox))
+            assert row.payload == {"day": "2026-11-03"} and row.due_at == WHEN
+            assert await s.scalar(select(func.count()).select_from(Patient)) == 1
+        await db.migrate()  # idempotent
+    finally:
+        await db.dispose()
