@@ -1,22 +1,48 @@
 """Alerts and notices for the clinic, scheduled as due rows like every other delivery.
 
-Who receives them: the clinic's staff chat (STAFF_CHAT_ID) or, without one, each admin
-(ADMIN_TELEGRAM_IDS); with neither, the alert is recorded and logged (see docs/architecture.md).
+Who receives them: an alert about a patient goes to that patient's clinician (docs/clinicians.md); a
+patient without an active clinician, and every staff notice (trial signups), go to the clinic's staff
+chat (STAFF_CHAT_ID) or, without one, to each admin (ADMIN_TELEGRAM_IDS); with neither, the alert is
+recorded and logged (see docs/architecture.md). Weekly summaries are scheduled here too.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.runtime import Runtime
-from bot.storage import outbox
-from bot.storage.models import Patient
+from bot.storage import clinicians, outbox
+from bot.storage.models import Clinician, Patient
+from bot.timeplan import local_date
 
 
 def recipients(rt: Runtime) -> list[int]:
     if rt.settings.staff_chat_id is not None:
         return [rt.settings.staff_chat_id]
     return list(rt.settings.admin_telegram_ids)
+
+
+async def recipients_for(s: AsyncSession, rt: Runtime, p: Patient | None) -> list[int]:
+    """The patient's clinician (as assigned now, not when the alert was scheduled); else the staff/admins."""
+    c = await clinicians.get_active(s, p.clinician_id) if p is not None else None
+    return [c.chat_id] if c is not None else recipients(rt)
+
+
+async def schedule_summary(s: AsyncSession, rt: Runtime, c: Clinician, *, after: datetime) -> bool:
+    """This clinician's next weekly summary (SUMMARY_WEEKDAY at SUMMARY_TIME) after `after`, covering the 7 days
+    before its delivery day. Idempotent: one row per clinician and summarised week (dedupe key)."""
+    from bot.reports.build import next_summary_at
+
+    due = next_summary_at(rt, after)
+    end = local_date(due, rt.settings.clinic_timezone) - timedelta(days=1)
+    week = end.isocalendar()
+    return await outbox.schedule(
+        s, kind="weekly_summary", due_at=due, now=rt.clock.now(), chat_id=c.chat_id,
+        dedupe_key=f"summary:{c.id}:{week.year}-{week.week:02d}",
+        payload={"clinician_id": c.id, "start": (end - timedelta(days=6)).isoformat(), "end": end.isoformat()},
+    )
 
 
 ALERT_EVENTS = ("red_flag", "severe_pain", "step_back_at_minimum")

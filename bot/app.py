@@ -4,6 +4,8 @@ Handler order (first match wins within group 0):
   1. start: /start /help /why            2. signup: /trial /cancel, consent and su: buttons
   3. session: /today, rm: nx: rt:        4. checkin: /symptom, rf:
   5. patient_settings: /settings, st: tr: 6. mydata: /history /mydata /delete, del:
+  6b. clinician: /clinician /summary /patients /patient /export, cp:   6c. admin: /invite /clinicians
+      /remove_clinician /assign (docs/clinicians.md)
   7. any other button -> "this question is closed"
   8. fallbacks: typed text router, unknown commands, stickers/photos
 """
@@ -18,7 +20,7 @@ from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, Cont
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.runner import DeliveryRunner
-from bot.handlers import checkin, common, mydata, patient_settings, session, signup, start
+from bot.handlers import admin, checkin, clinician, common, mydata, patient_settings, session, signup, start
 from bot.i18n import t
 from bot.replies import Reply
 from bot.runtime import Runtime, load_thresholds
@@ -42,6 +44,16 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await common.send(update, Reply(t("common.error")))
         except Exception:  # Telegram unreachable: the log above is all we can do
             log.warning("could not tell user %s about the error", user)
+
+
+async def ensure_weekly_summaries(rt: Runtime) -> None:
+    """Every active clinician has their next weekly summary scheduled (idempotent: dedupe key per week)."""
+    from bot import alerts
+    from bot.storage import clinicians
+
+    async with rt.db.session() as s:
+        for c, _ in await clinicians.active_list(s):
+            await alerts.schedule_summary(s, rt, c, after=rt.clock.now())
 
 
 async def _delivery_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -71,6 +83,7 @@ def build_application(settings: Settings, *, token: str | None = None, clock: Cl
         if migrate:
             await rt.db.migrate()
         app.bot_data["delivery"] = DeliveryRunner(rt, app.bot)
+        await ensure_weekly_summaries(rt)
         await app.bot.set_my_commands([BotCommand(c, t(f"command.{c}")) for c in COMMANDS])
         if run_delivery_job and app.job_queue is not None:
             app.job_queue.run_repeating(_delivery_job, interval=settings.delivery_interval_seconds, first=1,
@@ -81,7 +94,7 @@ def build_application(settings: Settings, *, token: str | None = None, clock: Cl
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     app.bot_data["runtime"] = rt
-    for feature in (start, signup, session, checkin, patient_settings, mydata):
+    for feature in (start, signup, session, checkin, patient_settings, mydata, clinician, admin):
         feature.register(app)
     app.add_handler(CallbackQueryHandler(lambda u, c: common.closed(u)))
     start.register_fallbacks(app)

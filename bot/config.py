@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     # Clinicians (issue 4)
     admin_telegram_ids: list[int] = Field(default_factory=list)
     staff_chat_id: int | None = None
+    default_clinician_id: int | None = None  # clinician.id given to new patients without an invite link
+    invite_valid_hours: int = Field(default=72, ge=1, le=24 * 30)
+    summary_weekday: int = Field(default=0, ge=0, le=6)  # 0 = Monday ... 6 = Sunday, clinic time zone
+    summary_time: str = "08:00"  # "HH:MM", clinic time zone
+    summary_max_patient_charts: int = Field(default=20, ge=0, le=200)
 
     log_level: str = "INFO"
 
@@ -72,6 +77,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (use an IANA name like Asia/Tokyo)") from exc
+        return value
+
+    @field_validator("summary_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"use HH:MM (24-hour clock), got {value!r}")
         return value
 
     @field_validator("database_url")

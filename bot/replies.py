@@ -6,6 +6,7 @@ Callback data formats (each carries the id of what it answers; at most 64 bytes)
   su:<step>:<value>        enrolment steps          c:yes|no / trial              consent, start trial
   st:<what>[:<value>]      /settings                del:yes|no                    /delete confirmation
   tr:<prompt>:continue|end  end-of-trial question
+  cp:<patient>             a clinician opens a patient's detail (alerts, /patients)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Reply:
     text: str
     buttons: Buttons = field(default_factory=list)
     document: tuple[str, bytes] | None = None  # (file name, content)
+    photo: bytes | None = None  # a PNG/JPEG sent as a photo; `text` is its caption (at most 1024 characters)
 
     @property
     def markup(self) -> InlineKeyboardMarkup | None:

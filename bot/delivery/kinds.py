@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts, coaching
+from bot.delivery import reminders
 from bot.i18n import t
 from bot.replies import Reply, join, rating_buttons
+from bot.reports import text as report_text
+from bot.reports.summary import Period
 from bot.runtime import Runtime
-from bot.storage import outbox, patients, sessions
-from bot.storage.models import ExerciseSession, Outbox, Patient
+from bot.storage import clinicians, outbox, patients, sessions
+from bot.storage.models import ExerciseSession, Outbox, Patient, RedFlagReport
 from bot.timeplan import local_date
 
 log = logging.getLogger(__name__)
@@ -40,6 +44,7 @@ MAX_LATENESS: dict[str, timedelta | None] = {
     "trial_notice": timedelta(hours=24),
     "trial_expire": None,
     "why": timedelta(hours=24),
+    "weekly_summary": None,  # built from the database when sent: late is still useful, and it is sent once
 }
 
 WHY_TOPICS = ("why.hypoalgesia", "why.limit", "why.one_element", "why.red_flags")
@@ -55,8 +60,19 @@ def _nothing(state: str = outbox.CANCELLED) -> Prepared:
     return Prepared(state=state)
 
 
-def _active(p: Patient | None) -> bool:
-    return p is not None and p.status in ("trial", "active") and not p.paused and not p.unreachable
+_active = reminders.active
+
+
+def too_late(row: Outbox, now: datetime) -> bool:
+    """The catch-up policy: later than its kind's limit, a row is recorded as missed, not sent."""
+    limit = MAX_LATENESS.get(row.kind, timedelta(hours=1))
+    return limit is not None and now - row.due_at > limit
+
+
+async def _reminder(s: AsyncSession, rt: Runtime, row: Outbox) -> Prepared:
+    """One reminder row through the batch preparation (the runner normally sends whole batches there)."""
+    state, messages = (await reminders.prepare(s, rt, [row]))[row.id]
+    return Prepared(messages, state)
 
 
 async def _ask_once(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient, session: ExerciseSession | None,
@@ -69,32 +85,6 @@ async def _ask_once(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient, sessi
         prompt_id = prompt.id
         row.payload = {**row.payload, "prompt_id": prompt_id}
     return prompt_id
-
-
-def _reminder_buttons(prompt_id: int) -> list[list[tuple[str, str]]]:
-    return [[(t("button.start_now"), f"rm:{prompt_id}:now")],
-            [(t("button.later", minutes=30), f"rm:{prompt_id}:later"), (t("button.skip"), f"rm:{prompt_id}:skip")]]
-
-
-async def _reminder(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
-    if not _active(p):
-        return _nothing()
-    await coaching.schedule_reminder(s, rt, p, after=row.due_at + timedelta(minutes=1))
-    day = date.fromisoformat(row.payload["day"])
-    session = await sessions.get_or_create(s, p.id, day, row.due_at,
-                                           {str(k): v for k, v in patients.levels(p).items()})
-    row.session_id = session.id
-    if session.status != "planned":
-        return _nothing()
-    prompt_id = await _ask_once(s, rt, row, p, session, "reminder")
-    now = rt.clock.now()
-    follow = ("reminder_repeat", f"repeat:{session.id}:1") if rt.settings.reminder_repeats else \
-        ("reminder_expire", f"expire:{session.id}")
-    await outbox.schedule(s, kind=follow[0], dedupe_key=follow[1], now=now, patient_id=p.id, chat_id=p.chat_id,
-                          session_id=session.id, payload={"n": 1},
-                          due_at=now + timedelta(minutes=rt.settings.reminder_repeat_after_minutes))
-    text = join(t("reminder.text", nickname=p.nickname), coaching.plan_lines(p))
-    return Prepared([(p.chat_id, Reply(text, _reminder_buttons(prompt_id)))])
 
 
 async def _reminder_repeat(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
@@ -114,7 +104,7 @@ async def _reminder_repeat(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient
                               patient_id=p.id, chat_id=p.chat_id, session_id=session.id, due_at=later)
     key = "reminder.snooze_over" if row.payload.get("snooze") else "reminder.repeat"
     text = join(t(key, nickname=p.nickname), coaching.plan_lines(p))
-    return Prepared([(p.chat_id, Reply(text, _reminder_buttons(prompt_id)))])
+    return Prepared([(p.chat_id, Reply(text, reminders.buttons(prompt_id)))])
 
 
 async def _reminder_expire(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
@@ -145,16 +135,39 @@ async def _rating(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None, 
 
 
 async def _alert(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
-    to = alerts.recipients(rt)
+    """To the patient's clinician (else staff chat / admins): nickname, what happened, urgent marking, and a
+    button that opens the patient's detail (cp:<patient id>, allowed for that clinician and admins only)."""
+    to = await alerts.recipients_for(s, rt, p)
     payload = row.payload
     key = "alert.urgent" if payload.get("urgent") else "alert.text"
     event = t(f"alert.event.{payload.get('event')}")
     text = t(key, nickname=payload.get("nickname", "?"), patient_id=payload.get("patient_id"), event=event)
+    flags: list[str] = []
+    if payload.get("event") == "red_flag" and p is not None:
+        report = await s.scalar(select(RedFlagReport).where(RedFlagReport.patient_id == p.id)
+                                .order_by(RedFlagReport.id.desc()).limit(1))  # type: ignore[union-attr]
+        flags = list(report.flags) if report is not None else []
+    text = join(text, report_text.alert_flags(flags), t("alert.open_hint", patient_id=payload.get("patient_id")))
     if not to:
-        log.warning("alert for patient %s (%s): no STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS to send to",
+        log.warning("alert for patient %s (%s): no clinician, STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS to send to",
                     payload.get("patient_id"), payload.get("event"))
         return _nothing(outbox.DONE)
-    return Prepared([(chat, Reply(text)) for chat in to])
+    buttons = [[(t("button.open_patient"), f"cp:{payload.get('patient_id')}")]]
+    return Prepared([(chat, Reply(text, buttons)) for chat in to])
+
+
+async def _weekly_summary(s: AsyncSession, rt: Runtime, row: Outbox) -> Prepared:
+    """A clinician's weekly summary: built from the database now, and the next week's is scheduled."""
+    from bot.reports import build
+
+    c = await clinicians.get_active(s, row.payload.get("clinician_id"))
+    if c is None:  # removed meanwhile: no summary, no next one
+        return _nothing()
+    period = Period(date.fromisoformat(row.payload["start"]), date.fromisoformat(row.payload["end"]))
+    replies = await build.summary_replies(s, rt, c.id, period, scope_name=c.name,
+                                          max_charts=rt.settings.summary_max_patient_charts)
+    await alerts.schedule_summary(s, rt, c, after=max(row.due_at, rt.clock.now()))
+    return Prepared([(c.chat_id, reply) for reply in replies])
 
 
 async def _staff_notice(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
@@ -198,14 +211,13 @@ async def _why(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> 
 
 async def prepare(s: AsyncSession, rt: Runtime, row: Outbox) -> Prepared:
     p = await patients.get(s, row.patient_id) if row.patient_id else None
-    limit = MAX_LATENESS.get(row.kind, timedelta(hours=1))
-    if limit is not None and rt.clock.now() - row.due_at > limit:
+    if too_late(row, rt.clock.now()):
         if row.kind == "reminder" and _active(p):
             await coaching.schedule_reminder(s, rt, p, after=rt.clock.now())
         return _nothing(outbox.MISSED)
     match row.kind:
         case "reminder":
-            return await _reminder(s, rt, row, p)
+            return await _reminder(s, rt, row)
         case "reminder_repeat":
             return await _reminder_repeat(s, rt, row, p)
         case "reminder_expire":
@@ -228,6 +240,8 @@ async def prepare(s: AsyncSession, rt: Runtime, row: Outbox) -> Prepared:
             return await _trial_expire(s, rt, row, p)
         case "why":
             return await _why(s, rt, row, p)
+        case "weekly_summary":
+            return await _weekly_summary(s, rt, row)
     log.error("unknown outbox kind %s (row %s)", row.kind, row.id)
     return _nothing(outbox.FAILED)
 

@@ -1,7 +1,8 @@
 """Delivery: scheduler tick -> claim due rows atomically -> prepare -> send (rate-limited) -> record.
 
 Exactly-once bookkeeping: a row is claimed with a lease (so a second instance never takes it), prepared
-and committed, sent, then marked `sent`. A crash before the send leaves a claimed row whose lease
+and committed (reminders a batch at a time: bot/delivery/reminders.py), sent, then marked `sent` in
+group commits. A crash before the send leaves a claimed row whose lease
 expires and is delivered again; preparation is idempotent (dedupe keys, the prompt id kept in the row).
 A crash in the few milliseconds between Telegram accepting a message and the row being marked can
 repeat that one message after the lease: Telegram offers no idempotency key (docs/architecture.md).
@@ -11,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import coaching
-from bot.delivery.kinds import prepare
+from bot.delivery import kinds, reminders
 from bot.replies import Reply
 from bot.runtime import Runtime
 from bot.storage import outbox
@@ -36,8 +39,19 @@ async def send(bot: Bot, chat_id: int, reply: Reply) -> None:
     if reply.document is not None:
         name, content = reply.document
         await bot.send_document(chat_id, document=content, filename=name, caption=reply.text or None)
+    elif reply.photo is not None:
+        await bot.send_photo(chat_id, photo=reply.photo, caption=reply.text or None, reply_markup=reply.markup)
     else:
         await bot.send_message(chat_id, reply.text, reply_markup=reply.markup)
+
+
+@dataclass
+class _Job:
+    """A prepared row: what to send, and how often it has been tried."""
+
+    row_id: int
+    attempts: int
+    messages: list[tuple[int, Reply]]
 
 
 class DeliveryRunner:
@@ -51,7 +65,7 @@ class DeliveryRunner:
         self._lock = asyncio.Lock()
 
     async def tick(self) -> int:
-        """Claim one batch of due rows and deliver them concurrently. Returns how many were claimed."""
+        """Claim one batch of due rows, prepare, send concurrently, record. Returns how many were claimed."""
         async with self._lock:
             rt = self.rt
             try:
@@ -63,15 +77,8 @@ class DeliveryRunner:
                 log.exception("delivery: could not claim due rows")
                 self.errors += 1
                 return 0
-            if not rows:
-                return 0
-            gate = asyncio.Semaphore(rt.settings.delivery_concurrency)
-
-            async def one(row: Outbox) -> None:
-                async with gate:
-                    await self._deliver(row.id)
-
-            await asyncio.gather(*(one(r) for r in rows))
+            if rows:
+                await self._send_all(await self._prepare(rows))
             return len(rows)
 
     async def run_until_idle(self, max_rounds: int = 1000) -> int:
@@ -83,38 +90,118 @@ class DeliveryRunner:
             total += n
         return total
 
-    async def _deliver(self, row_id: int) -> None:
+    # --- prepare: reminders a batch at a time, everything else row by row --------------------------------
+    async def _prepare(self, rows: list[Outbox]) -> list[_Job]:
+        now = self.rt.clock.now()
+        bulk = [r.id for r in rows if r.kind == "reminder" and not kinds.too_late(r, now)]
+        jobs: list[_Job] = []
+        if bulk:
+            try:
+                jobs += await self._prepare_reminders(bulk)
+            except Exception:  # one bad row must not hold up the others: take them one by one
+                log.exception("delivery: batch of %d reminders failed; preparing them one by one", len(bulk))
+                for row_id in bulk:
+                    try:
+                        jobs += await self._prepare_reminders([row_id])
+                    except Exception:
+                        log.exception("delivery: reminder row %s failed", row_id)
+                        await self._retry(row_id, 1, "prepare failed")
+        for row in rows:
+            if row.id not in bulk:
+                jobs += await self._prepare_one(row)
+        return jobs
+
+    async def _prepare_reminders(self, ids: list[int]) -> list[_Job]:
         rt = self.rt
-        worker = rt.worker_id
-        attempts = 1
+        async with rt.db.session() as s:
+            rows = list(await s.scalars(select(Outbox).where(
+                Outbox.id.in_(ids), Outbox.claimed_by == rt.worker_id, Outbox.state == outbox.CLAIMED)))  # type: ignore[union-attr]
+            outcome = await reminders.prepare(s, rt, rows)
+            attempts = {r.id: r.attempts for r in rows}
+            for state in {st for st, msgs in outcome.values() if not msgs}:
+                await outbox.finish_many(s, [rid for rid, (st, msgs) in outcome.items() if st == state and not msgs],
+                                         worker=rt.worker_id, state=state, now=rt.clock.now())
+        return [_Job(rid, attempts[rid], msgs) for rid, (_, msgs) in outcome.items() if msgs]
+
+    async def _prepare_one(self, row: Outbox) -> list[_Job]:
+        rt = self.rt
         try:
             async with rt.db.session() as s:
-                row = await s.get(Outbox, row_id)
-                if row is None or row.state != outbox.CLAIMED or row.claimed_by != worker:
-                    return
-                prepared = await prepare(s, rt, row)
-                attempts = row.attempts
+                current = await s.get(Outbox, row.id)
+                if current is None or current.state != outbox.CLAIMED or current.claimed_by != rt.worker_id:
+                    return []
+                prepared = await kinds.prepare(s, rt, current)
                 if not prepared.messages:
-                    await outbox.finish(s, row_id, worker=worker, state=prepared.state, now=rt.clock.now())
+                    await outbox.finish(s, row.id, worker=rt.worker_id, state=prepared.state, now=rt.clock.now())
+                    return []
+                return [_Job(row.id, current.attempts, prepared.messages)]
+        except Exception as exc:
+            log.exception("delivery: row %s (%s) failed to prepare", row.id, row.kind)
+            await self._retry(row.id, row.attempts, type(exc).__name__)
+            return []
+
+    # --- send, and record outcomes with group commits -------------------------------------------------
+    async def _send_all(self, jobs: list[_Job]) -> None:
+        gate = asyncio.Semaphore(self.rt.settings.delivery_concurrency)
+        sent: list[int] = []
+        wake = asyncio.Event()
+        finished = False
+
+        async def recorder() -> None:
+            """Marks sent rows in groups: one UPDATE for whatever finished since the last commit, so a
+            row is recorded within one commit of its send (the window a crash could repeat)."""
+            while True:
+                await wake.wait()
+                wake.clear()
+                while sent:
+                    batch = sent[:]
+                    sent.clear()
+                    await self._finish_many(batch)
+                if finished:
                     return
-            for chat_id, reply in prepared.messages:
+
+        async def one(job: _Job) -> None:
+            async with gate:
+                if await self._send(job):
+                    sent.append(job.row_id)
+                    wake.set()
+
+        task = asyncio.create_task(recorder())
+        try:
+            await asyncio.gather(*(one(j) for j in jobs))
+        finally:
+            finished = True
+            wake.set()
+            await task
+
+    async def _send(self, job: _Job) -> bool:
+        """Send a prepared row's messages; True when Telegram took them all."""
+        try:
+            for chat_id, reply in job.messages:
                 await send(self.bot, chat_id, reply)
-            async with rt.db.session() as s:
-                await outbox.finish(s, row_id, worker=worker, state=outbox.SENT, now=rt.clock.now())
             self.sent += 1
+            return True
         except RetryAfter as exc:
             delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
-            await self._later(row_id, rt.clock.now() + timedelta(seconds=delay), f"429 retry_after={delay}")
+            await self._later(job.row_id, self.rt.clock.now() + timedelta(seconds=delay), f"429 retry_after={delay}")
         except Forbidden:
-            await self._unreachable(row_id)
+            await self._unreachable(job.row_id)
         except BadRequest as exc:
-            log.warning("delivery: row %s rejected by Telegram: %s", row_id, exc.message)
-            await self._finish(row_id, outbox.FAILED, f"400 {exc.message}")
+            log.warning("delivery: row %s rejected by Telegram: %s", job.row_id, exc.message)
+            await self._finish(job.row_id, outbox.FAILED, f"400 {exc.message}")
         except (NetworkError, TelegramError) as exc:  # timeouts and 5xx
-            await self._retry(row_id, attempts, f"{type(exc).__name__}: {exc}")
+            await self._retry(job.row_id, job.attempts, f"{type(exc).__name__}: {exc}")
         except Exception as exc:
-            log.exception("delivery: row %s failed", row_id)
-            await self._retry(row_id, attempts, f"{type(exc).__name__}")
+            log.exception("delivery: row %s failed", job.row_id)
+            await self._retry(job.row_id, job.attempts, type(exc).__name__)
+        return False
+
+    async def _finish_many(self, ids: list[int]) -> None:
+        try:
+            async with self.rt.db.session() as s:
+                await outbox.finish_many(s, ids, worker=self.rt.worker_id, state=outbox.SENT, now=self.rt.clock.now())
+        except Exception:  # the lease expires and the rows are delivered again: better twice than never
+            log.exception("delivery: could not record %d sent rows", len(ids))
 
     async def _retry(self, row_id: int, attempts: int, error: str) -> None:
         self.errors += 1

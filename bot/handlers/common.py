@@ -39,6 +39,8 @@ async def send(update: Update, reply: Reply) -> None:
     if reply.document is not None:
         name, content = reply.document
         await chat.send_document(content, filename=name, caption=reply.text or None)
+    elif reply.photo is not None:
+        await chat.send_photo(reply.photo, caption=reply.text or None, reply_markup=reply.markup)
     else:
         await chat.send_message(reply.text, reply_markup=reply.markup)
 

@@ -18,7 +18,7 @@ from bot.i18n import t
 from bot.parsing import parse_rating, parse_time
 from bot.replies import Reply, join
 from bot.runtime import Runtime, runtime
-from bot.storage import patients, sessions
+from bot.storage import clinicians, patients, sessions
 from bot.storage.models import Signup
 from bot.timeplan import local_date
 from rules import CONDITIONS, URGENT_FLAGS, Flag
@@ -62,8 +62,17 @@ def question(sign: Signup) -> Reply:
             return Reply(summary, [[(t("button.confirm"), "su:ok")], [(t("button.redo"), "su:redo")]])
 
 
-async def _consent_screen(update: Update) -> None:
-    await send(update, Reply(t("signup.consent"), [[(t("button.consent"), "c:yes")], [(t("button.decline"), "c:no")]]))
+async def _consent_screen(update: Update, clinician_id: int | None = None) -> None:
+    """The consent question. Before consent nothing is stored, so a clinician's invite link travels in the
+    consent button (c:yes:<clinician id>) and is saved with the signup once the person consents."""
+    yes = f"c:yes:{clinician_id}" if clinician_id is not None else "c:yes"
+    await send(update, Reply(t("signup.consent"), [[(t("button.consent"), yes)], [(t("button.decline"), "c:no")]]))
+
+
+def _clinician_in(data: str | None) -> int | None:
+    """`trial:<id>` / `c:yes:<id>` -> id."""
+    tail = (data or "").rsplit(":", 1)[-1] if data and data.count(":") >= 1 else ""
+    return int(tail) if tail.isdigit() and len(tail) <= 12 else None
 
 
 async def trial(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -80,7 +89,7 @@ async def trial(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             reply = None
     if reply is None:
-        await _consent_screen(update)
+        await _consent_screen(update, _clinician_in(update.callback_query.data if update.callback_query else None))
     else:
         await send(update, reply)
 
@@ -88,7 +97,7 @@ async def trial(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     rt = runtime(context)
     user, chat = update.effective_user, update.effective_chat
-    if update.callback_query.data == "c:no":
+    if update.callback_query.data.startswith("c:no"):
         await answer_press(update)
         await send(update, Reply(t("signup.declined")))
         return
@@ -99,8 +108,9 @@ async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             sign = await patients.signup_of(s, user.id)
             if sign is None:
-                sign = Signup(telegram_user_id=user.id, chat_id=chat.id, step="condition", data={},
-                              consent_at=now, updated_at=now)
+                c = await clinicians.get_active(s, _clinician_in(update.callback_query.data))
+                sign = Signup(telegram_user_id=user.id, chat_id=chat.id, step="condition",
+                              data={"clinician_id": c.id} if c is not None else {}, consent_at=now, updated_at=now)
                 s.add(sign)
             reply = question(sign)
     await answer_press(update, note=t("signup.consented"))
@@ -130,6 +140,9 @@ async def _enrol(s: AsyncSession, rt: Runtime, sign: Signup) -> Reply:
     ends = local_date(now, tz) + timedelta(days=rt.settings.trial_days)
     p = patients.new_patient(user_id=sign.telegram_user_id, chat_id=sign.chat_id, data=sign.data,
                              consent_at=sign.consent_at, now=now, trial_ends_on=ends, timezone=tz)
+    c = await clinicians.get_active(s, sign.data.get("clinician_id"))
+    p.clinician_id = c.id if c is not None else await clinicians.default_for_new_patient(
+        s, rt.settings.default_clinician_id)
     s.add(p)
     await s.delete(sign)
     await s.flush()
@@ -232,6 +245,6 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("trial", trial))
     app.add_handler(CommandHandler("cancel", cancel))
-    app.add_handler(CallbackQueryHandler(trial, pattern=r"^trial$"))
-    app.add_handler(CallbackQueryHandler(consent, pattern=r"^c:(yes|no)$"))
+    app.add_handler(CallbackQueryHandler(trial, pattern=r"^trial(:\d+)?$"))
+    app.add_handler(CallbackQueryHandler(consent, pattern=r"^c:(yes|no)(:\d+)?$"))
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^su:"))

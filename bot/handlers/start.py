@@ -15,7 +15,7 @@ from bot.handlers.common import not_enrolled, patient_of, send
 from bot.i18n import t
 from bot.replies import Reply, join
 from bot.runtime import runtime
-from bot.storage import patients
+from bot.storage import clinicians, patients
 
 MAX_TEXT = 500
 
@@ -31,7 +31,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             q = signup.question(sign)
             reply = Reply(join(t("signup.resume"), q.text), q.buttons)
         else:
-            reply = Reply(t("start.welcome"), [[(t("button.trial"), "trial")]])
+            # a clinician's invite link (/start c_<code>): the trial button carries that clinician
+            code = context.args[0][2:] if context.args and context.args[0].startswith("c_") else None
+            c = await clinicians.by_link_code(s, code[:24]) if code else None
+            reply = Reply(t("start.welcome"), [[(t("button.trial"), f"trial:{c.id}" if c else "trial")]])
     await send(update, reply)
 
 

@@ -73,6 +73,8 @@ class ExerciseSession(SQLModel, table=True):
 class Prompt(SQLModel, table=True):
     """A question put to a patient (a rating, a reminder's choice, a check-in). Buttons carry its id."""
 
+    __table_args__ = (Index("ix_prompt_patient_asked", "patient_id", "asked_at"),)  # weekly summaries
+
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
     session_id: int | None = Field(default=None, foreign_key="exercise_session.id")
@@ -85,6 +87,8 @@ class Prompt(SQLModel, table=True):
 
 class Decision(SQLModel, table=True):
     """Every decision taken by rules.decide(), with what it changed."""
+
+    __table_args__ = (Index("ix_decision_patient_created", "patient_id", "created_at"),)  # weekly summaries
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
@@ -143,3 +147,27 @@ class Erasure(SQLModel, table=True):
 
     day: date = Field(primary_key=True)
     count: int = 0
+
+
+class Clinician(SQLModel, table=True):
+    """A clinician (or physiotherapist) who joined with an admin's invite code. Removing one keeps the row
+    (`removed_at`) so old alerts and exports still name them; their patients become unassigned."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    name: str = Field(max_length=64)
+    link_code: str = Field(max_length=24, unique=True)  # patients' invite link: /start c_<link_code>
+    joined_at: datetime
+    removed_at: datetime | None = None
+
+
+class Invite(SQLModel, table=True):
+    """A single-use, expiring code an admin gives a clinician (`/clinician CODE`)."""
+
+    code: str = Field(primary_key=True, max_length=24)
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    used_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

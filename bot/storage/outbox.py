@@ -92,6 +92,17 @@ async def finish(s: AsyncSession, row_id: int, *, worker: str, state: str, now: 
     return bool(result.rowcount)
 
 
+async def finish_many(s: AsyncSession, ids: list[int], *, worker: str, state: str, now: datetime) -> None:
+    """Record the same outcome for many claimed rows in one statement."""
+    if not ids:
+        return
+    values: dict[str, Any] = {"state": state, "claimed_until": None, "last_error": None}
+    if state == SENT:
+        values["sent_at"] = now
+    await s.execute(update(Outbox).where(Outbox.id.in_(ids), Outbox.claimed_by == worker,  # type: ignore[union-attr]
+                                         Outbox.state == CLAIMED).values(**values))
+
+
 async def retry_later(s: AsyncSession, row_id: int, *, worker: str, due_at: datetime, error: str) -> None:
     await s.execute(
         update(Outbox).where(Outbox.id == row_id, Outbox.claimed_by == worker, Outbox.state == CLAIMED)

@@ -15,8 +15,11 @@ from bot.app import COMMANDS
 from bot.delivery.kinds import WHY_TOPICS
 from bot.handlers.patient_settings import FIELDS
 from bot.i18n import catalog, has, t
+from bot.reports.charts import DECISION_STYLE
+from bot.reports.summary import ATTENTION, LIMITS, TIERS
+from bot.storage.clinicians import NOTABLE_HOLDS
 from bot.storage.sessions import RATING_KINDS
-from rules import CONDITIONS, MESSAGE_KEYS, Element, Flag, decide
+from rules import CONDITIONS, MESSAGE_KEYS, Action, Element, Flag, decide
 from rules.engine import EXPECTED
 from tests.rules.helpers import S, case
 
@@ -65,6 +68,18 @@ FAMILIES: dict[str, list[str]] = {
     "settings.ask_": [f"settings.ask_{w}" for w in FIELDS],
     "alert.event.": [f"alert.event.{e}" for e in alerts.ALERT_EVENTS],
     "staff.": [f"staff.{e}" for e in STAFF_EVENTS],
+    # clinicians (issue 4)
+    "report.tier.": [f"report.tier.{x}" for x in TIERS],
+    "report.mark.": [f"report.mark.{x}" for x in TIERS],
+    "chart.tier.": [f"chart.tier.{x}" for x in TIERS],
+    "report.reason.": [f"report.reason.{x}" for x in ATTENTION],
+    "report.limit.": [f"report.limit.{x}" for x in LIMITS],
+    "report.hold.": [f"report.hold.{m.rsplit('.', 1)[-1]}" for m in NOTABLE_HOLDS],
+    "report.stop.": ["report.stop.red_flag", "report.stop.severe_pain"],
+    "report.status.": ["report.status.trial", "report.status.active", "report.status.ended"],
+    "report.session.": [f"report.session.{s}" for s in SESSION_STATUSES],
+    "chart.decision.": [f"chart.decision.{k}" for k in DECISION_STYLE],
+    "clinic.export.action.": [f"clinic.export.action.{a}" for a in Action],
 }
 VARIABLE_KEYS = [*WHY_TOPICS, *MESSAGE_KEYS, "reminder.text", "reminder.repeat", "reminder.snooze_over",
                  "alert.text", "alert.urgent", "signup.red_flag", "signup.red_flag_urgent"]

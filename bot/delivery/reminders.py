@@ -1,0 +1,104 @@
+"""Daily reminders, prepared a batch at a time.
+
+Everyone tends to choose 07:00 or 19:00, so thousands of reminders fall due in the same minute. Preparing
+them row by row costs about a dozen SQL statements each; here one batch costs a handful of set-based
+statements whatever its size: load the patients, load or create the day's sessions, insert the reminder
+questions (their ids go into the buttons), schedule tomorrow's reminders and the repeats.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import coaching
+from bot.i18n import t
+from bot.replies import Reply, join
+from bot.runtime import Runtime
+from bot.storage import outbox, patients
+from bot.storage.models import ExerciseSession, Outbox, Patient, Prompt
+from bot.timeplan import at_local, next_at
+
+
+def buttons(prompt_id: int) -> list[list[tuple[str, str]]]:
+    return [[(t("button.start_now"), f"rm:{prompt_id}:now")],
+            [(t("button.later", minutes=30), f"rm:{prompt_id}:later"), (t("button.skip"), f"rm:{prompt_id}:skip")]]
+
+
+def active(p: Patient | None) -> bool:
+    return p is not None and p.status in ("trial", "active") and not p.paused and not p.unreachable
+
+
+async def _insert_rows(s: AsyncSession, values: list[dict]) -> None:
+    """Schedule many outbox rows in one statement; rows whose dedupe key exists are skipped."""
+    if not values:
+        return
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await s.execute(insert(Outbox).on_conflict_do_nothing(index_elements=["dedupe_key"]), values)
+
+
+async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int, tuple[str, list]]:
+    """For each reminder row: (final state, [(chat id, Reply)]). Runs in the caller's transaction."""
+    now = rt.clock.now()
+    by_id = {p.id: p for p in await s.scalars(
+        select(Patient).where(Patient.id.in_({r.patient_id for r in rows})))}  # type: ignore[union-attr]
+    live = [r for r in rows if active(by_id.get(r.patient_id))]
+    result: dict[int, tuple[str, list]] = {r.id: (outbox.CANCELLED, []) for r in rows if r not in live}
+    if not live:
+        return result
+
+    # the day's sessions: load the existing ones, create the rest
+    keys = {(r.patient_id, date.fromisoformat(r.payload["day"])) for r in live}
+    sessions = {(x.patient_id, x.local_date): x for x in await s.scalars(
+        select(ExerciseSession).where(tuple_(ExerciseSession.patient_id, ExerciseSession.local_date).in_(keys)))}
+    for pid, day in keys - sessions.keys():
+        p = by_id[pid]
+        sessions[(pid, day)] = ExerciseSession(
+            patient_id=pid, local_date=day, planned_at=at_local(day, p.exercise_time, p.timezone), flags=[],
+            levels={str(k): v for k, v in patients.levels(p).items()})
+        s.add(sessions[(pid, day)])
+
+    # tomorrow's reminders: the daily chain moves on whatever happens to today's
+    chain = []
+    for r in live:
+        p = by_id[r.patient_id]
+        day = next_at(r.due_at + timedelta(minutes=1), p.exercise_time, p.timezone)
+        chain.append(dict(kind="reminder", patient_id=p.id, chat_id=p.chat_id, state=outbox.PENDING, attempts=0,
+                          due_at=at_local(day, p.exercise_time, p.timezone), created_at=now,
+                          payload={"day": day.isoformat()},
+                          dedupe_key=f"reminder:{p.id}:{day.isoformat()}:{p.exercise_time}"))
+    await _insert_rows(s, chain)
+    await s.flush()  # new sessions get their ids
+
+    asks: list[tuple[Outbox, Prompt]] = []
+    for r in live:
+        session = sessions[(r.patient_id, date.fromisoformat(r.payload["day"]))]
+        r.session_id = session.id
+        if session.status != "planned":
+            result[r.id] = (outbox.CANCELLED, [])
+        elif r.payload.get("prompt_id") is None:  # a retried row reuses the question it recorded
+            prompt = Prompt(patient_id=r.patient_id, session_id=session.id, kind="reminder", asked_at=now)
+            s.add(prompt)
+            asks.append((r, prompt))
+    await s.flush()  # prompt ids (one multi-row INSERT ... RETURNING)
+    for r, prompt in asks:
+        r.payload = {**r.payload, "prompt_id": prompt.id}
+
+    follow = []
+    for r in live:
+        if r.id in result:
+            continue
+        p = by_id[r.patient_id]
+        kind, key = (("reminder_repeat", f"repeat:{r.session_id}:1") if rt.settings.reminder_repeats
+                     else ("reminder_expire", f"expire:{r.session_id}"))
+        follow.append(dict(kind=kind, patient_id=p.id, chat_id=p.chat_id, session_id=r.session_id,
+                           state=outbox.PENDING, attempts=0, payload={"n": 1}, dedupe_key=key, created_at=now,
+                           due_at=now + timedelta(minutes=rt.settings.reminder_repeat_after_minutes)))
+        text = join(t("reminder.text", nickname=p.nickname), coaching.plan_lines(p))
+        result[r.id] = (outbox.SENT, [(p.chat_id, Reply(text, buttons(r.payload["prompt_id"])))])
+    await _insert_rows(s, follow)
+    return result

@@ -1,0 +1,136 @@
+"""From the database to what a clinician receives: summaries (a few set-based queries for all of a
+clinician's patients), the text messages, and the charts (rendered in a worker thread, outside the event loop)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import t
+from bot.replies import Reply
+from bot.reports import charts, text
+from bot.reports.summary import (
+    DecisionRow,
+    FlagRow,
+    PatientRow,
+    PatientSummary,
+    Period,
+    SessionRow,
+    summarise,
+)
+from bot.runtime import Runtime
+from bot.storage import clinicians
+from bot.timeplan import at_local, local_date
+
+HISTORY_FOR_SILENCE = timedelta(days=14)
+
+
+async def summaries(s: AsyncSession, rt: Runtime, scope: int | None, period: Period, *,
+                    ids: list[int] | None = None) -> list[PatientSummary]:
+    """Summaries of every enrolled patient of clinician `scope` (None: all patients) for `period`."""
+    tz = rt.settings.clinic_timezone
+    now = rt.clock.now()
+    lo, hi = period.bounds(tz)
+    reference = min(now, hi)
+    patients = [PatientRow.from_tuple(r) for r in await clinicians.patient_rows(s, scope, ids=ids,
+                                                                                 enrolled_only=ids is None)]
+    if not patients:
+        return []
+    scope_ids = [p.id for p in patients] if ids is not None else None
+    sessions = await clinicians.session_rows(s, scope, period.start - timedelta(days=7), period.end, ids=scope_ids)
+    decisions = await clinicians.decision_rows(s, scope, lo, hi, ids=scope_ids)
+    flags = await clinicians.red_flag_rows(s, scope, lo, hi, ids=scope_ids)
+    missed = await clinicians.missed_prompts(s, scope, lo, hi, ids=scope_ids)
+    last = await clinicians.last_answers(s, scope, reference - HISTORY_FOR_SILENCE, reference, ids=scope_ids)
+    return summarise(period, patients, [SessionRow(*r) for r in sessions],
+                     [DecisionRow.from_tuple(r) for r in decisions], [FlagRow.from_tuple(r) for r in flags],
+                     missed, last, now=now, tz=tz, thresholds=rt.thresholds)
+
+
+async def chart_data(s: AsyncSession, rt: Runtime, ids: list[int], end: date
+                     ) -> tuple[dict[int, list[SessionRow]], dict[int, list[tuple[date, str]]]]:
+    """Four weeks of sessions and level-changing decisions for these patients (two queries)."""
+    tz = rt.settings.clinic_timezone
+    period = Period(end - timedelta(days=charts.CHART_DAYS - 1), end)
+    lo, hi = period.bounds(tz)
+    sessions: dict[int, list[SessionRow]] = {i: [] for i in ids}
+    for r in await clinicians.session_rows(s, None, period.start, period.end, ids=ids):
+        sessions[r[0]].append(SessionRow(*r))
+    marks: dict[int, list[tuple[date, str]]] = {i: [] for i in ids}
+    for r in await clinicians.decision_rows(s, None, lo, hi, ids=ids):
+        d = DecisionRow.from_tuple(r)
+        if d.kind in charts.DECISION_STYLE:
+            marks[d.patient_id].append((d.at.astimezone(ZoneInfo(tz)).date(), d.kind))
+    return sessions, marks
+
+
+def render_patient_charts(items: list[tuple[PatientSummary, list[SessionRow], list[tuple[date, str]]]],
+                          end: date, band_max: int) -> list[tuple[PatientSummary, charts.Chart]]:
+    return [(sm, charts.patient_chart(sm.patient.nickname, end, rows, marks, band_max=band_max))
+            for sm, rows, marks in items]
+
+
+async def summary_replies(s: AsyncSession, rt: Runtime, scope: int | None, period: Period, *,
+                          scope_name: str | None, max_charts: int) -> list[Reply]:
+    """The text (one or more messages), the overview chart, and a chart for the first `max_charts` patients
+    (attention first), each with a button to open the patient's detail."""
+    tz = rt.settings.clinic_timezone
+    found = await summaries(s, rt, scope, period)
+    replies = [Reply(m) for m in text.summary_messages(period, found, tz=tz, scope_name=scope_name)]
+    if not found:
+        return replies
+    charted = found[:max_charts]
+    sessions, marks = await chart_data(s, rt, [x.patient.id for x in charted], period.end)
+    items = [(x, sessions[x.patient.id], marks[x.patient.id]) for x in charted]
+
+    def render() -> tuple[charts.Chart, list[tuple[PatientSummary, charts.Chart]]]:
+        overview = charts.overview_chart(found, period.start, period.end)
+        return overview, render_patient_charts(items, period.end, rt.thresholds.during_max)
+
+    overview, per_patient = await asyncio.to_thread(render)
+    replies.append(Reply(overview.title, photo=overview.png))
+    for sm, chart in per_patient:
+        caption = t("report.chart_caption", mark=t(f"report.mark.{sm.tier}"), nickname=sm.patient.nickname,
+                    id=sm.patient.id)
+        replies.append(Reply(caption, [[(t("button.open_patient"), f"cp:{sm.patient.id}")]], photo=chart.png))
+    if len(found) > len(charted):
+        replies.append(Reply(t("report.more_charts", n=len(found) - len(charted))))
+    return replies
+
+
+def this_week(rt: Runtime) -> Period:
+    return Period.week_of(local_date(rt.clock.now(), rt.settings.clinic_timezone))
+
+
+def parse_week(arg: str, today: date) -> Period | None:
+    """/summary argument: (none) this week; 先週 / last; 2026-W49 / W49 / 49; a date 2026-12-09 in the week."""
+    value = arg.strip().upper().replace("Ｗ", "W")
+    if not value or value in ("今週", "THIS"):
+        return Period.week_of(today)
+    if value in ("先週", "LAST"):
+        return Period.week_of(today - timedelta(days=7))
+    try:
+        if "-W" in value:
+            year, week = value.split("-W", 1)
+            return Period.iso(int(year), int(week))
+        if value.startswith("W") or value.isdigit():
+            week = int(value.lstrip("W"))
+            year = today.isocalendar().year
+            return Period.iso(year, week)
+        return Period.week_of(date.fromisoformat(value))
+    except ValueError:
+        return None
+
+
+def next_summary_at(rt: Runtime, after: datetime) -> datetime:
+    """The next weekly-summary time (SUMMARY_WEEKDAY at SUMMARY_TIME, clinic time zone) strictly after `after`."""
+    tz = rt.settings.clinic_timezone
+    day = local_date(after, tz)
+    day += timedelta(days=(rt.settings.summary_weekday - day.weekday()) % 7)
+    due = at_local(day, rt.settings.summary_time, tz)
+    if due <= after:
+        due = at_local(day + timedelta(days=7), rt.settings.summary_time, tz)
+    return due

@@ -1,0 +1,297 @@
+"""The weekly summary as numbers: pure computation from rows (no database, no Telegram).
+
+Definitions (docs/clinicians.md repeats them for clinicians):
+- The week is 7 local days `start..end`; the previous week is the 7 days before it.
+- planned = days with a session row in the week (a reminder was sent or the patient started on their
+  own), whatever became of it (planned/started/done/skipped/missed/stopped); done = status `done`.
+- "6 sessions in 2 weeks" = `done` sessions in the 14 days ending on `end` >= 6.
+- Ratings: per rating (before / during / after / next morning), the mean and the worst (highest) of the
+  week's sessions, and the change of the mean from the previous week (None when either week has none).
+- Limits (per session of the week, with the clinic's thresholds): pain during > during_max; during or
+  after >= severe; after above both before and during (not settled); next morning above before; the 24-hour
+  recheck above before.
+- Decisions listed: raises, step-backs, stops, and holds for a reason (not settled, worse trend, waiting
+  for the 24-hour recheck, cannot step back below level 1); routine holds are not listed.
+- Needs attention (first, in this order): a red flag, a stop, two or more step-backs, no answer for 3 days
+  (not for paused patients), a worse trend (next-morning mean up from the previous week with at least
+  `trend_min_ratings` ratings in each, or a `trend_worse` decision).
+- Watch: not needing attention, but a limit was broken or fewer than 3 sessions were done this week.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from rules import Thresholds
+
+RATINGS = ("before", "during", "after", "next_morning")
+LIMITS = ("during_over", "severe", "not_settled", "morning_above", "recheck_above")
+ATTENTION = ("red_flag", "stopped", "step_backs", "no_answer", "worsening")
+TARGET_SESSIONS, TARGET_DAYS = 6, 14
+WEEKLY_MINIMUM = 3  # fewer done sessions in a week -> "watch"
+NO_ANSWER_DAYS = 3
+TIERS = ("attention", "watch", "good")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+    @classmethod
+    def week_of(cls, day: date) -> Period:
+        """The ISO week (Monday..Sunday) containing `day`."""
+        monday = day - timedelta(days=day.weekday())
+        return cls(monday, monday + timedelta(days=6))
+
+    @classmethod
+    def iso(cls, year: int, week: int) -> Period:
+        return cls.week_of(date.fromisocalendar(year, week, 1))
+
+    @classmethod
+    def ending(cls, last: date) -> Period:
+        return cls(last - timedelta(days=6), last)
+
+    @property
+    def previous(self) -> Period:
+        return Period(self.start - timedelta(days=7), self.start - timedelta(days=1))
+
+    @property
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+    def bounds(self, tz: str) -> tuple[datetime, datetime]:
+        """[start 00:00, end+1 00:00) in `tz`, as UTC instants."""
+        zone = ZoneInfo(tz)
+        lo = datetime.combine(self.start, datetime.min.time(), tzinfo=zone).astimezone(UTC)
+        hi = datetime.combine(self.end + timedelta(days=1), datetime.min.time(), tzinfo=zone).astimezone(UTC)
+        return lo, hi
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    id: int
+    nickname: str
+    condition: str
+    status: str
+    paused: bool
+    levels: dict[str, int]
+    enrolled_at: datetime
+    clinician_id: int | None = None
+
+    @classmethod
+    def from_tuple(cls, row: tuple) -> PatientRow:
+        pid, nickname, condition, status, paused, rom, reps, load, speed, enrolled_at, clinician_id = row
+        return cls(pid, nickname, condition, status, bool(paused),
+                   {"rom": rom, "reps": reps, "load": load, "speed": speed}, _utc(enrolled_at), clinician_id)
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    patient_id: int
+    day: date
+    status: str
+    before: int | None = None
+    during: int | None = None
+    after: int | None = None
+    next_morning: int | None = None
+    recheck: int | None = None
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    patient_id: int
+    at: datetime
+    action: str
+    element: str | None
+    reasons: tuple[str, ...]
+    message: str
+    stage: str = ""
+
+    @classmethod
+    def from_tuple(cls, row: tuple) -> DecisionRow:
+        pid, at, action, element, reasons, message, stage = row
+        return cls(pid, _utc(at), action, element, tuple(reasons or ()), message, stage)
+
+    @property
+    def kind(self) -> str:
+        """raise / step_back / stop / hold"""
+        return "raise" if self.action == "progress" else self.action
+
+
+@dataclass(frozen=True)
+class FlagRow:
+    patient_id: int
+    at: datetime
+    flags: tuple[str, ...]
+    urgent: bool
+
+    @classmethod
+    def from_tuple(cls, row: tuple) -> FlagRow:
+        pid, at, flags, urgent = row
+        return cls(pid, _utc(at), tuple(flags or ()), bool(urgent))
+
+
+@dataclass(frozen=True)
+class RatingStats:
+    n: int
+    mean: float | None
+    worst: int | None
+    prev_n: int
+    prev_mean: float | None
+
+    @property
+    def change(self) -> float | None:
+        if self.mean is None or self.prev_mean is None:
+            return None
+        return round(self.mean - self.prev_mean, 1)
+
+
+@dataclass
+class PatientSummary:
+    patient: PatientRow
+    planned: int
+    done: int
+    done_14: int
+    ratings: dict[str, RatingStats]
+    limit_sessions: int  # sessions of the week that broke at least one limit
+    limits: Counter[str]
+    decisions: list[DecisionRow]
+    red_flags: list[FlagRow]
+    missed_prompts: int
+    last_answer_at: datetime | None
+    days_without_answer: int | None
+    attention: tuple[str, ...] = ()
+    tier: str = "good"
+    urgent: bool = False
+    counts: Counter[str] = field(default_factory=Counter)  # raise / hold / step_back / stop
+
+    @property
+    def met_target(self) -> bool:
+        return self.done_14 >= TARGET_SESSIONS
+
+    @property
+    def adherence(self) -> float | None:
+        return self.done / self.planned if self.planned else None
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _mean(values: list[int]) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None
+
+
+def broken_limits(row: SessionRow, th: Thresholds) -> list[str]:
+    """Which limits one session broke (LIMITS order)."""
+    out = []
+    if row.during is not None and row.during > th.during_max:
+        out.append("during_over")
+    if any(v is not None and v >= th.severe for v in (row.during, row.after)):
+        out.append("severe")
+    if row.after is not None and row.during is not None and row.before is not None \
+            and row.after > row.during and row.after > row.before:
+        out.append("not_settled")
+    if row.next_morning is not None and row.before is not None and row.next_morning > row.before:
+        out.append("morning_above")
+    if row.recheck is not None and row.before is not None and row.recheck > row.before:
+        out.append("recheck_above")
+    return out
+
+
+def summarise(period: Period, patients: list[PatientRow], sessions: list[SessionRow],
+              decisions: list[DecisionRow], flags: list[FlagRow], missed: dict[int, int],
+              last_answers: dict[int, datetime], *, now: datetime, tz: str,
+              thresholds: Thresholds | None = None) -> list[PatientSummary]:
+    """One PatientSummary per patient, attention first (most serious reason first), then watch, then good.
+
+    `sessions` must cover the 14 days ending on period.end; `decisions` and `flags` the period only;
+    `now` is when the summary is made (for a past week, its end is used for "no answer for 3 days").
+    """
+    th = thresholds or Thresholds()
+    prev = period.previous
+    two_weeks_from = period.end - timedelta(days=TARGET_DAYS - 1)
+    _, period_end = period.bounds(tz)
+    reference = min(_utc(now), period_end)
+    by_patient: dict[int, list[SessionRow]] = {}
+    for row in sessions:
+        by_patient.setdefault(row.patient_id, []).append(row)
+    dec_by: dict[int, list[DecisionRow]] = {}
+    for d in decisions:
+        dec_by.setdefault(d.patient_id, []).append(d)
+    flags_by: dict[int, list[FlagRow]] = {}
+    for f in flags:
+        flags_by.setdefault(f.patient_id, []).append(f)
+
+    out = []
+    for p in patients:
+        rows = by_patient.get(p.id, [])
+        week = [r for r in rows if r.day in period]
+        before_week = [r for r in rows if r.day in prev]
+        ratings = {}
+        for name in RATINGS:
+            cur = [v for r in week if (v := getattr(r, name)) is not None]
+            old = [v for r in before_week if (v := getattr(r, name)) is not None]
+            ratings[name] = RatingStats(len(cur), _mean(cur), max(cur) if cur else None, len(old), _mean(old))
+        limits: Counter[str] = Counter()
+        limit_sessions = 0
+        for r in week:
+            broken = broken_limits(r, th)
+            limit_sessions += bool(broken)
+            limits.update(broken)
+        decs = dec_by.get(p.id, [])
+        counts = Counter(d.kind for d in decs)
+        pflags = flags_by.get(p.id, [])
+        last = last_answers.get(p.id)
+        since = _utc(last) if last is not None else p.enrolled_at
+        silent_days = max((reference - since).days, 0) if since <= reference else 0
+        s = PatientSummary(
+            patient=p, planned=len(week), done=sum(r.status == "done" for r in week),
+            done_14=sum(r.status == "done" and two_weeks_from <= r.day <= period.end for r in rows),
+            ratings=ratings, limit_sessions=limit_sessions, limits=limits, decisions=decs, red_flags=pflags,
+            missed_prompts=missed.get(p.id, 0), last_answer_at=last, days_without_answer=silent_days,
+            counts=counts, urgent=any(f.urgent for f in pflags) or any(d.action == "stop" and "red_flag" in d.reasons
+                                                                        and _urgent_decision(d) for d in decs),
+        )
+        reasons = []
+        if pflags or any(d.action == "stop" and "red_flag" in d.reasons for d in decs):
+            reasons.append("red_flag")
+        if counts["stop"]:
+            reasons.append("stopped")
+        if counts["step_back"] >= 2:
+            reasons.append("step_backs")
+        if not p.paused and silent_days >= NO_ANSWER_DAYS:
+            reasons.append("no_answer")
+        nm = ratings["next_morning"]
+        trend = nm.change is not None and nm.change > 0 and nm.n >= th.trend_min_ratings \
+            and nm.prev_n >= th.trend_min_ratings
+        if trend or any("trend_worse" in d.reasons for d in decs):
+            reasons.append("worsening")
+        s.attention = tuple(reasons)
+        if reasons:
+            s.tier = "attention"
+        elif limit_sessions or s.done < WEEKLY_MINIMUM:
+            s.tier = "watch"
+        out.append(s)
+    out.sort(key=_order)
+    return out
+
+
+def _urgent_decision(d: DecisionRow) -> bool:
+    return d.message == "decision.stop.red_flag_urgent"
+
+
+def _order(s: PatientSummary) -> tuple:
+    first = ATTENTION.index(s.attention[0]) if s.attention else len(ATTENTION)
+    return (TIERS.index(s.tier), not s.urgent, first, -len(s.attention), s.patient.id)
+
+
+def tier_counts(summaries: list[PatientSummary]) -> Counter[str]:
+    return Counter(s.tier for s in summaries)

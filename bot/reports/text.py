@@ -1,0 +1,181 @@
+"""Japanese text for clinicians, built from summary.PatientSummary; every phrase is in locales/ja (report.*)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.i18n import t
+from bot.reports.summary import LIMITS, RATINGS, DecisionRow, PatientSummary, Period, SessionRow
+from rules import ELEMENT_ORDER, load_program
+
+MAX_MESSAGE = 3900  # Telegram allows 4096 characters; split between patients below that
+
+
+def day_label(day: date) -> str:
+    weekdays = t("report.weekdays").split(",")
+    return f"{day.month}/{day.day}({weekdays[day.weekday()]})"
+
+
+def short_day(day: date) -> str:
+    return f"{day.month}/{day.day}"
+
+
+def number(value: float | None) -> str:
+    return t("report.no_data") if value is None else f"{value:.1f}"
+
+
+def change(value: float | None) -> str:
+    if value is None:
+        return t("report.no_data")
+    if value == 0:
+        return "±0"
+    return f"+{value:.1f}" if value > 0 else f"−{abs(value):.1f}"
+
+
+def levels_line(condition: str, levels: dict[str, int]) -> str:
+    """Compact current levels, element names as the bot names them: 可動域 2/4・回数 1/5・…"""
+    program = load_program(condition)
+    maxima = program.max_levels
+    return "・".join(f"{program.element_name(e)} {levels[str(e)]}/{maxima[e]}" for e in ELEMENT_ORDER)
+
+
+def levels_full(condition: str, levels: dict[str, int]) -> list[str]:
+    """The prescription at these levels, exactly as the patient reads it."""
+    program = load_program(condition)
+    return program.describe({e: levels[str(e)] for e in ELEMENT_ORDER})
+
+
+def decision_label(d: DecisionRow, condition: str) -> str:
+    program = load_program(condition)
+    element = program.element_name(d.element) if d.element else ""
+    match d.kind:
+        case "raise":
+            return t("report.decision.raise", element=element)
+        case "step_back":
+            return t("report.decision.step_back", element=element)
+        case "stop":
+            reason = "red_flag" if "red_flag" in d.reasons else "severe_pain"
+            return t("report.decision.stop", reason=t(f"report.stop.{reason}"))
+    return t("report.decision.hold", reason=t(f"report.hold.{d.message.rsplit('.', 1)[-1]}"))
+
+
+def attention_reasons(s: PatientSummary) -> str:
+    parts = []
+    for reason in s.attention:
+        if reason == "red_flag" and s.urgent:
+            parts.append(t("report.reason.red_flag_urgent"))
+        elif reason == "no_answer":
+            parts.append(t("report.reason.no_answer", days=s.days_without_answer))
+        else:
+            parts.append(t(f"report.reason.{reason}"))
+    return "、".join(parts)
+
+
+def patient_block(s: PatientSummary, tz: str) -> str:
+    p = s.patient
+    lines = [t("report.patient.head", tier=t(f"report.tier.{s.tier}"), nickname=p.nickname, id=p.id,
+               condition=t(f"condition.{p.condition}"), status=t(f"report.status.{p.status}"))]
+    if s.attention:
+        lines.append(t("report.attention", reasons=attention_reasons(s)))
+    lines.append(t("report.adherence", done=s.done, planned=s.planned, done14=s.done_14,
+                   mark=t("report.target.met" if s.met_target else "report.target.missed")))
+    lines.append(t("report.ratings"))
+    for name in RATINGS:
+        r = s.ratings[name]
+        worst = t("report.no_data") if r.worst is None else str(r.worst)
+        lines.append(t("report.rating", label=t(f"rating.{name}"), mean=number(r.mean), worst=worst,
+                       change=change(r.change)))
+    if s.limit_sessions:
+        which = "、".join(t("report.limit.count", limit=t(f"report.limit.{k}"), n=s.limits[k])
+                         for k in LIMITS if s.limits[k])
+        lines.append(t("report.limits", n=s.limit_sessions, which=which))
+    else:
+        lines.append(t("report.limits_none"))
+    if s.decisions:
+        zone = ZoneInfo(tz)
+        items = "、".join(f"{short_day(d.at.astimezone(zone).date())} {decision_label(d, p.condition)}"
+                          for d in s.decisions)
+        lines.append(t("report.decisions", items=items))
+    else:
+        lines.append(t("report.decisions_none"))
+    if s.red_flags:
+        zone = ZoneInfo(tz)
+        items = "、".join(f"{short_day(f.at.astimezone(zone).date())} "
+                          + "・".join(t(f"flag.{x}") for x in f.flags) for f in s.red_flags)
+        lines.append(t("report.red_flags", items=items))
+    if s.missed_prompts:
+        lines.append(t("report.missed", n=s.missed_prompts))
+    lines.append(t("report.levels", levels=levels_line(p.condition, p.levels)))
+    return "\n".join(lines)
+
+
+def heading(period: Period, summaries: list[PatientSummary], scope_name: str | None) -> str:
+    counts = {tier: sum(s.tier == tier for s in summaries) for tier in ("attention", "watch", "good")}
+    scope = t("report.scope.clinician", name=scope_name) if scope_name else t("report.scope.all")
+    return t("report.heading", start=day_label(period.start), end=day_label(period.end), scope=scope,
+             n=len(summaries), attention=counts["attention"], watch=counts["watch"], good=counts["good"])
+
+
+def summary_messages(period: Period, summaries: list[PatientSummary], *, tz: str,
+                     scope_name: str | None) -> list[str]:
+    """The whole summary as Telegram messages: the heading, then one block per patient (attention first),
+    split between patients so no message is too long."""
+    blocks = [heading(period, summaries, scope_name)]
+    blocks += [patient_block(s, tz) for s in summaries] if summaries else [t("report.none")]
+    blocks.append(t("report.footer"))
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        if current and len(current) + 2 + len(block) > MAX_MESSAGE:
+            messages.append(current)
+            current = ""
+        current = f"{current}\n\n{block}" if current else block
+    if current:
+        messages.append(current)
+    return messages
+
+
+def list_line(s: PatientSummary) -> str:
+    p = s.patient
+    during = s.ratings["during"]
+    return t("report.list.line", mark=t(f"report.mark.{s.tier}"), id=p.id, nickname=p.nickname,
+             status=t(f"report.status.{p.status}"), done=s.done, planned=s.planned, during=number(during.mean),
+             reasons=f"（{attention_reasons(s)}）" if s.attention else "")
+
+
+def patients_list(summaries: list[PatientSummary], period: Period) -> str:
+    if not summaries:
+        return t("report.list.empty")
+    lines = [t("report.list.head", start=day_label(period.start), end=day_label(period.end), n=len(summaries))]
+    lines += [list_line(s) for s in summaries]
+    lines.append(t("report.list.footer"))
+    return "\n".join(lines)
+
+
+def session_line(r: SessionRow) -> str:
+    def v(x: int | None) -> str:
+        return "-" if x is None else str(x)
+
+    return t("report.detail.session", day=day_label(r.day), status=t(f"report.session.{r.status}"),
+             before=v(r.before), during=v(r.during), after=v(r.after), morning=v(r.next_morning))
+
+
+def patient_detail(s: PatientSummary, recent: list[SessionRow], *, tz: str, clinician_name: str | None,
+                   trial_ends_on: date | None, enrolled_at: datetime) -> str:
+    p = s.patient
+    zone = ZoneInfo(tz)
+    head = t("report.detail.head", nickname=p.nickname, id=p.id, condition=t(f"condition.{p.condition}"),
+             status=t(f"report.status.{p.status}"), enrolled=short_day(enrolled_at.astimezone(zone).date()),
+             trial_end=short_day(trial_ends_on) if trial_ends_on else t("report.no_data"),
+             clinician=clinician_name or t("report.unassigned"),
+             paused=t("report.detail.paused") if p.paused else "")
+    dose = "\n".join(f"　{line}" for line in levels_full(p.condition, p.levels))
+    sessions = "\n".join(session_line(r) for r in recent) or t("report.detail.no_sessions")
+    return "\n\n".join([head, t("report.detail.this_week"), patient_block(s, tz),
+                        t("report.detail.dose", dose=dose), t("report.detail.sessions", sessions=sessions)])
+
+
+def alert_flags(flags: list[str]) -> str:
+    return t("alert.flags", flags="・".join(t(f"flag.{f}") for f in flags)) if flags else ""
+
