@@ -4,9 +4,16 @@ the Bot API stand-in on 127.0.0.1, and a bot (python-telegram-bot Application) p
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import insert, text
 
@@ -69,9 +76,63 @@ async def seed(db: Database, patients: int, *, due: int | None = None, due_at: d
     print(f"seeded {patients} patients, {len(ids)} due, in {time.perf_counter() - start:.1f} s")
 
 
-def make_app(standin: StandIn, url: str, clock: Clock, **overrides):
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str):
+    with urllib.request.urlopen(url, timeout=10) as r:  # loopback only
+        return json.loads(r.read())
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def _answers(api: str) -> bool:
+    try:
+        get(f"{api}/stats")
+        return True
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def standin_process(rate: float | None = None, *extra: str):
+    """The stand-in as its own process (its CPU is not the bot's). Yields (base_url, test API url)."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "bot.standin", "--port", str(port), "--no-bodies", *extra]
+    if rate:
+        cmd += ["--global-rate", str(rate)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    api = f"http://127.0.0.1:{port}/_standin"
+    try:
+        wait_for(lambda: _answers(api), 20, "the stand-in")
+        yield f"http://127.0.0.1:{port}/bot", api
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def per_chat(api: str) -> dict[int, int]:
+    return {c["chat_id"]: c["messages"] for c in get(f"{api}/chats")}
+
+
+def make_app(standin: StandIn | str, url: str, clock: Clock, **overrides):
+    """The bot's Application pointed at a stand-in (in-process object, or a base URL)."""
+    base = standin if isinstance(standin, str) else standin.base_url
     settings = Settings(_env_file=None, telegram_bot_token=TOKEN, database_url=url,
-                        telegram_api_base_url=standin.base_url, **overrides)
+                        telegram_api_base_url=base, **overrides)
     return build_application(settings, clock=clock, run_delivery_job=False, migrate=False)
 
 
@@ -81,4 +142,6 @@ def args(description: str, **defaults) -> argparse.Namespace:
     p.add_argument("-n", type=int, default=defaults.get("n", 1000))
     p.add_argument("--rate", type=float, default=defaults.get("rate", 30.0))
     p.add_argument("--no-limit", action="store_true", help="switch the outgoing rate limiter off")
+    p.add_argument("--in-process", action="store_true", help="run the stand-in inside the bot's process")
+    p.add_argument("--batch", type=int, default=defaults.get("batch", 500), help="DELIVERY_BATCH_SIZE")
     return p.parse_args()

@@ -3,6 +3,9 @@ which enforces Telegram's global limit (answers 429 above it).
 
     python bench/fanout.py -n 3000 --rate 30            # Telegram's real limit (about 100 s)
     python bench/fanout.py -n 3000 --rate 300 --db postgres
+    python bench/fanout.py -n 10000 --rate 1000 --no-limit   # headroom: limiter off
+
+The stand-in runs as its own process (--in-process puts it in the bot's process).
 
 Prints: achieved rate / limit, 429s, lost and duplicated messages.
 """
@@ -17,9 +20,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import NOW, args, database_url, fresh_database, make_app, seed
+from bench.common import NOW, args, database_url, fresh_database, get, make_app, per_chat, seed, standin_process
 from bot.clock import Clock
 from bot.standin import StandIn
+
+
+async def deliver(app) -> float:
+    """Deliver everything due; seconds taken."""
+    async with app:
+        await app.post_init(app)
+        start = time.perf_counter()
+        await app.bot_data["delivery"].run_until_idle(max_rounds=100000)
+        elapsed = time.perf_counter() - start
+    await app.post_shutdown(app)
+    return elapsed
 
 
 async def main() -> None:
@@ -28,19 +42,18 @@ async def main() -> None:
     db = await fresh_database(url)
     await seed(db, a.n)
     await db.dispose()
-    async with StandIn(global_rate=a.rate, record_bodies=False) as standin:
-        app = make_app(standin, url, Clock(frozen_at=NOW), rate_limit_per_second=a.rate,
-                       rate_limit_enabled=not a.no_limit, delivery_batch_size=max(50, int(a.rate * 4)),
-                       delivery_concurrency=64)
-        async with app:
-            await app.post_init(app)
-            runner = app.bot_data["delivery"]
-            start = time.perf_counter()
-            await runner.run_until_idle(max_rounds=100000)
-            elapsed = time.perf_counter() - start
-        await app.post_shutdown(app)
-        chats = Counter(m.chat_id for m in standin.all_messages())
-        stats = standin.stats
+    overrides = dict(rate_limit_per_second=a.rate, rate_limit_enabled=not a.no_limit,
+                     delivery_batch_size=a.batch, delivery_concurrency=64)
+    if a.in_process:
+        async with StandIn(global_rate=a.rate, record_bodies=False) as standin:
+            elapsed = await deliver(make_app(standin, url, Clock(frozen_at=NOW), **overrides))
+            chats = Counter(m.chat_id for m in standin.all_messages())
+            stats = standin.stats
+    else:
+        with standin_process(a.rate) as (base_url, api):
+            elapsed = await deliver(make_app(base_url, url, Clock(frozen_at=NOW), **overrides))
+            chats = Counter(per_chat(api))
+            stats = get(f"{api}/stats")
     delivered = sum(chats.values())
     rate = delivered / elapsed
     print(f"fan-out db={a.db} n={a.n} limit={a.rate:g}/s: delivered {delivered} in {elapsed:.1f} s "

@@ -2,15 +2,16 @@
 
 Everyone tends to choose 07:00 or 19:00, so thousands of reminders fall due in the same minute. Preparing
 them row by row costs about a dozen SQL statements each; here one batch costs a handful of set-based
-statements whatever its size: load the patients, load or create the day's sessions, insert the reminder
-questions (their ids go into the buttons), schedule tomorrow's reminders and the repeats.
+statements whatever its size: load the patients, create and load the day's sessions, insert the reminder
+questions (their ids go into the buttons), schedule tomorrow's reminders and the repeats. (Core inserts:
+the ORM would insert sessions and prompts one row at a time to learn their ids in order.)
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,12 +34,12 @@ def active(p: Patient | None) -> bool:
     return p is not None and p.status in ("trial", "active") and not p.paused and not p.unreachable
 
 
-async def _insert_rows(s: AsyncSession, values: list[dict]) -> None:
-    """Schedule many outbox rows in one statement; rows whose dedupe key exists are skipped."""
+async def _insert(s: AsyncSession, table, unique: list[str], values: list[dict]) -> None:
+    """Insert many rows in one statement, skipping those that clash on `unique`."""
     if not values:
         return
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await s.execute(insert(Outbox).on_conflict_do_nothing(index_elements=["dedupe_key"]), values)
+    dialect_insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await s.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=unique), values)
 
 
 async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int, tuple[str, list]]:
@@ -47,20 +48,19 @@ async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int,
     by_id = {p.id: p for p in await s.scalars(
         select(Patient).where(Patient.id.in_({r.patient_id for r in rows})))}  # type: ignore[union-attr]
     live = [r for r in rows if active(by_id.get(r.patient_id))]
-    result: dict[int, tuple[str, list]] = {r.id: (outbox.CANCELLED, []) for r in rows if r not in live}
+    live_ids = {r.id for r in live}  # by id: model objects compare field by field (slow, and not identity)
+    result: dict[int, tuple[str, list]] = {r.id: (outbox.CANCELLED, []) for r in rows if r.id not in live_ids}
     if not live:
         return result
 
-    # the day's sessions: load the existing ones, create the rest
+    # the day's sessions: create the missing ones (a concurrent /today may have made one), then load all
     keys = {(r.patient_id, date.fromisoformat(r.payload["day"])) for r in live}
+    await _insert(s, ExerciseSession, ["patient_id", "local_date"], [dict(
+        patient_id=pid, local_date=day, planned_at=at_local(day, by_id[pid].exercise_time, by_id[pid].timezone),
+        status="planned", flags=[], levels={str(k): v for k, v in patients.levels(by_id[pid]).items()})
+        for pid, day in keys])
     sessions = {(x.patient_id, x.local_date): x for x in await s.scalars(
         select(ExerciseSession).where(tuple_(ExerciseSession.patient_id, ExerciseSession.local_date).in_(keys)))}
-    for pid, day in keys - sessions.keys():
-        p = by_id[pid]
-        sessions[(pid, day)] = ExerciseSession(
-            patient_id=pid, local_date=day, planned_at=at_local(day, p.exercise_time, p.timezone), flags=[],
-            levels={str(k): v for k, v in patients.levels(p).items()})
-        s.add(sessions[(pid, day)])
 
     # tomorrow's reminders: the daily chain moves on whatever happens to today's
     chain = []
@@ -71,22 +71,24 @@ async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int,
                           due_at=at_local(day, p.exercise_time, p.timezone), created_at=now,
                           payload={"day": day.isoformat()},
                           dedupe_key=f"reminder:{p.id}:{day.isoformat()}:{p.exercise_time}"))
-    await _insert_rows(s, chain)
-    await s.flush()  # new sessions get their ids
+    await _insert(s, Outbox, ["dedupe_key"], chain)
 
-    asks: list[tuple[Outbox, Prompt]] = []
+    # the reminder questions, one multi-row INSERT ... RETURNING (keyed by session: one per session here)
+    asking: list[Outbox] = []
     for r in live:
         session = sessions[(r.patient_id, date.fromisoformat(r.payload["day"]))]
         r.session_id = session.id
         if session.status != "planned":
             result[r.id] = (outbox.CANCELLED, [])
         elif r.payload.get("prompt_id") is None:  # a retried row reuses the question it recorded
-            prompt = Prompt(patient_id=r.patient_id, session_id=session.id, kind="reminder", asked_at=now)
-            s.add(prompt)
-            asks.append((r, prompt))
-    await s.flush()  # prompt ids (one multi-row INSERT ... RETURNING)
-    for r, prompt in asks:
-        r.payload = {**r.payload, "prompt_id": prompt.id}
+            asking.append(r)
+    if asking:
+        made = await s.execute(insert(Prompt).returning(Prompt.id, Prompt.session_id), [dict(
+            patient_id=r.patient_id, session_id=r.session_id, kind="reminder", asked_at=now, closed=False)
+            for r in asking])
+        prompt_of = {session_id: prompt_id for prompt_id, session_id in made.all()}
+        for r in asking:
+            r.payload = {**r.payload, "prompt_id": prompt_of[r.session_id]}
 
     follow = []
     for r in live:
@@ -100,5 +102,5 @@ async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int,
                            due_at=now + timedelta(minutes=rt.settings.reminder_repeat_after_minutes)))
         text = join(t("reminder.text", nickname=p.nickname), coaching.plan_lines(p))
         result[r.id] = (outbox.SENT, [(p.chat_id, Reply(text, buttons(r.payload["prompt_id"])))])
-    await _insert_rows(s, follow)
+    await _insert(s, Outbox, ["dedupe_key"], follow)
     return result

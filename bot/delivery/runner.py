@@ -66,34 +66,44 @@ class DeliveryRunner:
 
     async def tick(self) -> int:
         """Claim one batch of due rows, prepare, send concurrently, record. Returns how many were claimed."""
-        async with self._lock:
-            rt = self.rt
-            try:
-                async with rt.db.session() as s:
-                    rows = await outbox.claim_due(
-                        s, now=rt.clock.now(), worker=rt.worker_id, limit=rt.settings.delivery_batch_size,
-                        lease=timedelta(seconds=rt.settings.delivery_lease_seconds))
-            except Exception:  # database down: try again at the next tick, lose nothing
-                log.exception("delivery: could not claim due rows")
-                self.errors += 1
-                return 0
-            if rows:
-                await self._send_all(await self._prepare(rows))
-            return len(rows)
+        return await self.run_until_idle(max_rounds=1)
 
     async def run_until_idle(self, max_rounds: int = 1000) -> int:
-        total = 0
-        for _ in range(max_rounds):
-            n = await self.tick()
-            if n == 0:
-                break
-            total += n
-        return total
+        """Deliver batch after batch until nothing is due. The next batch is claimed and prepared while
+        the current one is being sent (preparing waits on the database, sending on Telegram)."""
+        async with self._lock:
+            total = 0
+            batch = await self._claim_and_prepare()
+            for round_ in range(max_rounds):
+                if batch is None:
+                    break
+                claimed, jobs = batch
+                total += claimed
+                upcoming = asyncio.create_task(self._claim_and_prepare()) if round_ + 1 < max_rounds else None
+                try:
+                    await self._send_all(jobs)
+                finally:
+                    batch = await upcoming if upcoming is not None else None
+            return total
+
+    async def _claim_and_prepare(self) -> tuple[int, list[_Job]] | None:
+        rt = self.rt
+        try:
+            async with rt.db.session() as s:
+                rows = await outbox.claim_due(
+                    s, now=rt.clock.now(), worker=rt.worker_id, limit=rt.settings.delivery_batch_size,
+                    lease=timedelta(seconds=rt.settings.delivery_lease_seconds))
+        except Exception:  # database down: try again at the next tick, lose nothing
+            log.exception("delivery: could not claim due rows")
+            self.errors += 1
+            return None
+        return (len(rows), await self._prepare(rows)) if rows else None
 
     # --- prepare: reminders a batch at a time, everything else row by row --------------------------------
     async def _prepare(self, rows: list[Outbox]) -> list[_Job]:
         now = self.rt.clock.now()
         bulk = [r.id for r in rows if r.kind == "reminder" and not kinds.too_late(r, now)]
+        in_bulk = set(bulk)
         jobs: list[_Job] = []
         if bulk:
             try:
@@ -107,7 +117,7 @@ class DeliveryRunner:
                         log.exception("delivery: reminder row %s failed", row_id)
                         await self._retry(row_id, 1, "prepare failed")
         for row in rows:
-            if row.id not in bulk:
+            if row.id not in in_bulk:
                 jobs += await self._prepare_one(row)
         return jobs
 
