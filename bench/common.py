@@ -144,4 +144,5 @@ def args(description: str, **defaults) -> argparse.Namespace:
     p.add_argument("--no-limit", action="store_true", help="switch the outgoing rate limiter off")
     p.add_argument("--in-process", action="store_true", help="run the stand-in inside the bot's process")
     p.add_argument("--batch", type=int, default=defaults.get("batch", 500), help="DELIVERY_BATCH_SIZE")
+    p.add_argument("--instances", type=int, default=1, help="bot processes (bench/crash.py)")
     return p.parse_args()

@@ -1,7 +1,7 @@
 """Crash: kill -9 the bot in the middle of a fan-out, restart it, count what each patient received.
 
     python bench/crash.py -n 1000                          # one instance on SQLite
-    python bench/crash.py -n 1000 --db postgres --instances 2   # two instances, one killed mid-way
+    python bench/crash.py -n 1000 --db postgres --instances 2  # two instances, one killed mid-way
 
 Real processes: the stand-in (python -m bot.standin) and the bot (python -m bot), on 127.0.0.1.
 Prints delivered, lost and duplicated reminders.
@@ -56,7 +56,7 @@ async def pending(url: str) -> int:
 
 def main() -> None:
     p = args(__doc__, n=1000, rate=200.0)
-    instances = int(os.environ.get("INSTANCES", "0")) or (2 if "--instances" in sys.argv else 1)
+    instances = p.instances
     url = database_url(p.db, "crash")
     os.makedirs(ROOT / "bench/out", exist_ok=True)
 
@@ -70,7 +70,8 @@ def main() -> None:
     with standin_process(p.rate) as (base_url, api):
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": base_url,
                "DATABASE_URL": url, "DELIVERY_INTERVAL_SECONDS": "0.5", "DELIVERY_LEASE_SECONDS": "15",
-               "RATE_LIMIT_PER_SECOND": str(p.rate), "DELIVERY_BATCH_SIZE": "50", "LOG_LEVEL": "WARNING"}
+               "RATE_LIMIT_PER_SECOND": str(p.rate / instances),  # each instance its share of the limit
+               "DELIVERY_BATCH_SIZE": "50", "LOG_LEVEL": "WARNING"}
         log = ROOT / "bench/out/crash-bot.log"
         try:
             bots = [start_bot(env, log) for _ in range(instances)]

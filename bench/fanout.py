@@ -16,11 +16,12 @@ import asyncio
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import NOW, args, database_url, fresh_database, get, make_app, per_chat, seed, standin_process
+from bench.common import args, database_url, fresh_database, get, make_app, per_chat, seed, standin_process
 from bot.clock import Clock
 from bot.standin import StandIn
 
@@ -40,18 +41,18 @@ async def main() -> None:
     a = args(__doc__, n=3000, rate=30.0)
     url = database_url(a.db, "fanout")
     db = await fresh_database(url)
-    await seed(db, a.n)
+    await seed(db, a.n, due_at=datetime.now(UTC))  # real clock: rows put back after a 429 fall due again
     await db.dispose()
     overrides = dict(rate_limit_per_second=a.rate, rate_limit_enabled=not a.no_limit,
                      delivery_batch_size=a.batch, delivery_concurrency=64)
     if a.in_process:
         async with StandIn(global_rate=a.rate, record_bodies=False) as standin:
-            elapsed = await deliver(make_app(standin, url, Clock(frozen_at=NOW), **overrides))
+            elapsed = await deliver(make_app(standin, url, Clock(), **overrides))
             chats = Counter(m.chat_id for m in standin.all_messages())
             stats = standin.stats
     else:
         with standin_process(a.rate) as (base_url, api):
-            elapsed = await deliver(make_app(base_url, url, Clock(frozen_at=NOW), **overrides))
+            elapsed = await deliver(make_app(base_url, url, Clock(), **overrides))
             chats = Counter(per_chat(api))
             stats = get(f"{api}/stats")
     delivered = sum(chats.values())

@@ -1,4 +1,4 @@
-"""python -m bot [run | migrate | status | chat]   (run: long polling against Telegram)."""
+"""python -m bot [--webhook] [run | migrate | status | chat]   (run: long polling against Telegram)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from bot.config import ConfigError, load_settings
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Itami Coach Telegram bot")
+    parser.add_argument("--webhook", action="store_true", help="receive updates by webhook (WEBHOOK_* settings)")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the bot with long polling (default)")
+    run_cmd = sub.add_parser("run", help="run the bot with long polling (default)")
+    run_cmd.add_argument("--webhook", action="store_true", help="receive updates by webhook instead")
     sub.add_parser("migrate", help="create or upgrade the database schema, then exit")
     sub.add_parser("status", help="print delivery queue depth, last delivery and errors")
     chat = sub.add_parser("chat", help="try the coach in this terminal, without Telegram")
@@ -32,22 +34,27 @@ def main(argv: list[str] | None = None) -> int:
             from bot.ops import status
 
             return asyncio.run(status(settings))
-        return run(settings)
+        return run(settings, webhook=args.webhook)
     except ConfigError as exc:
         print(f"itami-coach: {exc}", file=sys.stderr)
         return 2
 
 
-def run(settings) -> int:
+def run(settings, *, webhook: bool = False) -> int:
+    """Long polling (one instance), or webhook (several instances behind a load balancer)."""
     from telegram import Update
 
     from bot import logs
-    from bot.app import build_application
+    from bot.app import build_application, webhook_options
 
     token = settings.require_token()
-    logs.setup(settings.log_level, token)
+    options = webhook_options(settings) if webhook else None
+    logs.setup(settings.log_level, token, settings.log_format)
     app = build_application(settings, token=token)
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    if options is not None:
+        app.run_webhook(**options)
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
 

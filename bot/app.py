@@ -13,10 +13,12 @@ Handler order (first match wins within group 0):
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, Defaults
 
+from bot import health
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.runner import DeliveryRunner
@@ -61,6 +63,25 @@ async def _delivery_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     await runner.run_until_idle(max_rounds=50)
 
 
+def rate_limiter(per_second: float) -> AIORateLimiter:
+    """PTB's AIORateLimiter as strict spacing: one request per 1/(rate - 0.5) s, no burst.
+
+    Its default shape (a bucket holding a whole second's worth) lets about twice the rate through in one
+    sliding second after an idle spell, and Telegram answers 429 to that; each 429 then pauses all sending
+    for `retry_after`. Small bursts (k > 1) were tried and drew occasional 429s from arrival jitter
+    (docs/benchmarks.md). With several instances, give each its share of the rate.
+    """
+    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / max(per_second - 0.5, per_second * 0.9),
+                          max_retries=3)
+
+
+def webhook_options(settings: Settings) -> dict:
+    """python-telegram-bot's run_webhook / start_webhook arguments from the settings."""
+    url, secret = settings.require_webhook()
+    return dict(listen=settings.webhook_listen, port=settings.webhook_port, url_path=urlsplit(url).path.lstrip("/"),
+                webhook_url=url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+
+
 def build_application(settings: Settings, *, token: str | None = None, clock: Clock | None = None,
                       run_delivery_job: bool = True, migrate: bool = True) -> Application:
     rt = Runtime(settings=settings, db=Database(settings.database_url), clock=clock or Clock(),
@@ -76,8 +97,7 @@ def build_application(settings: Settings, *, token: str | None = None, clock: Cl
         base = settings.telegram_api_base_url.rstrip("/")
         builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot"))
     if settings.rate_limit_enabled:
-        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=settings.rate_limit_per_second,
-                                                      overall_time_period=1, max_retries=3))
+        builder = builder.rate_limiter(rate_limiter(settings.rate_limit_per_second))
 
     async def post_init(app: Application) -> None:
         if migrate:
@@ -88,8 +108,12 @@ def build_application(settings: Settings, *, token: str | None = None, clock: Cl
         if run_delivery_job and app.job_queue is not None:
             app.job_queue.run_repeating(_delivery_job, interval=settings.delivery_interval_seconds, first=1,
                                         name="delivery", job_kwargs={"max_instances": 1, "coalesce": True})
+        if settings.health_port:
+            app.bot_data["health"] = await health.start_server(rt, app.bot_data["delivery"], settings.health_port)
 
     async def post_shutdown(app: Application) -> None:
+        if "health" in app.bot_data:
+            await app.bot_data.pop("health").cleanup()
         await rt.db.dispose()
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()

@@ -18,6 +18,7 @@ from datetime import timedelta
 from bot.app import build_application
 from bot.clock import Clock
 from bot.config import Settings
+from bot.i18n import t
 from bot.standin import StandIn
 
 USER_ID = 10001
@@ -103,7 +104,7 @@ async def run_chat(database_url: str, lines=None, out=sys.stdout) -> int:
                     await standin.user_presses_raw(USER_ID, data, message_id)
                     await _settle(standin, before)
                 else:
-                    await standin.user_sends_text(USER_ID, line, first_name="テスト")
+                    await standin.user_sends_text(USER_ID, line, first_name=t("chat.demo_name"))
                     await _settle(standin, before)
                 await app.bot_data["delivery"].run_until_idle()
                 term.show_new()

@@ -31,7 +31,7 @@ SESSION_PROMPT_KINDS = ("during_prompt", "after_prompt", "morning_prompt", "rech
 def plan_lines(p: Patient) -> str:
     """Today's exercises and the prescription at the current levels, from the rules' program data."""
     program = load_program(p.condition)
-    exercises = "\n".join(f"・{ex.name}：{ex.how}" for ex in program.exercises)
+    exercises = "\n".join(t("plan.exercise", name=ex.name, how=ex.how) for ex in program.exercises)
     dose = "\n".join(f"　{line}" for line in program.describe(patients.levels(p)))
     return t("plan.body", exercises=exercises, dose=dose)
 

@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     delivery_interval_seconds: float = Field(default=5.0, gt=0, le=60)
     delivery_batch_size: int = Field(default=200, ge=1, le=5000)
     delivery_concurrency: int = Field(default=32, ge=1, le=512)
-    delivery_lease_seconds: int = Field(default=120, ge=10, le=3600)
+    delivery_lease_seconds: int = Field(default=45, ge=10, le=3600)
     reminder_repeat_after_minutes: int = Field(default=60, ge=5, le=720)
     reminder_repeats: int = Field(default=1, ge=0, le=3)
     snooze_minutes: int = Field(default=30, ge=5, le=240)
@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     summary_max_patient_charts: int = Field(default=20, ge=0, le=200)
 
     log_level: str = "INFO"
+    log_format: str = Field(default="text", pattern="^(text|json)$")
+
+    # Webhook mode (python -m bot --webhook), for several instances behind a load balancer
+    webhook_url: str | None = None  # the public HTTPS URL Telegram posts to, e.g. https://coach.example.jp/tg
+    webhook_listen: str = "127.0.0.1"  # the address this process listens on (behind the proxy)
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None  # checked against X-Telegram-Bot-Api-Secret-Token
+    # Health endpoint: GET http://127.0.0.1:<port>/health (queue depth, last delivery, errors); 0 = off
+    health_port: int = Field(default=0, ge=0, le=65535)
 
     @field_validator("clinic_timezone")
     @classmethod
@@ -96,6 +105,15 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.clinic_timezone)
+
+    def require_webhook(self) -> tuple[str, str]:
+        """(url, secret) for webhook mode, or a ConfigError saying what is missing."""
+        if not self.webhook_url or not self.webhook_url.startswith(("https://", "http://")):
+            raise ConfigError("WEBHOOK_URL must be the public URL Telegram posts updates to (https://...)")
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+            raise ConfigError("WEBHOOK_SECRET must be 16-256 characters of A-Z, a-z, 0-9, _ or -")
+        return self.webhook_url, secret
 
     def require_token(self) -> str:
         """The token for talking to Telegram, or a ConfigError explaining how to get one."""

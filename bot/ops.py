@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.storage import outbox
 from bot.storage.db import Database
 
 
@@ -21,12 +21,17 @@ async def migrate(settings: Settings) -> int:
 
 
 async def status(settings: Settings) -> int:
-    db = Database(settings.database_url)
+    """Queue depth, last delivery and failures, read from the database (any instance's, all of them)."""
+    from bot.health import figures
+    from bot.runtime import Runtime
+
+    rt = Runtime(settings=settings, db=Database(settings.database_url), clock=Clock())
     try:
-        await db.migrate()
-        async with db.session() as s:
-            figures = await outbox.depth(s, Clock().now())
+        print(json.dumps(await figures(rt), default=str, indent=2))
+    except Exception as exc:
+        print(f"itami-coach: cannot read the queue ({type(exc).__name__}); is the database migrated?",
+              file=sys.stderr)
+        return 1
     finally:
-        await db.dispose()
-    print(json.dumps(figures, default=str, indent=2))
+        await rt.db.dispose()
     return 0

@@ -16,11 +16,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import alerts
-from bot.handlers.common import answer_press, as_int, send
+from bot.handlers.common import answer_press, as_int, say, send
 from bot.i18n import t
 from bot.replies import Reply
 from bot.reports import build, charts
@@ -39,14 +38,7 @@ DETAIL_DAYS = 7
 
 async def refuse(update: Update) -> None:
     """The one answer for everyone not allowed: the same words whatever they asked for."""
-    query = update.callback_query
-    if query is not None:
-        try:
-            await query.answer(t("clinic.refused"), show_alert=True)
-        except BadRequest:
-            pass
-        return
-    await send(update, Reply(t("clinic.refused")))
+    await say(update, t("clinic.refused"))
 
 
 async def viewer_of(s: AsyncSession, rt: Runtime, update: Update) -> Viewer | None:

@@ -66,16 +66,21 @@ async def answer_press(update: Update, toast: str | None = None, *, keep_buttons
         pass
 
 
+async def say(update: Update, text: str) -> None:
+    """A short notice: as a pop-up on a pressed button (the chat stays uncluttered), else as a message."""
+    query = update.callback_query
+    if query is None:
+        await send(update, Reply(text))
+        return
+    try:
+        await query.answer(text, show_alert=True)
+    except BadRequest:  # the press is too old to answer
+        pass
+
+
 async def closed(update: Update) -> None:
     """A press for an old, answered or someone else's question: say so, change nothing."""
-    query = update.callback_query
-    if query is not None:
-        try:
-            await query.answer(t("common.closed"), show_alert=True)
-        except BadRequest:
-            pass
-    else:
-        await send(update, Reply(t("common.closed")))
+    await say(update, t("common.closed"))
 
 
 async def not_enrolled(update: Update) -> None:

@@ -45,7 +45,7 @@ def question(sign: Signup) -> Reply:
             return Reply(t("signup.pain"), [[(str(n), f"su:pain:{n}") for n in range(0, 6)],
                                             [(str(n), f"su:pain:{n}") for n in range(6, 11)]])
         case "redflags":
-            flags = "\n".join(f"・{t(f'flag.{f}')}" for f in Flag)
+            flags = "\n".join(t("list.item", text=t(f"flag.{f}")) for f in Flag)
             return Reply(t("signup.redflags", flags=flags),
                          [[(t("button.none_apply"), "su:rf:none")], [(t("button.some_apply"), "su:rf:some")]])
         case "redflag_which":

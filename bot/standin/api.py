@@ -320,8 +320,8 @@ class BotApi:
         return info
 
     # -- sending ----------------------------------------------------------------------------------
-    async def m_sendMessage(self, p: Params) -> Any:
-        chat_id = self._chat_id(p)
+    def _text(self, p: Params) -> tuple[str, str | None, str]:
+        """The `text` parameter with Telegram's checks: not empty (after markup), at most 4096 characters."""
         text = p.str("text")
         parse_mode = p.str("parse_mode") or None
         if text is None or not text.strip():
@@ -331,6 +331,11 @@ class BotApi:
             raise bad_request("message text is empty")
         if len(plain) > MAX_TEXT:
             raise bad_request("message is too long")
+        return text, parse_mode, plain
+
+    async def m_sendMessage(self, p: Params) -> Any:
+        chat_id = self._chat_id(p)
+        text, parse_mode, _ = self._text(p)
         markup = self._reply_markup(p)
         await self._gate(chat_id)
         chat = self.state.chat(chat_id)
@@ -438,15 +443,7 @@ class BotApi:
 
     async def m_editMessageText(self, p: Params) -> Any:
         chat_id, msg = self._edit_target(p)
-        text = p.str("text")
-        parse_mode = p.str("parse_mode") or None
-        if text is None or not text.strip():
-            raise bad_request("message text is empty")
-        plain = self._checked_plain(text, parse_mode)
-        if not plain.strip():
-            raise bad_request("message text is empty")
-        if len(plain) > MAX_TEXT:
-            raise bad_request("message is too long")
+        text, parse_mode, plain = self._text(p)
         if msg.kind != "text":
             raise bad_request("there is no text in the message to edit")
         markup = self._reply_markup(p)  # absent => the inline keyboard is removed, as on Telegram

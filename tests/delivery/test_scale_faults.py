@@ -82,3 +82,21 @@ async def test_faults_every_reachable_patient_gets_exactly_one_message(standin, 
     assert set(per_chat.values()) == {1}  # nobody got two
     assert len(per_chat) + unreachable == N  # everybody reachable got one; the blocked are marked
     assert states == Counter({"sent": len(per_chat), "failed": unreachable})
+
+
+async def test_rate_limiter_keeps_a_burst_under_telegrams_limit(standin, sqlite_url):
+    """A burst of due reminders goes out at the configured rate with no 429 from a strict limit."""
+    await _seeded(sqlite_url)
+    standin.set_limits(global_rate=100)
+    clock = Clock(frozen_at=NOW)
+    app = make_app(standin, sqlite_url, clock, rate_limit_enabled=True, rate_limit_per_second=100,
+                   delivery_batch_size=50)
+    await app.initialize()
+    await app.post_init(app)
+    try:
+        await app.bot_data["delivery"].run_until_idle()
+    finally:
+        await _close([app])
+    assert standin.stats["rejected_429"] == 0
+    per_chat = reminders_per_chat(standin)
+    assert len(per_chat) == N and set(per_chat.values()) == {1}

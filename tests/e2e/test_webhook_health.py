@@ -1,0 +1,80 @@
+"""Webhook mode (several instances behind a load balancer) and the health endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from datetime import timedelta
+
+import aiohttp
+
+from bench.common import free_port
+from bot.app import build_application, webhook_options
+from bot.clock import Clock
+from bot.config import Settings
+from tests.conftest import START
+from tests.harness import TOKEN
+
+SECRET = "s3cret-webhook-token-1234"
+
+
+async def test_updates_arrive_by_webhook_with_the_secret_checked(standin, sqlite_url):
+    port, health_port = free_port(), free_port()
+    settings = Settings(_env_file=None, telegram_bot_token=TOKEN, database_url=sqlite_url,
+                        telegram_api_base_url=standin.base_url, rate_limit_enabled=False,
+                        webhook_url=f"http://127.0.0.1:{port}/telegram", webhook_secret=SECRET,
+                        webhook_port=port, health_port=health_port)
+    app = build_application(settings, clock=Clock(frozen_at=START), run_delivery_job=False)
+    options = webhook_options(settings)
+    assert options["url_path"] == "telegram" and options["secret_token"] == SECRET
+    await app.initialize()
+    await app.post_init(app)
+    await app.start()
+    await app.updater.start_webhook(**{k: v for k, v in options.items()})
+    try:
+        assert standin.webhook["url"] == f"http://127.0.0.1:{port}/telegram"
+        await standin.user_sends_text(7001, "/start")
+        [reply] = await standin.wait_for_messages(7001, 1)
+        assert "いたみコーチです" in reply.body
+        # a post without the secret is refused by PTB's webhook server
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"http://127.0.0.1:{port}/telegram", json={"update_id": 1}) as response:
+                assert response.status == 403
+            async with http.get(f"http://127.0.0.1:{health_port}/health") as response:
+                body = await response.json()
+        assert response.status == 200 and body["pending"] >= 0 and "instance" in body
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        await app.post_shutdown(app)
+
+
+def test_webhook_settings_are_required_and_explained(tmp_path):
+    env = {"TELEGRAM_BOT_TOKEN": "123456789:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-m", "bot", "--webhook"], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2 and "WEBHOOK_URL" in result.stderr and "Traceback" not in result.stderr
+    env["WEBHOOK_URL"] = "https://coach.example.jp/tg"
+    env["WEBHOOK_SECRET"] = "short"
+    result = subprocess.run([sys.executable, "-m", "bot", "--webhook"], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2 and "WEBHOOK_SECRET" in result.stderr
+
+
+async def test_status_reports_the_queue(coach, tmp_path):
+    from tests.e2e.test_journey import USER, enrol
+
+    await enrol(coach, USER)
+    coach.clock.travel(timedelta(hours=2))
+    db_url = coach.settings.database_url
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "status", cwd=tmp_path, env={"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    figures = json.loads(out)
+    assert figures["pending"] >= 1 and figures["failed"] == 0 and "instance" in figures
+
