@@ -87,7 +87,7 @@ async def on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_rating_text(s: AsyncSession, rt: Runtime, p: Patient, text: str) -> Reply:
     """A typed answer (`3`, `３`, `3/10`, `三`) to the newest open rating question."""
-    prompt = await sessions.open_rating_prompt(s, p.id)
+    prompt = await sessions.open_rating_prompt(s, p.id, rt.clock.now())
     if prompt is None:
         return Reply(t("common.no_question"))
     value = parse_rating(text) if len(text) <= 20 else None

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import Decision, ExerciseSession, Prompt, RedFlagReport
 
 RATING_KINDS = ("before", "during", "after", "next_morning", "recheck")
+# A rating answers the question for so long after it was asked: a next-morning rating given that evening
+# is still that morning's; the next day it is not (and a stray "3" must not land on an old question).
+RATING_ANSWERABLE_FOR = timedelta(hours=18)
+
+
+def _answerable(now: datetime):
+    return or_(Prompt.kind.not_in(RATING_KINDS), Prompt.asked_at >= now - RATING_ANSWERABLE_FOR)  # type: ignore[attr-defined]
 
 
 async def get(s: AsyncSession, session_id: int) -> ExerciseSession | None:
@@ -55,12 +62,12 @@ async def ask(s: AsyncSession, *, patient_id: int, kind: str, now: datetime,
 async def take_answer(s: AsyncSession, prompt_id: int, patient_id: int, answer: str, now: datetime) -> Prompt | None:
     """Claim the answer to an open prompt of this patient, exactly once (a double tap stores one).
 
-    Returns the prompt, or None when it is answered, closed, or someone else's.
+    Returns the prompt, or None when it is answered, closed, too old to answer, or someone else's.
     """
     result = await s.execute(
         update(Prompt)
         .where(Prompt.id == prompt_id, Prompt.patient_id == patient_id,
-               Prompt.answered_at.is_(None), Prompt.closed.is_(False))  # type: ignore[union-attr]
+               Prompt.answered_at.is_(None), Prompt.closed.is_(False), _answerable(now))  # type: ignore[union-attr]
         .values(answered_at=now, answer=answer)
     )
     if not result.rowcount:
@@ -82,12 +89,12 @@ async def close_open(s: AsyncSession, *, patient_id: int, session_id: int | None
     await s.execute(update(Prompt).where(*conds).values(closed=True))
 
 
-async def open_rating_prompt(s: AsyncSession, patient_id: int) -> Prompt | None:
-    """The newest unanswered rating question: what a typed number answers."""
+async def open_rating_prompt(s: AsyncSession, patient_id: int, now: datetime) -> Prompt | None:
+    """The newest unanswered rating question still answerable: what a typed number answers."""
     return await s.scalar(
         select(Prompt)
         .where(Prompt.patient_id == patient_id, Prompt.kind.in_(RATING_KINDS),  # type: ignore[attr-defined]
-               Prompt.answered_at.is_(None), Prompt.closed.is_(False))  # type: ignore[union-attr]
+               Prompt.answered_at.is_(None), Prompt.closed.is_(False), _answerable(now))  # type: ignore[union-attr]
         .order_by(Prompt.id.desc())  # type: ignore[union-attr]
         .limit(1))
 

@@ -47,3 +47,22 @@ async def test_an_error_on_a_button_still_answers_the_press(coach, monkeypatch):
     await coach.press(USER, "今から始める")
     assert len(coach.standin.callback_answers) == answers + 1  # no endless spinner
     assert "うまく処理できませんでした" in coach.last(USER)
+
+
+async def test_an_old_unanswered_question_no_longer_takes_answers(coach):
+    """A next-morning question left unanswered: two days later a typed 3 or a tap on it stores nothing."""
+    await enrol(coach)
+    await coach.travel(hours=1)
+    await coach.press(USER, "今から始める")
+    for answer in ("2", "1つ目が終わった", "2", "全部終わった", "1"):
+        await coach.press(USER, answer)
+    await coach.travel(hours=22)  # 07:00 next morning: the question arrives; nobody answers
+    question = coach.find(USER, button_text="⚠ 気になる症状がある")
+    data = dict(b for row in question.buttons for b in row)
+    await coach.travel(days=1, hours=2)  # past the 18 hours a rating answers its question
+    await coach.text(USER, "3")
+    assert "いまお答えいただく質問はありません" in coach.last(USER)
+    await coach.press_raw(USER, data["3"], question.message_id)
+    assert coach.standin.callback_answers[-1][1].startswith("この質問はすでに締め切られています")
+    sessions = await coach.rows(ExerciseSession, ExerciseSession.next_morning.is_not(None))
+    assert sessions == []
