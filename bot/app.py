@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, Defaults
 
-from bot import health
+from bot import health, menus
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.runner import DeliveryRunner
@@ -31,7 +31,6 @@ from bot.telegram_http import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "trial", "today", "history", "settings", "symptom", "why", "help", "mydata", "delete")
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -104,7 +103,9 @@ def build_application(settings: Settings, *, token: str | None = None, clock: Cl
             await rt.db.migrate()
         app.bot_data["delivery"] = DeliveryRunner(rt, app.bot)
         await ensure_weekly_summaries(rt)
-        await app.bot.set_my_commands([BotCommand(c, t(f"command.{c}")) for c in COMMANDS])
+        await menus.set_patient_menu(app.bot)
+        for admin_id in settings.admin_telegram_ids:
+            await menus.set_chat_menu(app.bot, admin_id, admin=True)
         if run_delivery_job and app.job_queue is not None:
             app.job_queue.run_repeating(_delivery_job, interval=settings.delivery_interval_seconds, first=1,
                                         name="delivery", job_kwargs={"max_instances": 1, "coalesce": True})

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
+from bot import menus
 from bot.handlers.clinician import patient_link, refuse
 from bot.handlers.common import as_int, send
 from bot.i18n import t
@@ -77,6 +78,7 @@ async def remove_clinician(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if c is None or moved is None:
         await send(update, Reply(t("admin.not_found")))
         return
+    await menus.clear_chat_menu(context.bot, c.chat_id)
     await send(update, Reply(t("admin.remove.done", id=cid, name=c.name, n=moved)))
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot import alerts
+from bot import alerts, menus
 from bot.handlers.common import answer_press, as_int, say, send
 from bot.i18n import t
 from bot.replies import Reply
@@ -77,6 +77,7 @@ async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 weekday = t("report.weekdays").split(",")[rt.settings.summary_weekday]
                 reply = Reply(t("clinic.join.done", name=c.name, weekday=weekday, time=rt.settings.summary_time,
                                 link=patient_link(context, c.link_code)))
+                await menus.set_chat_menu(context.bot, chat.id, admin=user.id in rt.settings.admin_telegram_ids)
     await send(update, reply)
 
 

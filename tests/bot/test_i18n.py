@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from bot import alerts
-from bot.app import COMMANDS
 from bot.delivery.kinds import WHY_TOPICS
 from bot.handlers.patient_settings import FIELDS
 from bot.i18n import catalog, has, t
+from bot.menus import ADMIN, CLINICIAN, PATIENT
 from bot.reports.charts import DECISION_STYLE
 from bot.reports.summary import ATTENTION, LIMITS, TIERS
 from bot.storage.clinicians import NOTABLE_HOLDS
@@ -58,7 +58,7 @@ PREFIXES = sorted({key for key, prefix, _, _ in CALLS if prefix})
 FAMILIES: dict[str, list[str]] = {
     "condition.": [f"condition.{c}" for c in CONDITIONS],
     "flag.": [f"flag.{f}" for f in Flag],
-    "command.": [f"command.{c}" for c in COMMANDS],
+    "command.": [f"command.{c}" for c in PATIENT + CLINICIAN + ADMIN],
     "history.status.": [f"history.status.{s}" for s in SESSION_STATUSES],
     "today.status.": [f"today.status.{s}" for s in (*SESSION_STATUSES, "none")],
     "rating.": sorted({f"rating.{r}" for names in EXPECTED.values() for r in names}),  # decision.hold.missing

@@ -293,3 +293,21 @@ async def test_trial_signups_are_announced_to_the_staff_chat(standin, database_u
         assert texts(coach, ADMIN) == []  # the staff chat replaces the admins
     finally:
         await coach.stop()
+
+
+async def test_command_menus_follow_the_role(clinic):
+    """Patients see their commands; a clinician's chat gets theirs on joining (admins at start-up), and
+    loses them when removed."""
+    def names(scope: str = "default") -> list[str]:
+        return [name for name, _ in clinic.standin.commands_for(scope)]
+
+    assert names()[:3] == ["start", "trial", "today"] and "summary" not in names()
+    assert names(f"chat:{ADMIN}")[:4] == ["summary", "patients", "patient", "export"]
+    assert "invite" in names(f"chat:{ADMIN}") and "trial" in names(f"chat:{ADMIN}")
+    await join(clinic)
+    assert names(f"chat:{DOC}")[:4] == ["summary", "patients", "patient", "export"]
+    assert "invite" not in names(f"chat:{DOC}")
+    assert all(description for _, description in clinic.standin.commands_for(f"chat:{DOC}"))
+    [doc] = await clinic.rows(Clinician)
+    await clinic.text(ADMIN, f"/remove_clinician {doc.id}")
+    assert names(f"chat:{DOC}") == []
