@@ -338,17 +338,13 @@ class BotApi:
         text, parse_mode, _ = self._text(p)
         markup = self._reply_markup(p)
         await self._gate(chat_id)
+        return self._record(chat_id, p, kind="text", text=text, parse_mode=parse_mode, reply_markup=markup)
+
+    def _record(self, chat_id: int, p: Params, **fields: Any) -> Any:
+        """Store an accepted message in its chat and answer with Telegram's Message object."""
         chat = self.state.chat(chat_id)
-        msg = SentMessage(
-            chat_id=chat_id,
-            message_id=chat.take_message_id(),
-            date=self.state.now(),
-            kind="text",
-            text=text,
-            parse_mode=parse_mode,
-            reply_markup=markup,
-            disable_notification=p.bool("disable_notification"),
-        )
+        msg = SentMessage(chat_id=chat_id, message_id=chat.take_message_id(), date=self.state.now(),
+                          disable_notification=p.bool("disable_notification"), **fields)
         chat.messages[msg.message_id] = msg
         self._delivered(chat_id)
         return self.message_api(msg)
@@ -398,21 +394,8 @@ class BotApi:
         markup = self._reply_markup(p)
         stored = self._file_param(p, kind)
         await self._gate(chat_id)
-        chat = self.state.chat(chat_id)
-        msg = SentMessage(
-            chat_id=chat_id,
-            message_id=chat.take_message_id(),
-            date=self.state.now(),
-            kind=kind,
-            caption=caption or None,
-            parse_mode=parse_mode,
-            reply_markup=markup,
-            file=stored,
-            disable_notification=p.bool("disable_notification"),
-        )
-        chat.messages[msg.message_id] = msg
-        self._delivered(chat_id)
-        return self.message_api(msg)
+        return self._record(chat_id, p, kind=kind, caption=caption or None, parse_mode=parse_mode,
+                            reply_markup=markup, file=stored)
 
     async def m_sendPhoto(self, p: Params) -> Any:
         return await self._send_file(p, "photo")
