@@ -7,7 +7,7 @@ Nothing here talks to Telegram.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +45,11 @@ def element_text(p: Patient, element: Element | None, levels: dict[Element, int]
 
 # --- scheduling -------------------------------------------------------------------------------------
 
+def reminder_key(p: Patient, day: date) -> str:
+    """The dedupe key of a patient's daily reminder: one per patient, day and chosen time."""
+    return f"reminder:{p.id}:{day.isoformat()}:{p.exercise_time}"
+
+
 async def schedule_reminder(s: AsyncSession, rt: Runtime, p: Patient, *, after: datetime | None = None) -> None:
     """The next daily reminder at the patient's exercise time (idempotent per patient, day and time).
 
@@ -55,7 +60,7 @@ async def schedule_reminder(s: AsyncSession, rt: Runtime, p: Patient, *, after: 
     first = next_at(after or now, p.exercise_time, p.timezone)
     for day in (first, first + timedelta(days=1)):
         due = at_local(day, p.exercise_time, p.timezone)
-        key = f"reminder:{p.id}:{day.isoformat()}:{p.exercise_time}"
+        key = reminder_key(p, day)
         payload = {"day": day.isoformat()}
         if await outbox.schedule(s, kind="reminder", due_at=due, now=now, dedupe_key=key, patient_id=p.id,
                                  chat_id=p.chat_id, payload=payload):

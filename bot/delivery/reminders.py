@@ -70,7 +70,7 @@ async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int,
         chain.append(dict(kind="reminder", patient_id=p.id, chat_id=p.chat_id, state=outbox.PENDING, attempts=0,
                           due_at=at_local(day, p.exercise_time, p.timezone), created_at=now,
                           payload={"day": day.isoformat()},
-                          dedupe_key=f"reminder:{p.id}:{day.isoformat()}:{p.exercise_time}"))
+                          dedupe_key=coaching.reminder_key(p, day)))
     await _insert(s, Outbox, ["dedupe_key"], chain)
 
     # the reminder questions, one multi-row INSERT ... RETURNING (keyed by session: one per session here)

@@ -55,7 +55,8 @@ class _Job:
 
 
 class DeliveryRunner:
-    """One per process. `tick()` is run by the JobQueue; tests call `run_until_idle()` after moving the clock."""
+    """One per process. The JobQueue's delivery job calls `run_until_idle()`; so do tests, after moving
+    the clock."""
 
     def __init__(self, rt: Runtime, bot: Bot) -> None:
         self.rt = rt
@@ -63,10 +64,6 @@ class DeliveryRunner:
         self.sent = 0
         self.errors = 0
         self._lock = asyncio.Lock()
-
-    async def tick(self) -> int:
-        """Claim one batch of due rows, prepare, send concurrently, record. Returns how many were claimed."""
-        return await self.run_until_idle(max_rounds=1)
 
     async def run_until_idle(self, max_rounds: int = 1000) -> int:
         """Deliver batch after batch until nothing is due. The next batch is claimed and prepared while
