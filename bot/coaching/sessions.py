@@ -7,24 +7,20 @@ Nothing here talks to Telegram.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts
+from bot.coaching.schedule import REMINDER_KINDS, SESSION_PROMPT_KINDS
 from bot.i18n import t
 from bot.replies import Reply, join, rating_buttons
 from bot.runtime import Runtime
 from bot.storage import outbox, patients, sessions
-from bot.storage.models import ExerciseSession, Outbox, Patient, Prompt
-from bot.timeplan import at_local, local_date, next_at
+from bot.storage.models import ExerciseSession, Patient, Prompt
+from bot.timeplan import at_local, local_date
 from rules import URGENT_FLAGS, Action, Case, Element, Flag, SessionRecord, Stage, decide, load_program
 from rules import Decision as RulesDecision
-
-REMINDER_KINDS = ("reminder", "reminder_repeat", "reminder_expire")
-SESSION_PROMPT_KINDS = ("during_prompt", "after_prompt", "morning_prompt", "recheck")
-
 
 # --- what the patient is asked to do -------------------------------------------------------------
 
@@ -41,76 +37,6 @@ def element_text(p: Patient, element: Element | None, levels: dict[Element, int]
         return {"element": "", "level_text": ""}
     program = load_program(p.condition)
     return {"element": program.element_name(element), "level_text": program.describe_level(element, levels[element])}
-
-
-# --- scheduling -------------------------------------------------------------------------------------
-
-def reminder_key(p: Patient, day: date) -> str:
-    """The dedupe key of a patient's daily reminder: one per patient, day and chosen time."""
-    return f"reminder:{p.id}:{day.isoformat()}:{p.exercise_time}"
-
-
-async def schedule_reminder(s: AsyncSession, rt: Runtime, p: Patient, *, after: datetime | None = None) -> None:
-    """The next daily reminder at the patient's exercise time (idempotent per patient, day and time).
-
-    A row cancelled by a pause or a change of time is planned again when the same day and time come back;
-    a day whose reminder at this time was already delivered moves on to the next day (the chain never stops).
-    """
-    now = rt.clock.now()
-    first = next_at(after or now, p.exercise_time, p.timezone)
-    for day in (first, first + timedelta(days=1)):
-        due = at_local(day, p.exercise_time, p.timezone)
-        key = reminder_key(p, day)
-        payload = {"day": day.isoformat()}
-        if await outbox.schedule(s, kind="reminder", due_at=due, now=now, dedupe_key=key, patient_id=p.id,
-                                 chat_id=p.chat_id, payload=payload):
-            return
-        revived = await s.execute(
-            update(Outbox).where(Outbox.dedupe_key == key, Outbox.state == outbox.CANCELLED)
-            .values(state=outbox.PENDING, due_at=due, payload=payload, session_id=None, attempts=0,
-                    claimed_by=None, claimed_until=None, last_error=None)
-            .execution_options(synchronize_session=False))
-        if revived.rowcount:
-            return
-        state = await s.scalar(select(Outbox.state).where(Outbox.dedupe_key == key))
-        if state in (outbox.PENDING, outbox.CLAIMED):
-            return  # already planned
-
-
-async def schedule_enrolment_rows(s: AsyncSession, rt: Runtime, p: Patient) -> None:
-    """First reminder, the end-of-trial question and its expiry, and the first weekly explanation."""
-    now = rt.clock.now()
-    await schedule_reminder(s, rt, p)
-    notice_day = p.trial_ends_on - timedelta(days=rt.settings.trial_end_notice_days)
-    await outbox.schedule(s, kind="trial_notice", due_at=at_local(notice_day, p.exercise_time, p.timezone),
-                          now=now, dedupe_key=f"trial_notice:{p.id}", patient_id=p.id, chat_id=p.chat_id)
-    await outbox.schedule(s, kind="trial_expire", due_at=at_local(p.trial_ends_on, "23:00", p.timezone),
-                          now=now, dedupe_key=f"trial_expire:{p.id}", patient_id=p.id, chat_id=p.chat_id)
-    await schedule_why(s, rt, p, now + timedelta(days=7))
-
-
-async def schedule_why(s: AsyncSession, rt: Runtime, p: Patient, around: datetime) -> None:
-    day = local_date(around, p.timezone)
-    week = day.isocalendar()
-    await outbox.schedule(s, kind="why", due_at=at_local(day, p.morning_time, p.timezone) + timedelta(minutes=5),
-                          now=rt.clock.now(), dedupe_key=f"why:{p.id}:{week.year}-{week.week}",
-                          patient_id=p.id, chat_id=p.chat_id)
-
-
-async def reschedule_all(s: AsyncSession, rt: Runtime, p: Patient) -> None:
-    """After a change of times, a pause/resume or reaching the patient again: drop future reminders,
-    plan the next one from now."""
-    await outbox.cancel(s, patient_id=p.id, kinds=("reminder",))
-    if not p.paused and not p.unreachable and p.status in ("trial", "active"):
-        await schedule_reminder(s, rt, p)
-
-
-async def move_morning_questions(s: AsyncSession, rt: Runtime, p: Patient) -> None:
-    """After a change of the morning time: pending next-morning questions move to the new time, same day."""
-    rows = await s.scalars(select(Outbox).where(Outbox.patient_id == p.id, Outbox.kind == "morning_prompt",
-                                                Outbox.state == outbox.PENDING))
-    for row in rows:
-        row.due_at = at_local(local_date(row.due_at, p.timezone), p.morning_time, p.timezone)
 
 
 # --- a session ------------------------------------------------------------------------------------

@@ -1,0 +1,53 @@
+"""Coaching: the daily loop and the patient's program state, between handlers/delivery and storage.
+
+- sessions.py: a session's questions and answers -> rules.decide() -> applied and scheduled; the Reply to send
+- patients.py: every change of a patient's program state, with what must go with it
+- schedule.py: the rows of a patient's days (reminders, end-of-trial rows, weekly explanations)
+
+Nothing here talks to Telegram.
+"""
+
+from bot.coaching.patients import move_morning_questions, reschedule_all
+from bot.coaching.schedule import (
+    REMINDER_KINDS,
+    SESSION_PROMPT_KINDS,
+    reminder_key,
+    schedule_enrolment_rows,
+    schedule_reminder,
+    schedule_why,
+)
+from bot.coaching.sessions import (
+    answer_rating,
+    ask,
+    ask_now,
+    decision_text,
+    element_text,
+    plan_lines,
+    report_red_flags,
+    session_for_today,
+    skip,
+    snooze,
+    start_session,
+)
+
+__all__ = [
+    "REMINDER_KINDS",
+    "SESSION_PROMPT_KINDS",
+    "answer_rating",
+    "ask",
+    "ask_now",
+    "decision_text",
+    "element_text",
+    "move_morning_questions",
+    "plan_lines",
+    "reminder_key",
+    "report_red_flags",
+    "reschedule_all",
+    "schedule_enrolment_rows",
+    "schedule_reminder",
+    "schedule_why",
+    "session_for_today",
+    "skip",
+    "snooze",
+    "start_session",
+]
