@@ -5,6 +5,7 @@
 """
 
 from rules.engine import MESSAGE_KEYS, REASONS, decide
+from rules.limits import LIMITS, Limit, limits_broken
 from rules.parsing import CaseError
 from rules.programs import CONDITIONS, Exercise, Program, load_program
 from rules.request import parse_request
@@ -24,6 +25,7 @@ from rules.types import (
 __all__ = [
     "CONDITIONS",
     "ELEMENT_ORDER",
+    "LIMITS",
     "MESSAGE_KEYS",
     "REASONS",
     "URGENT_FLAGS",
@@ -34,11 +36,13 @@ __all__ = [
     "Element",
     "Exercise",
     "Flag",
+    "Limit",
     "Program",
     "SessionRecord",
     "Stage",
     "Thresholds",
     "decide",
+    "limits_broken",
     "load_program",
     "parse_request",
 ]

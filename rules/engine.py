@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rules.limits import Limit, limits_broken
 from rules.thresholds import Thresholds
 from rules.types import (
     ELEMENT_ORDER,
@@ -42,6 +43,8 @@ STAGE_MESSAGES: dict[Stage, str] = {
 }
 DEFAULT_MESSAGE = "decision.hold.default"
 DEFAULT_THRESHOLDS = Thresholds()
+# Limits judged on the session itself; a next-morning rise is judged with the 24-hour recheck (meets_limits).
+SESSION_LIMITS = frozenset({Limit.DURING_OVER, Limit.SEVERE, Limit.NOT_SETTLED})
 
 
 @dataclass(frozen=True)
@@ -74,28 +77,28 @@ def red_flag(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | No
 
 def severe_pain(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
     """2. Severe pain during or right after: stop today's session and rest."""
-    if s is None or not (_ge(s.during, t.severe) or _ge(s.after, t.severe)):
+    if s is None or Limit.SEVERE not in limits_broken(s, t):
         return None
     return Finding("severe_pain", Action.STOP, "decision.stop.severe_pain", alert=True)
 
 
 def during_over_limit(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
     """3. Pain during exercise above 0-3/10: the dose was too much."""
-    if s is None or s.during is None or s.during <= t.during_max:
+    if s is None or Limit.DURING_OVER not in limits_broken(s, t):
         return None
     return Finding("during_over_limit", Action.STEP_BACK, "decision.step_back.during_pain")
 
 
 def recheck_above_reference(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
     """4. A next-morning rise still there at the 24-hour recheck: the dose was too much."""
-    if s is None or s.recheck is None or s.before is None or s.recheck <= s.before:
+    if s is None or Limit.RECHECK_ABOVE not in limits_broken(s, t):
         return None
     return Finding("recheck_above_reference", Action.STEP_BACK, "decision.step_back.recheck_high")
 
 
 def not_settled(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
     """5. Right after exercise pain should settle or get lighter; higher than during and before: hold."""
-    if s is None or not _not_settled(s):
+    if s is None or Limit.NOT_SETTLED not in limits_broken(s, t):
         return None
     return Finding("not_settled", Action.HOLD, "decision.hold.not_settled")
 
@@ -127,7 +130,7 @@ def missing_ratings(case: Case, s: SessionRecord | None, t: Thresholds) -> Findi
 
 def next_morning_above_reference(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
     """9. Next morning higher than before exercise: not yet a step back; a 24-hour recheck decides."""
-    if case.stage is not Stage.NEXT_MORNING or s is None or not _gt(s.next_morning, s.before):
+    if case.stage is not Stage.NEXT_MORNING or s is None or Limit.MORNING_ABOVE not in limits_broken(s, t):
         return None
     return Finding("next_morning_above_reference", Action.HOLD, "decision.hold.recheck_pending", recheck=True)
 
@@ -225,7 +228,7 @@ def meets_limits(s: SessionRecord, t: Thresholds) -> bool:
     """A session within the clinic's limits: all ratings in, no flags, during <= 3, settled, no 24 h rise."""
     if s.before is None or s.during is None or s.after is None or s.flags:
         return False
-    if s.during > t.during_max or s.during >= t.severe or s.after >= t.severe or _not_settled(s):
+    if limits_broken(s, t) & SESSION_LIMITS:
         return False
     return _le(s.next_morning, s.before) or _le(s.recheck, s.before)
 
@@ -283,17 +286,6 @@ def _reference_ok(stage: Stage, s: SessionRecord) -> bool:
     return False
 
 
-def _not_settled(s: SessionRecord) -> bool:
-    return _gt(s.after, s.during) and _gt(s.after, s.before)
-
-
-def _gt(a: int | None, b: int | None) -> bool:
-    return a is not None and b is not None and a > b
-
-
 def _le(a: int | None, b: int | None) -> bool:
     return a is not None and b is not None and a <= b
 
-
-def _ge(a: int | None, b: int) -> bool:
-    return a is not None and a >= b

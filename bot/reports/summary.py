@@ -7,9 +7,9 @@ Definitions (docs/clinicians.md repeats them for clinicians):
 - "6 sessions in 2 weeks" = `done` sessions in the 14 days ending on `end` >= 6.
 - Ratings: per rating (before / during / after / next morning), the mean and the worst (highest) of the
   week's sessions, and the change of the mean from the previous week (None when either week has none).
-- Limits (per session of the week, with the clinic's thresholds): pain during > during_max; during or
-  after >= severe; after above both before and during (not settled); next morning above before; the 24-hour
-  recheck above before.
+- Limits (per session of the week, with the clinic's thresholds) are the rules' own (rules.limits_broken):
+  pain during > during_max; during or after >= severe; after above both before and during (not settled);
+  next morning above before; the 24-hour recheck above before.
 - Decisions listed: raises, step-backs, stops, and holds for a reason (not settled, worse trend, waiting
   for the 24-hour recheck, cannot step back below level 1); routine holds are not listed.
 - Needs attention (first, in this order): a red flag, a stop, two or more step-backs, no answer for 3 days
@@ -23,17 +23,20 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from rules import Thresholds
+from rules import LIMITS as RULE_LIMITS
+from rules import Thresholds, limits_broken
 
 RATINGS = ("before", "during", "after", "next_morning")
-LIMITS = ("during_over", "severe", "not_settled", "morning_above", "recheck_above")
+LIMITS = tuple(str(limit) for limit in RULE_LIMITS)  # rules.Limit values: the rules define what a limit is
 ATTENTION = ("red_flag", "stopped", "step_backs", "no_answer", "worsening")
 TARGET_SESSIONS, TARGET_DAYS = 6, 14
 WEEKLY_MINIMUM = 3  # fewer done sessions in a week -> "watch"
 NO_ANSWER_DAYS = 3
 TIERS = ("attention", "watch", "good")
+R = TypeVar("R", "SessionRow", "DecisionRow", "FlagRow")
 
 
 @dataclass(frozen=True)
@@ -190,20 +193,9 @@ def _mean(values: list[int]) -> float | None:
 
 
 def broken_limits(row: SessionRow, th: Thresholds) -> list[str]:
-    """Which limits one session broke (LIMITS order)."""
-    out = []
-    if row.during is not None and row.during > th.during_max:
-        out.append("during_over")
-    if any(v is not None and v >= th.severe for v in (row.during, row.after)):
-        out.append("severe")
-    if row.after is not None and row.during is not None and row.before is not None \
-            and row.after > row.during and row.after > row.before:
-        out.append("not_settled")
-    if row.next_morning is not None and row.before is not None and row.next_morning > row.before:
-        out.append("morning_above")
-    if row.recheck is not None and row.before is not None and row.recheck > row.before:
-        out.append("recheck_above")
-    return out
+    """Which limits one session broke (LIMITS order), as the rules define them (rules.limits_broken)."""
+    broken = limits_broken(row, th)
+    return [str(limit) for limit in RULE_LIMITS if limit in broken]
 
 
 def summarise(period: Period, patients: list[PatientRow], sessions: list[SessionRow],
@@ -216,71 +208,108 @@ def summarise(period: Period, patients: list[PatientRow], sessions: list[Session
     `now` is when the summary is made (for a past week, its end is used for "no answer for 3 days").
     """
     th = thresholds or Thresholds()
-    prev = period.previous
-    two_weeks_from = period.end - timedelta(days=TARGET_DAYS - 1)
     _, period_end = period.bounds(tz)
     reference = min(_utc(now), period_end)
-    by_patient: dict[int, list[SessionRow]] = {}
-    for row in sessions:
-        by_patient.setdefault(row.patient_id, []).append(row)
-    dec_by: dict[int, list[DecisionRow]] = {}
-    for d in decisions:
-        dec_by.setdefault(d.patient_id, []).append(d)
-    flags_by: dict[int, list[FlagRow]] = {}
-    for f in flags:
-        flags_by.setdefault(f.patient_id, []).append(f)
-
-    out = []
-    for p in patients:
-        rows = by_patient.get(p.id, [])
-        week = [r for r in rows if r.day in period]
-        before_week = [r for r in rows if r.day in prev]
-        ratings = {}
-        for name in RATINGS:
-            cur = [v for r in week if (v := getattr(r, name)) is not None]
-            old = [v for r in before_week if (v := getattr(r, name)) is not None]
-            ratings[name] = RatingStats(len(cur), _mean(cur), max(cur) if cur else None, len(old), _mean(old))
-        limits: Counter[str] = Counter()
-        limit_sessions = 0
-        for r in week:
-            broken = broken_limits(r, th)
-            limit_sessions += bool(broken)
-            limits.update(broken)
-        decs = dec_by.get(p.id, [])
-        counts = Counter(d.kind for d in decs)
-        pflags = flags_by.get(p.id, [])
-        last = last_answers.get(p.id)
-        since = _utc(last) if last is not None else p.enrolled_at
-        silent_days = max((reference - since).days, 0) if since <= reference else 0
-        s = PatientSummary(
-            patient=p, planned=len(week), done=sum(r.status == "done" for r in week),
-            done_14=sum(r.status == "done" and two_weeks_from <= r.day <= period.end for r in rows),
-            ratings=ratings, limit_sessions=limit_sessions, limits=limits, decisions=decs, red_flags=pflags,
-            missed_prompts=missed.get(p.id, 0), last_answer_at=last, days_without_answer=silent_days,
-            counts=counts, urgent=any(f.urgent for f in pflags) or any(d.action == "stop" and "red_flag" in d.reasons
-                                                                        and _urgent_decision(d) for d in decs),
-        )
-        reasons = []
-        if pflags or any(d.action == "stop" and "red_flag" in d.reasons for d in decs):
-            reasons.append("red_flag")
-        if counts["stop"]:
-            reasons.append("stopped")
-        if counts["step_back"] >= 2:
-            reasons.append("step_backs")
-        if not p.paused and silent_days >= NO_ANSWER_DAYS:
-            reasons.append("no_answer")
-        nm = ratings["next_morning"]
-        trend = nm.change is not None and nm.change > 0 and nm.n >= th.trend_min_ratings \
-            and nm.prev_n >= th.trend_min_ratings
-        if trend or any("trend_worse" in d.reasons for d in decs):
-            reasons.append("worsening")
-        s.attention = tuple(reasons)
-        if reasons:
-            s.tier = "attention"
-        elif limit_sessions or s.done < WEEKLY_MINIMUM:
-            s.tier = "watch"
-        out.append(s)
+    sessions_by, decisions_by, flags_by = _by_patient(sessions), _by_patient(decisions), _by_patient(flags)
+    out = [summarise_patient(period, p, sessions_by.get(p.id, []), decisions_by.get(p.id, []),
+                             flags_by.get(p.id, []), missed.get(p.id, 0), last_answers.get(p.id),
+                             reference=reference, th=th)
+           for p in patients]
     out.sort(key=_order)
+    return out
+
+
+def summarise_patient(period: Period, p: PatientRow, rows: list[SessionRow], decs: list[DecisionRow],
+                      pflags: list[FlagRow], missed: int, last: datetime | None, *, reference: datetime,
+                      th: Thresholds) -> PatientSummary:
+    """One patient's week: `rows` are their sessions of the 14 days ending on period.end, `decs` and `pflags`
+    their decisions and red flags of the week, `last` their newest answer."""
+    week = [r for r in rows if r.day in period]
+    previous = [r for r in rows if r.day in period.previous]
+    limit_sessions, limits = count_limits(week, th)
+    s = PatientSummary(
+        patient=p, planned=len(week), done=sum(r.status == "done" for r in week),
+        done_14=done_in_two_weeks(rows, period.end), ratings=rating_stats(week, previous),
+        limit_sessions=limit_sessions, limits=limits, decisions=decs, red_flags=pflags, missed_prompts=missed,
+        last_answer_at=last, days_without_answer=days_silent(last, p.enrolled_at, reference),
+        counts=Counter(d.kind for d in decs), urgent=is_urgent(pflags, decs),
+    )
+    s.attention = attention(s, th)
+    s.tier = tier(s)
+    return s
+
+
+def rating_stats(week: list[SessionRow], previous: list[SessionRow]) -> dict[str, RatingStats]:
+    """Per rating: this week's count, mean and worst, and last week's count and mean."""
+    out = {}
+    for name in RATINGS:
+        cur = [v for r in week if (v := getattr(r, name)) is not None]
+        old = [v for r in previous if (v := getattr(r, name)) is not None]
+        out[name] = RatingStats(len(cur), _mean(cur), max(cur) if cur else None, len(old), _mean(old))
+    return out
+
+
+def count_limits(week: list[SessionRow], th: Thresholds) -> tuple[int, Counter[str]]:
+    """How many sessions broke at least one limit, and how often each limit was broken."""
+    limits: Counter[str] = Counter()
+    limit_sessions = 0
+    for r in week:
+        broken = broken_limits(r, th)
+        limit_sessions += bool(broken)
+        limits.update(broken)
+    return limit_sessions, limits
+
+
+def done_in_two_weeks(rows: list[SessionRow], end: date) -> int:
+    first = end - timedelta(days=TARGET_DAYS - 1)
+    return sum(r.status == "done" and first <= r.day <= end for r in rows)
+
+
+def days_silent(last: datetime | None, enrolled_at: datetime, reference: datetime) -> int:
+    """Whole days from the newest answer (or enrolment) to `reference`."""
+    since = _utc(last) if last is not None else enrolled_at
+    return max((reference - since).days, 0) if since <= reference else 0
+
+
+def _red_flag_stop(d: DecisionRow) -> bool:
+    return d.action == "stop" and "red_flag" in d.reasons
+
+
+def is_urgent(flags: list[FlagRow], decisions: list[DecisionRow]) -> bool:
+    return any(f.urgent for f in flags) or any(_red_flag_stop(d) and _urgent_decision(d) for d in decisions)
+
+
+def worsening(s: PatientSummary, th: Thresholds) -> bool:
+    """Next-morning mean up from last week, with enough ratings in each; or a `trend_worse` decision."""
+    nm = s.ratings["next_morning"]
+    trend = nm.change is not None and nm.change > 0 and min(nm.n, nm.prev_n) >= th.trend_min_ratings
+    return trend or any("trend_worse" in d.reasons for d in s.decisions)
+
+
+def attention(s: PatientSummary, th: Thresholds) -> tuple[str, ...]:
+    """Why this patient needs attention, in ATTENTION order (empty: they do not)."""
+    checks = {
+        "red_flag": bool(s.red_flags) or any(_red_flag_stop(d) for d in s.decisions),
+        "stopped": s.counts["stop"] > 0,
+        "step_backs": s.counts["step_back"] >= 2,
+        "no_answer": not s.patient.paused and (s.days_without_answer or 0) >= NO_ANSWER_DAYS,
+        "worsening": worsening(s, th),
+    }
+    return tuple(reason for reason in ATTENTION if checks[reason])
+
+
+def tier(s: PatientSummary) -> str:
+    if s.attention:
+        return "attention"
+    if s.limit_sessions or s.done < WEEKLY_MINIMUM:
+        return "watch"
+    return "good"
+
+
+def _by_patient(rows: list[R]) -> dict[int, list[R]]:
+    out: dict[int, list[R]] = {}
+    for row in rows:
+        out.setdefault(row.patient_id, []).append(row)
     return out
 
 
