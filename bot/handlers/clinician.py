@@ -9,10 +9,7 @@ nothing about what exists.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
-from datetime import date, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
@@ -24,14 +21,12 @@ from bot.i18n import t
 from bot.replies import Reply
 from bot.reports import build, charts
 from bot.reports import text as report_text
-from bot.reports.summary import DecisionRow, Period, SessionRow
+from bot.reports.export import export_csv
 from bot.runtime import Runtime, runtime
 from bot.storage import clinicians
 from bot.storage.clinicians import Viewer
 from bot.timeplan import local_date
-from rules import load_program
 
-EXPORT_CHUNK = 5000  # patient ids per IN (...) query
 ATTENTION_BUTTONS = 10  # /patients: buttons for the first patients needing attention
 DETAIL_DAYS = 7
 
@@ -178,42 +173,6 @@ async def open_patient(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 # --- export ----------------------------------------------------------------------------------------
-
-def _v(x: object) -> str:
-    return "" if x is None else str(x)
-
-
-async def export_csv(s: AsyncSession, rt: Runtime, scope: int | None) -> bytes:
-    """Every rating (one row per session) and every decision of these patients, as CSV in UTF-8 with a BOM
-    (Excel opens Japanese correctly), CRLF line ends. Columns: clinic.export.header."""
-    tz = rt.settings.clinic_timezone
-    zone = ZoneInfo(tz)
-    patients = await clinicians.patient_rows(s, scope, enrolled_only=False)
-    info = {row[0]: (row[1], row[2]) for row in patients}
-    ids = list(info)
-    buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\r\n")
-    out.writerow(t("clinic.export.header").split(","))
-    session_kind, decision_kind = t("clinic.export.kind.session"), t("clinic.export.kind.decision")
-    first, last = date(2000, 1, 1), date(2999, 12, 31)
-    lo, hi = Period(first, last).bounds(tz)
-    for i in range(0, len(ids), EXPORT_CHUNK):
-        chunk = ids[i:i + EXPORT_CHUNK]
-        for r in await clinicians.session_rows(s, None, first, last, ids=chunk):
-            row = SessionRow(*r)
-            out.writerow([session_kind, row.patient_id, info[row.patient_id][0], row.day.isoformat(), "",
-                          t(f"report.session.{row.status}"), _v(row.before), _v(row.during), _v(row.after),
-                          _v(row.next_morning), _v(row.recheck), "", "", "", ""])
-        for r in await clinicians.decision_rows(s, None, lo, hi, ids=chunk, notable_only=False):
-            d = DecisionRow.from_tuple(r)
-            local = d.at.astimezone(zone)
-            element = load_program(info[d.patient_id][1]).element_name(d.element) if d.element else ""
-            out.writerow([decision_kind, d.patient_id, info[d.patient_id][0], local.date().isoformat(),
-                          local.strftime("%H:%M"), "", "", "", "", "", "", t(f"clinic.export.action.{d.action}"),
-                          element, " ".join(d.reasons), t(f"rating.{d.stage}") if d.stage != "checkin"
-                          else t("clinic.export.stage.checkin")])
-    return buf.getvalue().encode("utf-8-sig")
-
 
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/export: a CSV of this clinician's patients' ratings and decisions (admins: all patients)."""

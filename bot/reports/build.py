@@ -22,7 +22,7 @@ from bot.reports.summary import (
     summarise,
 )
 from bot.runtime import Runtime
-from bot.storage import clinicians
+from bot.storage import reports as reads
 from bot.timeplan import at_local, local_date
 
 HISTORY_FOR_SILENCE = timedelta(days=14)
@@ -35,16 +35,16 @@ async def summaries(s: AsyncSession, rt: Runtime, scope: int | None, period: Per
     now = rt.clock.now()
     lo, hi = period.bounds(tz)
     reference = min(now, hi)
-    patients = [PatientRow.from_tuple(r) for r in await clinicians.patient_rows(s, scope, ids=ids,
+    patients = [PatientRow.from_tuple(r) for r in await reads.patient_rows(s, scope, ids=ids,
                                                                                  enrolled_only=ids is None)]
     if not patients:
         return []
     scope_ids = [p.id for p in patients] if ids is not None else None
-    sessions = await clinicians.session_rows(s, scope, period.start - timedelta(days=7), period.end, ids=scope_ids)
-    decisions = await clinicians.decision_rows(s, scope, lo, hi, ids=scope_ids)
-    flags = await clinicians.red_flag_rows(s, scope, lo, hi, ids=scope_ids)
-    missed = await clinicians.missed_prompts(s, scope, lo, hi, ids=scope_ids)
-    last = await clinicians.last_answers(s, scope, reference - HISTORY_FOR_SILENCE, reference, ids=scope_ids)
+    sessions = await reads.session_rows(s, scope, period.start - timedelta(days=7), period.end, ids=scope_ids)
+    decisions = await reads.decision_rows(s, scope, lo, hi, ids=scope_ids)
+    flags = await reads.red_flag_rows(s, scope, lo, hi, ids=scope_ids)
+    missed = await reads.missed_prompts(s, scope, lo, hi, ids=scope_ids)
+    last = await reads.last_answers(s, scope, reference - HISTORY_FOR_SILENCE, reference, ids=scope_ids)
     return summarise(period, patients, [SessionRow(*r) for r in sessions],
                      [DecisionRow.from_tuple(r) for r in decisions], [FlagRow.from_tuple(r) for r in flags],
                      missed, last, now=now, tz=tz, thresholds=rt.thresholds)
@@ -57,10 +57,10 @@ async def chart_data(s: AsyncSession, rt: Runtime, ids: list[int], end: date
     period = Period(end - timedelta(days=charts.CHART_DAYS - 1), end)
     lo, hi = period.bounds(tz)
     sessions: dict[int, list[SessionRow]] = {i: [] for i in ids}
-    for r in await clinicians.session_rows(s, None, period.start, period.end, ids=ids):
+    for r in await reads.session_rows(s, None, period.start, period.end, ids=ids):
         sessions[r[0]].append(SessionRow(*r))
     marks: dict[int, list[tuple[date, str]]] = {i: [] for i in ids}
-    for r in await clinicians.decision_rows(s, None, lo, hi, ids=ids):
+    for r in await reads.decision_rows(s, None, lo, hi, ids=ids):
         d = DecisionRow.from_tuple(r)
         if d.kind in charts.DECISION_STYLE:
             marks[d.patient_id].append((d.at.astimezone(ZoneInfo(tz)).date(), d.kind))

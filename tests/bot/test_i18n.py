@@ -17,7 +17,7 @@ from bot.i18n import catalog, has, t
 from bot.menus import ADMIN, CLINICIAN, PATIENT
 from bot.reports.charts import DECISION_STYLE
 from bot.reports.summary import ATTENTION, LIMITS, TIERS
-from bot.storage.clinicians import NOTABLE_HOLDS
+from bot.storage.reports import NOTABLE_HOLDS
 from bot.storage.sessions import RATING_KINDS
 from rules import CONDITIONS, MESSAGE_KEYS, Action, Element, Flag, decide
 from rules.engine import EXPECTED
