@@ -7,15 +7,8 @@
 Nothing here talks to Telegram.
 """
 
-from bot.coaching.patients import move_morning_questions, reschedule_all
-from bot.coaching.schedule import (
-    REMINDER_KINDS,
-    SESSION_PROMPT_KINDS,
-    reminder_key,
-    schedule_enrolment_rows,
-    schedule_reminder,
-    schedule_why,
-)
+from bot.coaching import patients
+from bot.coaching.schedule import REMINDER_KINDS, SESSION_PROMPT_KINDS, reminder_key, schedule_reminder, schedule_why
 from bot.coaching.sessions import (
     answer_rating,
     ask,
@@ -38,12 +31,10 @@ __all__ = [
     "ask_now",
     "decision_text",
     "element_text",
-    "move_morning_questions",
+    "patients",
     "plan_lines",
     "reminder_key",
     "report_red_flags",
-    "reschedule_all",
-    "schedule_enrolment_rows",
     "schedule_reminder",
     "schedule_why",
     "session_for_today",

@@ -1,28 +1,225 @@
-"""Changes of a patient's program state, each with what must go with it (rows to cancel, plans to move)."""
+"""Every change of a patient's program state, each with what must go with it.
+
+A patient's program state is `status` (trial -> active, or trial/active -> ended; ended -> trial again by
+re-joining) and two flags, `paused` (by the patient or by a red flag) and `unreachable` (Telegram answered
+403). Each function below is the only place its change is written: it sets the state and, in the same
+transaction, cancels the due rows and closes the open questions that must not outlive it, and drops a
+half-finished /settings input. Handlers and delivery call these; they never write the state inline.
+
+| event            | from               | to                   | goes with it                                |
+|------------------|--------------------|----------------------|---------------------------------------------|
+| enrol            | (signup confirmed) | trial                | first reminder, trial rows, weekly why      |
+| rejoin           | ended              | trial (a new period) | as enrol; history and levels kept           |
+| pause            | trial/active       | paused               | exercise rows cancelled, questions closed   |
+| resume           | paused             | not paused           | next reminder and weekly why planned        |
+| continue_trial   | trial              | active               | trial rows cancelled, trial question closed |
+| end              | trial/active       | ended                | all rows to the patient cancelled, all      |
+|                  |                    |                      | questions closed                            |
+| expire           | trial (last day)   | ended                | as end                                      |
+| unreachable      | any                | unreachable          | exercise rows, trial question cancelled     |
+| reachable        | unreachable        | reachable            | rows planned again (as resume)              |
+| change_condition | trial/active       | another program      | levels clamped to the new program           |
+| change_time      | trial/active       | same                 | reminders / morning questions moved         |
+| delete           | any                | (no patient)         | every row about the person erased           |
+
+Alerts and staff notices about a patient are never cancelled by a state change: they go to the clinic.
+Functions return False (and change nothing) when the event does not apply to the current state.
+"""
 
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.coaching.schedule import schedule_reminder
+from bot import alerts
+from bot.coaching.schedule import (
+    EXERCISE_KINDS,
+    PATIENT_KINDS,
+    TRIAL_KINDS,
+    schedule_reminder,
+    schedule_trial_rows,
+    schedule_why,
+)
+from bot.i18n import t
 from bot.runtime import Runtime
-from bot.storage import outbox
-from bot.storage.models import Outbox, Patient
+from bot.storage import clinicians, outbox, sessions
+from bot.storage import patients as store
+from bot.storage.models import Outbox, Patient, Signup
 from bot.timeplan import at_local, local_date
+from rules import CONDITIONS, load_program
+
+ENROLLED = ("trial", "active")
+# What a pause closes: every exercise question (the reminder's choice and the 0-10 ratings). The question
+# about continuing after the trial stays open: the trial runs out whether paused or not.
+EXERCISE_QUESTIONS = ("reminder", *sessions.RATING_KINDS)
 
 
-async def reschedule_all(s: AsyncSession, rt: Runtime, p: Patient) -> None:
-    """After a change of times, a pause/resume or reaching the patient again: drop future reminders,
-    plan the next one from now."""
-    await outbox.cancel(s, patient_id=p.id, kinds=("reminder",))
-    if not p.paused and not p.unreachable and p.status in ("trial", "active"):
+def enrolled(p: Patient | None) -> bool:
+    return p is not None and p.status in ENROLLED
+
+
+def active(p: Patient | None) -> bool:
+    """Receives reminders and questions now: enrolled, not paused, reachable."""
+    return enrolled(p) and not p.paused and not p.unreachable  # type: ignore[union-attr]
+
+
+async def _plan(s: AsyncSession, rt: Runtime, p: Patient) -> None:
+    """The rows that keep a patient's days going: the next reminder and weekly explanation when active,
+    the end-of-trial rows on trial (all idempotent: planning twice plans once)."""
+    if p.status == "trial":
+        await schedule_trial_rows(s, rt, p)
+    if active(p):
         await schedule_reminder(s, rt, p)
+        await schedule_why(s, rt, p, rt.clock.now() + timedelta(days=7))
 
 
-async def move_morning_questions(s: AsyncSession, rt: Runtime, p: Patient) -> None:
-    """After a change of the morning time: pending next-morning questions move to the new time, same day."""
-    rows = await s.scalars(select(Outbox).where(Outbox.patient_id == p.id, Outbox.kind == "morning_prompt",
-                                                Outbox.state == outbox.PENDING))
-    for row in rows:
-        row.due_at = at_local(local_date(row.due_at, p.timezone), p.morning_time, p.timezone)
+async def _stop(s: AsyncSession, p: Patient, kinds: tuple[str, ...], questions: tuple[str, ...] | None) -> None:
+    """Cancel the patient's pending rows of these kinds and close their open questions (None: all)."""
+    await outbox.cancel(s, patient_id=p.id, kinds=kinds)
+    await sessions.close_open(s, patient_id=p.id, kinds=questions)
+    p.awaiting = None
+
+
+# --- joining -------------------------------------------------------------------------------------
+
+async def enrol(s: AsyncSession, rt: Runtime, sign: Signup) -> Patient:
+    """A confirmed signup becomes a patient on trial: first reminder, end-of-trial rows, weekly why."""
+    now = rt.clock.now()
+    tz = rt.settings.clinic_timezone
+    p = store.new_patient(user_id=sign.telegram_user_id, chat_id=sign.chat_id, data=sign.data,
+                          consent_at=sign.consent_at, now=now, trial_ends_on=trial_end(rt), timezone=tz)
+    c = await clinicians.get_active(s, sign.data.get("clinician_id"))
+    p.clinician_id = c.id if c is not None else await clinicians.default_for_new_patient(
+        s, rt.settings.default_clinician_id)
+    s.add(p)
+    await s.delete(sign)
+    await s.flush()
+    await _plan(s, rt, p)
+    await alerts.staff_notice(s, rt, event="signup_done", telegram_user_id=p.telegram_user_id,
+                              nickname=p.nickname, detail=t(f"condition.{p.condition}"))
+    return p
+
+
+def trial_end(rt: Runtime) -> date:
+    """The last day of a trial starting today."""
+    return local_date(rt.clock.now(), rt.settings.clinic_timezone) + timedelta(days=rt.settings.trial_days)
+
+
+async def rejoin(s: AsyncSession, rt: Runtime, p: Patient) -> bool:
+    """An ended patient starts a new trial period. History, settings and levels are kept (the rules step
+    back on pain as for anyone); the end-of-trial rows are planned for the new period (their keys name it)."""
+    if p.status != "ended":
+        return False
+    p.status, p.paused, p.awaiting = "trial", False, None
+    p.trial_ends_on = trial_end(rt)
+    await _plan(s, rt, p)
+    await alerts.staff_notice(s, rt, event="rejoined", telegram_user_id=p.telegram_user_id,
+                              nickname=p.nickname, detail=t(f"condition.{p.condition}"))
+    return True
+
+
+# --- pause ---------------------------------------------------------------------------------------
+
+async def pause(s: AsyncSession, rt: Runtime, p: Patient) -> bool:
+    """By the patient (/settings) or by a red flag: no reminders, no exercise questions until resumed."""
+    if not enrolled(p):
+        return False
+    p.paused = True
+    await _stop(s, p, EXERCISE_KINDS, EXERCISE_QUESTIONS)
+    return True
+
+
+async def resume(s: AsyncSession, rt: Runtime, p: Patient) -> bool:
+    if not enrolled(p) or not p.paused:
+        return False
+    p.paused = False
+    await _plan(s, rt, p)
+    return True
+
+
+# --- the end of the trial, and the end ----------------------------------------------------------
+
+async def continue_trial(s: AsyncSession, rt: Runtime, p: Patient) -> bool:
+    """The patient chose to go on after the trial: active, no end of trial any more."""
+    if p.status != "trial":
+        return False
+    p.status = "active"
+    await outbox.cancel(s, patient_id=p.id, kinds=TRIAL_KINDS)
+    await sessions.close_open(s, patient_id=p.id, kinds=("trial",))
+    return True
+
+
+async def end(s: AsyncSession, rt: Runtime, p: Patient) -> bool:
+    """The patient ended the program: nothing more is sent to them, no question of theirs stays open.
+    Their data stays (for their clinician, /mydata, a later re-join) until they /delete it."""
+    if not enrolled(p):
+        return False
+    p.status, p.paused = "ended", False
+    await _stop(s, p, PATIENT_KINDS, None)
+    return True
+
+
+async def expire(s: AsyncSession, rt: Runtime, p: Patient) -> bool:
+    """The trial's last day passed without the patient choosing to continue."""
+    if p.status != "trial":
+        return False
+    return await end(s, rt, p)
+
+
+# --- reachability ----------------------------------------------------------------------------------
+
+async def unreachable(s: AsyncSession, rt: Runtime, p: Patient) -> None:
+    """Telegram answered 403 (the patient blocked the bot): stop sending until they write again.
+    Open questions stay open: unblocking, they can still answer the one on their screen. The trial still
+    runs out (its expiry stays planned)."""
+    p.unreachable = True
+    await outbox.cancel(s, patient_id=p.id, kinds=(*EXERCISE_KINDS, "trial_notice"))
+
+
+async def reachable(s: AsyncSession, rt: Runtime, p: Patient) -> bool:
+    """A patient marked unreachable wrote again: plan their days again. False if they were reachable."""
+    if not p.unreachable:
+        return False
+    p.unreachable = False
+    await _plan(s, rt, p)
+    return True
+
+
+# --- settings -------------------------------------------------------------------------------------
+
+async def change_condition(s: AsyncSession, rt: Runtime, p: Patient, condition: str) -> bool:
+    """Another program (knee / low back): levels clamped to it, the raise history starts afresh."""
+    if not enrolled(p) or condition not in CONDITIONS:
+        return False
+    p.condition, p.awaiting = condition, None
+    store.set_levels(p, load_program(condition).clamp(store.levels(p)), tuple())
+    return True
+
+
+async def change_time(s: AsyncSession, rt: Runtime, p: Patient, field: str, value: str) -> bool:
+    """A new exercise time moves the planned reminders; a new morning time the pending morning questions."""
+    if not enrolled(p) or field not in ("exercise_time", "morning_time"):
+        return False
+    setattr(p, field, value)
+    p.awaiting = None
+    if field == "exercise_time":
+        await outbox.cancel(s, patient_id=p.id, kinds=("reminder",))
+        if active(p):
+            await schedule_reminder(s, rt, p)
+    else:
+        rows = await s.scalars(select(Outbox).where(Outbox.patient_id == p.id, Outbox.kind == "morning_prompt",
+                                                    Outbox.state == outbox.PENDING))
+        for row in rows:
+            row.due_at = at_local(local_date(row.due_at, p.timezone), p.morning_time, p.timezone)
+    return True
+
+
+# --- erasure ----------------------------------------------------------------------------------------
+
+async def delete(s: AsyncSession, rt: Runtime, telegram_user_id: int) -> bool:
+    """/delete: everything about the person goes (their rows, questions, signup); an anonymous count stays.
+    A reminder already claimed by a delivery batch goes with its row, and the runner sends no row that is
+    no longer claimed (bot/delivery/runner.py)."""
+    return await store.erase(s, telegram_user_id, local_date(rt.clock.now(), rt.settings.clinic_timezone))

@@ -1,22 +1,27 @@
 """Scheduling the rows that make up a patient's days: daily reminders, the end-of-trial rows, weekly explanations.
 
-Every row is idempotent by its dedupe key, so scheduling twice plans one row.
+Every row is idempotent by its dedupe key, so scheduling twice plans one row; a row cancelled by a pause
+or a change of time is planned again when the same key comes back.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.runtime import Runtime
 from bot.storage import outbox
-from bot.storage.models import Outbox, Patient
+from bot.storage.models import Patient
 from bot.timeplan import at_local, local_date, next_at
 
 REMINDER_KINDS = ("reminder", "reminder_repeat", "reminder_expire")
 SESSION_PROMPT_KINDS = ("during_prompt", "after_prompt", "morning_prompt", "recheck")
+TRIAL_KINDS = ("trial_notice", "trial_expire")
+# What a pause (or an unreachable patient) cancels: the exercise rows. The trial still runs out.
+EXERCISE_KINDS = (*REMINDER_KINDS, *SESSION_PROMPT_KINDS, "why")
+# Everything sent to the patient (cancelled at the end); alerts and staff notices go to the clinic.
+PATIENT_KINDS = (*EXERCISE_KINDS, *TRIAL_KINDS)
 
 
 def reminder_key(p: Patient, day: date) -> str:
@@ -33,39 +38,32 @@ async def schedule_reminder(s: AsyncSession, rt: Runtime, p: Patient, *, after: 
     now = rt.clock.now()
     first = next_at(after or now, p.exercise_time, p.timezone)
     for day in (first, first + timedelta(days=1)):
-        due = at_local(day, p.exercise_time, p.timezone)
         key = reminder_key(p, day)
-        payload = {"day": day.isoformat()}
-        if await outbox.schedule(s, kind="reminder", due_at=due, now=now, dedupe_key=key, patient_id=p.id,
-                                 chat_id=p.chat_id, payload=payload):
+        if await outbox.schedule(s, kind="reminder", due_at=at_local(day, p.exercise_time, p.timezone), now=now,
+                                 dedupe_key=key, patient_id=p.id, chat_id=p.chat_id,
+                                 payload={"day": day.isoformat()}, revive=True):
             return
-        revived = await s.execute(
-            update(Outbox).where(Outbox.dedupe_key == key, Outbox.state == outbox.CANCELLED)
-            .values(state=outbox.PENDING, due_at=due, payload=payload, session_id=None, attempts=0,
-                    claimed_by=None, claimed_until=None, last_error=None)
-            .execution_options(synchronize_session=False))
-        if revived.rowcount:
-            return
-        state = await s.scalar(select(Outbox.state).where(Outbox.dedupe_key == key))
-        if state in (outbox.PENDING, outbox.CLAIMED):
+        if await outbox.state_of(s, key) in (outbox.PENDING, outbox.CLAIMED):
             return  # already planned
 
 
-async def schedule_enrolment_rows(s: AsyncSession, rt: Runtime, p: Patient) -> None:
-    """First reminder, the end-of-trial question and its expiry, and the first weekly explanation."""
+async def schedule_trial_rows(s: AsyncSession, rt: Runtime, p: Patient) -> None:
+    """The question near the end of the trial period and the period's end (one pair per period)."""
     now = rt.clock.now()
-    await schedule_reminder(s, rt, p)
     notice_day = p.trial_ends_on - timedelta(days=rt.settings.trial_end_notice_days)
+    period = p.trial_ends_on.isoformat()
     await outbox.schedule(s, kind="trial_notice", due_at=at_local(notice_day, p.exercise_time, p.timezone),
-                          now=now, dedupe_key=f"trial_notice:{p.id}", patient_id=p.id, chat_id=p.chat_id)
+                          now=now, dedupe_key=f"trial_notice:{p.id}:{period}", patient_id=p.id, chat_id=p.chat_id,
+                          revive=True)
     await outbox.schedule(s, kind="trial_expire", due_at=at_local(p.trial_ends_on, "23:00", p.timezone),
-                          now=now, dedupe_key=f"trial_expire:{p.id}", patient_id=p.id, chat_id=p.chat_id)
-    await schedule_why(s, rt, p, now + timedelta(days=7))
+                          now=now, dedupe_key=f"trial_expire:{p.id}:{period}", patient_id=p.id, chat_id=p.chat_id,
+                          revive=True)
 
 
 async def schedule_why(s: AsyncSession, rt: Runtime, p: Patient, around: datetime) -> None:
+    """The weekly explanation of the method, in the week of `around`, 5 minutes after the morning question."""
     day = local_date(around, p.timezone)
     week = day.isocalendar()
     await outbox.schedule(s, kind="why", due_at=at_local(day, p.morning_time, p.timezone) + timedelta(minutes=5),
                           now=rt.clock.now(), dedupe_key=f"why:{p.id}:{week.year}-{week.week}",
-                          patient_id=p.id, chat_id=p.chat_id)
+                          patient_id=p.id, chat_id=p.chat_id, revive=True)

@@ -12,7 +12,8 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts
-from bot.coaching.schedule import REMINDER_KINDS, SESSION_PROMPT_KINDS
+from bot.coaching.patients import pause
+from bot.coaching.schedule import REMINDER_KINDS
 from bot.i18n import t
 from bot.replies import Reply, join, rating_buttons
 from bot.runtime import Runtime
@@ -210,6 +211,5 @@ async def report_red_flags(s: AsyncSession, rt: Runtime, p: Patient, flags: froz
                               flags=sorted(str(f) for f in flags), urgent=urgent, created_at=now)
     d = await _decide(s, rt, p, session, Stage.CHECKIN, flags)
     await _apply(s, rt, p, session, Stage.CHECKIN, d)
-    p.paused = True
-    await outbox.cancel(s, patient_id=p.id, kinds=REMINDER_KINDS + SESSION_PROMPT_KINDS)
+    await pause(s, rt, p)
     return Reply(join(decision_text(p, d), t("redflag.paused")))

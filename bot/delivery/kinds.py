@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts, coaching
+from bot.coaching import patients as patient_state
 from bot.delivery import reminders
 from bot.i18n import t
 from bot.replies import Reply, join, rating_buttons
@@ -60,7 +61,7 @@ def _nothing(state: str = outbox.CANCELLED) -> Prepared:
     return Prepared(state=state)
 
 
-_active = reminders.active
+_active = patient_state.active
 
 
 def too_late(row: Outbox, now: datetime) -> bool:
@@ -119,7 +120,7 @@ async def _reminder_expire(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient
 async def _rating(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None, kind: str, need_status: str,
                   text_key: str) -> Prepared:
     session = await sessions.get(s, row.session_id) if row.session_id else None
-    if p is None or p.unreachable or session is None or session.status != need_status \
+    if not _active(p) or session is None or session.status != need_status \
             or getattr(session, kind) is not None:
         return _nothing()
     if row.payload.get("prompt_id") is None and await sessions.has_open(s, session.id, kind):
@@ -191,11 +192,8 @@ async def _trial_notice(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | 
 
 
 async def _trial_expire(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
-    if p is None or p.status != "trial":
+    if p is None or not await patient_state.expire(s, rt, p):
         return _nothing(outbox.DONE)
-    p.status = "ended"
-    await outbox.cancel(s, patient_id=p.id)
-    await sessions.close_open(s, patient_id=p.id)
     if p.unreachable:
         return _nothing(outbox.DONE)
     return Prepared([(p.chat_id, Reply(t("trial.ended", nickname=p.nickname)))])

@@ -30,10 +30,6 @@ def buttons(prompt_id: int) -> list[list[tuple[str, str]]]:
             [(t("button.later", minutes=30), f"rm:{prompt_id}:later"), (t("button.skip"), f"rm:{prompt_id}:skip")]]
 
 
-def active(p: Patient | None) -> bool:
-    return p is not None and p.status in ("trial", "active") and not p.paused and not p.unreachable
-
-
 async def _insert(s: AsyncSession, table, unique: list[str], values: list[dict]) -> None:
     """Insert many rows in one statement, skipping those that clash on `unique`."""
     if not values:
@@ -47,7 +43,7 @@ async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int,
     now = rt.clock.now()
     by_id = {p.id: p for p in await s.scalars(
         select(Patient).where(Patient.id.in_({r.patient_id for r in rows})))}  # type: ignore[union-attr]
-    live = [r for r in rows if active(by_id.get(r.patient_id))]
+    live = [r for r in rows if coaching.patients.active(by_id.get(r.patient_id))]
     live_ids = {r.id for r in live}  # by id: model objects compare field by field (slow, and not identity)
     result: dict[int, tuple[str, list]] = {r.id: (outbox.CANCELLED, []) for r in rows if r.id not in live_ids}
     if not live:

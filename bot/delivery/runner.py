@@ -243,8 +243,6 @@ class DeliveryRunner:
                     p = await s.get(Patient, row.patient_id)
                     if p is not None:
                         log.info("delivery: patient %s blocked the bot; reminders stop", p.id)
-                        p.unreachable = True
-                        await outbox.cancel(s, patient_id=p.id,
-                                            kinds=coaching.REMINDER_KINDS + coaching.SESSION_PROMPT_KINDS + ("why",))
+                        await coaching.patients.unreachable(s, self.rt, p)
         except Exception:
             log.exception("delivery: could not record 403 for row %s", row_id)

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.error import BadRequest
 
-from bot import coaching
+from bot.coaching import patients as patient_state
 from bot.i18n import t
 from bot.replies import Reply
 from bot.runtime import Runtime
@@ -25,9 +25,8 @@ async def patient_of(s: AsyncSession, rt: Runtime, update: Update) -> Patient | 
     if user is None:
         return None
     p = await patients.by_user(s, user.id)
-    if p is not None and p.unreachable:
-        p.unreachable = False
-        await coaching.reschedule_all(s, rt, p)
+    if p is not None:
+        await patient_state.reachable(s, rt, p)
     return p
 
 

@@ -7,6 +7,7 @@ import json
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot.coaching import patients as patient_state
 from bot.handlers.common import answer_press, not_enrolled, patient_of, send
 from bot.i18n import t
 from bot.replies import Reply
@@ -62,8 +63,7 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await send(update, Reply(t("delete.kept")))
         return
     async with rt.db.session() as s:
-        erased = await patients.erase(s, update.effective_user.id, local_date(rt.clock.now(),
-                                                                               rt.settings.clinic_timezone))
+        erased = await patient_state.delete(s, rt, update.effective_user.id)
     await answer_press(update)
     await send(update, Reply(t("delete.done" if erased else "mydata.nothing")))
 

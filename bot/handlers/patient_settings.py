@@ -7,15 +7,16 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import coaching
+from bot.coaching import patients as patient_state
 from bot.handlers.common import answer_press, as_int, closed, not_enrolled, patient_of, send
 from bot.handlers.signup import EXERCISE_TIMES, MORNING_TIMES
 from bot.i18n import t
 from bot.parsing import parse_time
 from bot.replies import Reply, join
 from bot.runtime import Runtime, runtime
-from bot.storage import outbox, patients, sessions
+from bot.storage import sessions
 from bot.storage.models import Patient
-from rules import CONDITIONS, load_program
+from rules import CONDITIONS
 
 FIELDS = {"time": "exercise_time", "morning": "morning_time"}
 
@@ -42,12 +43,7 @@ async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _set_time(s: AsyncSession, rt: Runtime, p: Patient, field: str, value: str) -> Reply:
-    setattr(p, field, value)
-    p.awaiting = None
-    if field == "exercise_time":
-        await coaching.reschedule_all(s, rt, p)
-    else:
-        await coaching.move_morning_questions(s, rt, p)
+    await patient_state.change_time(s, rt, p, field, value)
     return Reply(t(f"settings.saved_{field}", time=value))
 
 
@@ -82,19 +78,13 @@ async def _apply(s: AsyncSession, rt: Runtime, p: Patient, what: str, value: str
             return Reply(t(f"settings.ask_{what}"), [buttons[i:i + 3] for i in range(0, len(buttons), 3)])
         case ("time" | "morning"), str() if (tm := parse_time(f"{value[:2]}:{value[2:]}")) is not None:
             return await _set_time(s, rt, p, FIELDS[what], tm)
-        case "pause", None:
-            p.paused = True
-            await outbox.cancel(s, patient_id=p.id, kinds=coaching.REMINDER_KINDS)
+        case "pause", None if await patient_state.pause(s, rt, p):
             return Reply(t("settings.paused_now"))
-        case "resume", None:
-            p.paused = False
-            await coaching.reschedule_all(s, rt, p)
+        case "resume", None if await patient_state.resume(s, rt, p):
             return Reply(t("settings.resumed", time=p.exercise_time))
         case "cond", None:
             return Reply(t("settings.ask_condition"), [[(t(f"condition.{c}"), f"st:cond:{c}")] for c in CONDITIONS])
-        case "cond", str() if value in CONDITIONS:
-            p.condition = value
-            patients.set_levels(p, load_program(value).clamp(patients.levels(p)), tuple())
+        case "cond", str() if await patient_state.change_condition(s, rt, p, value):
             return Reply(join(t("settings.saved_condition", condition=t(f"condition.{value}")),
                               coaching.plan_lines(p)))
     return None
@@ -112,12 +102,10 @@ async def on_trial_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             prompt = await sessions.take_answer(s, prompt_id, p.id, parts[2], rt.clock.now()) if p else None
             if prompt is not None and p.status == "trial":
                 if parts[2] == "continue":
-                    p.status = "active"
-                    await outbox.cancel(s, patient_id=p.id, kinds=("trial_expire",))
+                    await patient_state.continue_trial(s, rt, p)
                     reply = Reply(t("trial.continued", nickname=p.nickname))
                 else:
-                    p.status = "ended"
-                    await outbox.cancel(s, patient_id=p.id)
+                    await patient_state.end(s, rt, p)
                     reply = Reply(t("trial.ended_by_patient", nickname=p.nickname))
     if reply is None:
         await closed(update)

@@ -6,8 +6,6 @@ restart resumes where the person stopped. Buttons carry their step: a press for 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
@@ -20,7 +18,6 @@ from bot.replies import Reply, join
 from bot.runtime import Runtime, runtime
 from bot.storage import clinicians, patients, sessions
 from bot.storage.models import Signup
-from bot.timeplan import local_date
 from rules import CONDITIONS, URGENT_FLAGS, Flag
 
 EXERCISE_TIMES = ("07:00", "09:00", "12:00", "15:00", "18:00", "20:00")
@@ -135,22 +132,9 @@ async def _end_with_red_flag(s: AsyncSession, rt: Runtime, sign: Signup, flag: F
 
 
 async def _enrol(s: AsyncSession, rt: Runtime, sign: Signup) -> Reply:
-    now = rt.clock.now()
-    tz = rt.settings.clinic_timezone
-    ends = local_date(now, tz) + timedelta(days=rt.settings.trial_days)
-    p = patients.new_patient(user_id=sign.telegram_user_id, chat_id=sign.chat_id, data=sign.data,
-                             consent_at=sign.consent_at, now=now, trial_ends_on=ends, timezone=tz)
-    c = await clinicians.get_active(s, sign.data.get("clinician_id"))
-    p.clinician_id = c.id if c is not None else await clinicians.default_for_new_patient(
-        s, rt.settings.default_clinician_id)
-    s.add(p)
-    await s.delete(sign)
-    await s.flush()
-    await coaching.schedule_enrolment_rows(s, rt, p)
-    await alerts.staff_notice(s, rt, event="signup_done", telegram_user_id=p.telegram_user_id,
-                              nickname=p.nickname, detail=t(f"condition.{p.condition}"))
+    p = await coaching.patients.enrol(s, rt, sign)
     return Reply(join(t("signup.welcome", nickname=p.nickname, time=p.exercise_time, days=rt.settings.trial_days,
-                        end=ends.strftime("%m/%d")), coaching.plan_lines(p), t("signup.how_it_works")))
+                        end=p.trial_ends_on.strftime("%m/%d")), coaching.plan_lines(p), t("signup.how_it_works")))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

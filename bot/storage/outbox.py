@@ -27,8 +27,12 @@ async def schedule(
     chat_id: int | None = None,
     session_id: int | None = None,
     payload: dict[str, Any] | None = None,
+    revive: bool = False,
 ) -> bool:
-    """Insert a due row unless one with the same dedupe key exists. True if inserted."""
+    """Insert a due row unless one with the same dedupe key exists. True if inserted.
+
+    With `revive`, a row of that key that was cancelled (by a pause, a change of time, ...) is planned
+    again instead (True as well); a pending, claimed or delivered row stays as it is (False)."""
     values = dict(
         kind=kind, due_at=due_at, dedupe_key=dedupe_key, patient_id=patient_id, chat_id=chat_id,
         session_id=session_id, payload=payload or {}, state=PENDING, attempts=0, created_at=now,
@@ -37,7 +41,18 @@ async def schedule(
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(Outbox).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
     result = await s.execute(stmt)
-    return bool(result.rowcount)
+    if result.rowcount or not revive:
+        return bool(result.rowcount)
+    revived = await s.execute(
+        update(Outbox).where(Outbox.dedupe_key == dedupe_key, Outbox.state == CANCELLED)
+        .values(state=PENDING, due_at=due_at, payload=payload or {}, session_id=session_id, attempts=0,
+                claimed_by=None, claimed_until=None, last_error=None)
+        .execution_options(synchronize_session=False))
+    return bool(revived.rowcount)
+
+
+async def state_of(s: AsyncSession, dedupe_key: str) -> str | None:
+    return await s.scalar(select(Outbox.state).where(Outbox.dedupe_key == dedupe_key))
 
 
 async def cancel(s: AsyncSession, *, patient_id: int, kinds: tuple[str, ...] | None = None,
