@@ -12,6 +12,7 @@ moves on to the next day. Alerts, staff notices and internal bookkeeping rows ha
 from __future__ import annotations
 
 import logging
+import traceback
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -55,6 +56,7 @@ WHY_TOPICS = ("why.hypoalgesia", "why.limit", "why.one_element", "why.red_flags"
 class Prepared:
     messages: list[tuple[int, Reply]] = field(default_factory=list)
     state: str = outbox.SENT  # the row's final state when there is nothing (more) to send
+    retry: str | None = None  # nothing to send now: try the row again later (bounded), for this reason
 
 
 def _nothing(state: str = outbox.CANCELLED) -> Prepared:
@@ -158,16 +160,26 @@ async def _alert(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -
 
 
 async def _weekly_summary(s: AsyncSession, rt: Runtime, row: Outbox) -> Prepared:
-    """A clinician's weekly summary: built from the database now, and the next week's is scheduled."""
+    """A clinician's weekly summary: the next week's is scheduled (and committed), then this one is built from the
+    database. A chart that cannot be drawn is left out (bot/reports/build.py: drawn)."""
     from bot.reports import build
 
     c = await clinicians.get_active(s, row.payload.get("clinician_id"))
     if c is None:  # removed meanwhile: no summary, no next one
         return _nothing()
-    period = Period(date.fromisoformat(row.payload["start"]), date.fromisoformat(row.payload["end"]))
-    replies = await build.summary_replies(s, rt, c.id, period, scope_name=c.name,
-                                          max_charts=rt.settings.summary_max_patient_charts)
+    # The next week's summary first: it is committed even if building this one fails (in a savepoint), and
+    # this one is then tried again later, a bounded number of times (the runner's retry policy).
     await alerts.schedule_summary(s, rt, c, after=max(row.due_at, rt.clock.now()))
+    period = Period(date.fromisoformat(row.payload["start"]), date.fromisoformat(row.payload["end"]))
+    try:
+        async with s.begin_nested():
+            replies = await build.summary_replies(s, rt, c.id, period, scope_name=c.name,
+                                                  max_charts=rt.settings.summary_max_patient_charts)
+    except Exception as exc:  # logged without its text: it may quote patients' nicknames
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        log.error("weekly summary for clinician %s could not be built: %s at %s:%s; tried again later",
+                  c.id, type(exc).__name__, frame.filename.rsplit("/", 1)[-1], frame.lineno)
+        return Prepared(retry=f"summary failed: {type(exc).__name__}")
     return Prepared([(c.chat_id, reply) for reply in replies])
 
 

@@ -138,10 +138,13 @@ class DeliveryRunner:
                 if current is None or current.state != outbox.CLAIMED or current.claimed_by != rt.worker_id:
                     return []
                 prepared = await kinds.prepare(s, rt, current)
-                if not prepared.messages:
+                if prepared.retry is None and not prepared.messages:
                     await outbox.finish(s, row.id, worker=rt.worker_id, state=prepared.state, now=rt.clock.now())
                     return []
-                return [_Job(row.id, current.attempts, prepared.messages)]
+            if prepared.retry is not None:  # what was prepared is committed; the row itself goes again later
+                await self._retry(row.id, current.attempts, prepared.retry)
+                return []
+            return [_Job(row.id, current.attempts, prepared.messages)]
         except Exception as exc:
             log.exception("delivery: row %s (%s) failed to prepare", row.id, row.kind)
             await self._retry(row.id, row.attempts, type(exc).__name__)

@@ -8,7 +8,6 @@ nothing about what exists.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +18,7 @@ from bot import alerts, menus
 from bot.handlers.common import answer_press, as_int, say, send
 from bot.i18n import t
 from bot.replies import Reply
-from bot.reports import build, charts
+from bot.reports import build
 from bot.reports import text as report_text
 from bot.reports.export import export_csv
 from bot.runtime import Runtime, runtime
@@ -132,8 +131,9 @@ async def _detail(s: AsyncSession, rt: Runtime, v: Viewer, patient_id: int) -> l
     names = await clinicians.names(s)
     text = report_text.patient_detail(found, recent, tz=tz, clinician_name=names.get(p.clinician_id),
                                       trial_ends_on=p.trial_ends_on, enrolled_at=p.enrolled_at)
-    chart = await asyncio.to_thread(charts.patient_chart, p.nickname, today, sessions[p.id], marks[p.id],
-                                    band_max=rt.thresholds.during_max)
+    chart = await build.patient_chart(rt, found, today, sessions[p.id], marks[p.id])
+    if chart is None:  # logged by build.drawn; the detail goes out without it
+        return [Reply(text)]
     caption = t("report.chart_caption", mark=t(f"report.mark.{found.tier}"), nickname=p.nickname, id=p.id)
     return [Reply(text), Reply(caption, photo=chart.png)]
 

@@ -4,7 +4,10 @@ clinician's patients), the text messages, and the charts (rendered in a worker t
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +29,7 @@ from bot.storage import reports as reads
 from bot.timeplan import at_local, local_date
 
 HISTORY_FOR_SILENCE = timedelta(days=14)
+log = logging.getLogger(__name__)
 
 
 async def summaries(s: AsyncSession, rt: Runtime, scope: int | None, period: Period, *,
@@ -67,10 +71,35 @@ async def chart_data(s: AsyncSession, rt: Runtime, ids: list[int], end: date
     return sessions, marks
 
 
-def render_patient_charts(items: list[tuple[PatientSummary, list[SessionRow], list[tuple[date, str]]]],
-                          end: date, band_max: int) -> list[tuple[PatientSummary, charts.Chart]]:
-    return [(sm, charts.patient_chart(sm.patient.nickname, end, rows, marks, band_max=band_max))
-            for sm, rows, marks in items]
+def drawn(what: str, patient_id: int | None, draw: Callable[[], charts.Chart]) -> charts.Chart | None:
+    """One chart, drawn in isolation: if drawing fails, that chart is left out and the failure logged with
+    the chart's kind and the patient id only (never the exception's text: it quotes the labels, nicknames
+    included). Runs in the caller's thread (a worker thread: charts are never drawn on the event loop)."""
+    try:
+        return draw()
+    except Exception as exc:
+        log.warning("report chart %s (patient %s) could not be drawn (%s); sent without it",
+                    what, patient_id, type(exc).__name__)
+        return None
+
+
+async def patient_chart(rt: Runtime, sm: PatientSummary, end: date, rows: list[SessionRow],
+                        marks: list[tuple[date, str]]) -> charts.Chart | None:
+    """A patient's 4-week chart (/patient, the 詳細 button), in a worker thread; None if it could not be drawn."""
+    return await asyncio.to_thread(_draw_patient, rt, sm, end, rows, marks)
+
+
+def _draw_patient(rt: Runtime, sm: PatientSummary, end: date, rows: list[SessionRow],
+                  marks: list[tuple[date, str]]) -> charts.Chart | None:
+    return drawn("patient", sm.patient.id, partial(charts.patient_chart, sm.patient.nickname, end, rows, marks,
+                                                   band_max=rt.thresholds.during_max))
+
+
+def chart_reply(sm: PatientSummary, chart: charts.Chart) -> Reply:
+    """A patient's chart with its caption and the button to open the patient's detail."""
+    caption = t("report.chart_caption", mark=t(f"report.mark.{sm.tier}"), nickname=sm.patient.nickname,
+                id=sm.patient.id)
+    return Reply(caption, [[(t("button.open_patient"), f"cp:{sm.patient.id}")]], photo=chart.png)
 
 
 async def summary_replies(s: AsyncSession, rt: Runtime, scope: int | None, period: Period, *,
@@ -86,16 +115,14 @@ async def summary_replies(s: AsyncSession, rt: Runtime, scope: int | None, perio
     sessions, marks = await chart_data(s, rt, [x.patient.id for x in charted], period.end)
     items = [(x, sessions[x.patient.id], marks[x.patient.id]) for x in charted]
 
-    def render() -> tuple[charts.Chart, list[tuple[PatientSummary, charts.Chart]]]:
-        overview = charts.overview_chart(found, period.start, period.end)
-        return overview, render_patient_charts(items, period.end, rt.thresholds.during_max)
+    def render() -> tuple[charts.Chart | None, list[tuple[PatientSummary, charts.Chart | None]]]:
+        overview = drawn("overview", None, partial(charts.overview_chart, found, period.start, period.end))
+        return overview, [(sm, _draw_patient(rt, sm, period.end, rows, marks)) for sm, rows, marks in items]
 
     overview, per_patient = await asyncio.to_thread(render)
-    replies.append(Reply(overview.title, photo=overview.png))
-    for sm, chart in per_patient:
-        caption = t("report.chart_caption", mark=t(f"report.mark.{sm.tier}"), nickname=sm.patient.nickname,
-                    id=sm.patient.id)
-        replies.append(Reply(caption, [[(t("button.open_patient"), f"cp:{sm.patient.id}")]], photo=chart.png))
+    if overview is not None:
+        replies.append(Reply(overview.title, photo=overview.png))
+    replies += [chart_reply(sm, chart) for sm, chart in per_patient if chart is not None]
     if len(found) > len(charted):
         replies.append(Reply(t("report.more_charts", n=len(found) - len(charted))))
     return replies

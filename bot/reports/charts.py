@@ -3,7 +3,8 @@
 Japanese labels use the IPAexGothic font shipped with matplotlib-fontja (no missing-glyph boxes). Large
 fonts, four lines at most, a colour-blind-safe palette (Okabe-Ito), the legend under the plot.
 Every chart function returns a Chart with the PNG and what was drawn (series labels and point counts),
-so tests check the content without reading pixels.
+so tests check the content without reading pixels. Text is never parsed as mathematics (a nickname `$\\x$`
+is drawn as typed), and callers draw each chart in isolation (bot/reports/build.py: `drawn`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from matplotlib.patches import Patch
 
 from bot.i18n import t
 from bot.reports.summary import RATINGS, TIERS, PatientSummary, SessionRow
+
+# Chart text is data (nicknames), never markup: `$...$` is not mathematics, and there is no LaTeX.
+matplotlib.rcParams.update({"text.parse_math": False, "text.usetex": False})
 
 FONT_FAMILY = "IPAexGothic"
 COLOURS = {"before": "#0072B2", "during": "#E69F00", "after": "#009E73", "next_morning": "#CC79A7"}
