@@ -7,6 +7,7 @@ import asyncio
 import sys
 
 from bot.config import ConfigError, load_settings
+from bot.ops import StartupError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,23 +39,32 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"itami-coach: {exc}", file=sys.stderr)
         return 2
+    except StartupError as exc:
+        print(f"itami-coach: {exc}", file=sys.stderr)
+        return 1
 
 
 def run(settings, *, webhook: bool = False) -> int:
     """Long polling (one instance), or webhook (several instances behind a load balancer)."""
     from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
 
     from bot import logs
     from bot.app import build_application, webhook_options
+    from bot.ops import preflight
 
     token = settings.require_token()
     options = webhook_options(settings) if webhook else None
     logs.setup(settings.log_level, token, settings.log_format)
-    app = build_application(settings, token=token)
-    if options is not None:
-        app.run_webhook(**options)
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    asyncio.run(preflight(settings, token))  # database and token checked: failures are one line
+    app = build_application(settings, token=token, migrate=False)
+    try:
+        if options is not None:
+            app.run_webhook(**options)
+        else:
+            app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except (InvalidToken, NetworkError) as exc:  # revoked or unreachable between the check and the start
+        raise StartupError(f"Telegram: {logs.redact(str(exc), token)}") from None
     return 0
 
 

@@ -81,6 +81,14 @@ def webhook_options(settings: Settings) -> dict:
                 webhook_url=url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
 
 
+def api_urls(settings: Settings) -> dict[str, str]:
+    """base_url / base_file_url for python-telegram-bot: TELEGRAM_API_BASE_URL, else Telegram's own."""
+    if not settings.telegram_api_base_url:
+        return {"base_url": "https://api.telegram.org/bot", "base_file_url": "https://api.telegram.org/file/bot"}
+    base = settings.telegram_api_base_url.rstrip("/")
+    return {"base_url": base, "base_file_url": base.replace("/bot", "/file/bot")}
+
+
 def build_application(settings: Settings, *, token: str | None = None, clock: Clock | None = None,
                       run_delivery_job: bool = True, migrate: bool = True) -> Application:
     rt = Runtime(settings=settings, db=Database(settings.database_url), clock=clock or Clock(),
@@ -93,8 +101,8 @@ def build_application(settings: Settings, *, token: str | None = None, clock: Cl
         .request(AiohttpRequest(connection_pool_size=settings.delivery_concurrency + 8))
     )
     if settings.telegram_api_base_url:
-        base = settings.telegram_api_base_url.rstrip("/")
-        builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot"))
+        urls = api_urls(settings)
+        builder = builder.base_url(urls["base_url"]).base_file_url(urls["base_file_url"])
     if settings.rate_limit_enabled:
         builder = builder.rate_limiter(rate_limiter(settings.rate_limit_per_second))
 

@@ -13,6 +13,8 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.logs import redact
+
 
 class AiohttpRequest(BaseRequest):
     def __init__(self, connection_pool_size: int = 64, read_timeout: float | None = 5.0,
@@ -72,4 +74,6 @@ class AiohttpRequest(BaseRequest):
         except (TimeoutError, aiohttp.ServerTimeoutError) as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+            # aiohttp names the URL in some errors (InvalidUrlClientError, NonHttpUrlClientError): the URL
+            # holds the token, so it never goes into our message (and the log formatter redacts the cause).
+            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {redact(str(err))}") from err

@@ -10,6 +10,7 @@ import pytest
 
 from bot.standin import StandIn
 from tests.harness import Coach
+from tests.logscan import log_scan  # noqa: F401  (every e2e test's log output is scanned for leaks)
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 # 2026-12-01 08:00 in Tokyo (a Tuesday): before a 09:00 reminder.

@@ -21,11 +21,13 @@ def is_sqlite(url: str) -> bool:
 
 
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """`hide_parameters`: a failed statement's error (and so its log line) never shows the values, which
+    are pain ratings, nicknames and signup answers."""
     if is_sqlite(url):
         # SQLite has one writer at a time. One pooled connection makes tasks queue in-process (cheap)
         # instead of contending for the file lock (SQLite's busy handler sleeps in steps).
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, pool_size=1, max_overflow=0,
-                                     pool_timeout=120)
+                                     pool_timeout=120, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
@@ -37,7 +39,8 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True,
+                               hide_parameters=True)
 
 
 class Database:

@@ -69,9 +69,9 @@ def test_unreadable_thresholds_file_is_a_config_error(tmp_path):
 def test_token_is_redacted_from_logs():
     import logging
 
-    from bot.logs import RedactToken
+    from bot.logs import RedactingFormatter
 
     record = logging.LogRecord("httpx", logging.INFO, "", 0, "POST https://api.telegram.org/bot%s/getMe",
                                (GOOD_TOKEN,), None)
-    RedactToken(GOOD_TOKEN).filter(record)
-    assert GOOD_TOKEN not in record.getMessage() and "<token>" in record.getMessage()
+    line = RedactingFormatter(GOOD_TOKEN).format(record)
+    assert GOOD_TOKEN not in line and "/bot<token>/getMe" in line

@@ -79,10 +79,9 @@ async def test_the_weekly_explanation_arrives_each_week(coach):
 def test_json_logs_carry_no_token():
     import json
 
-    from bot.logs import JsonLines, RedactToken
+    from bot.logs import JsonLines
 
     token = "123456789:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ"
     record = logging.LogRecord("bot", logging.INFO, "", 0, "delivered to patient %s via %s", (42, token), None)
-    RedactToken(token).filter(record)
-    line = json.loads(JsonLines().format(record))
+    line = json.loads(JsonLines(token).format(record))
     assert line["message"] == "delivered to patient 42 via <token>" and line["level"] == "INFO"
