@@ -1,51 +1,62 @@
-"""Shared fixtures: the Bot API stand-in, a database per test (SQLite, and PostgreSQL where a server is
-given), and a running coach."""
+"""Shared fixtures: the Bot API stand-in, a migrated database per test (SQLite, and PostgreSQL where a server
+answers), and a running coach. How the databases are made once per run: tests/databases.py.
+
+PostgreSQL: set TEST_POSTGRES_URL to any database on the server to use (default
+postgresql+asyncpg://postgres@127.0.0.1:5432/postgres); each run creates and drops its own databases there.
+"""
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 
 from bot.standin import StandIn
+from tests.databases import PostgresRun, SqliteTemplate
 from tests.harness import Coach
+from tests.helpers import START
 from tests.logscan import log_scan  # noqa: F401  (every e2e test's log output is scanned for leaks)
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-# 2026-12-01 08:00 in Tokyo (a Tuesday): before a 09:00 reminder.
-START = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> SqliteTemplate:
+    return SqliteTemplate(tmp_path_factory.mktemp("template"))
 
 
-async def _reset_postgres(url: str) -> str | None:
-    """Empty the test database; None if fine, else why PostgreSQL cannot be used."""
-    import asyncpg
+@pytest.fixture(scope="session")
+def postgres_run():
+    run = PostgresRun().start()
+    yield run
+    run.finish()
 
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-    try:
-        conn = await asyncpg.connect(dsn, timeout=5)
-    except (OSError, asyncpg.PostgresError) as exc:
-        return f"no PostgreSQL server at {dsn} ({type(exc).__name__}: {exc}); set TEST_POSTGRES_URL"
-    try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await conn.close()
-    return None
+
+async def _postgres(request) -> PostgresRun:
+    run: PostgresRun = request.getfixturevalue("postgres_run")  # only runs that use PostgreSQL connect to it
+    if run.problem:
+        pytest.skip(run.problem)
+    return run
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def database_url(request, tmp_path) -> str:
+    """A migrated database with no rows, on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}"
-    problem = await _reset_postgres(POSTGRES_URL)
-    if problem:
-        pytest.skip(problem)
-    return POSTGRES_URL
+        return request.getfixturevalue("sqlite_template").copy(tmp_path / "coach.db")
+    return await (await _postgres(request)).emptied()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def empty_database_url(request, tmp_path) -> str:
+    """A database with no schema at all, for tests that run the migrations themselves."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    return await (await _postgres(request)).fresh()
 
 
 @pytest.fixture
-async def sqlite_url(tmp_path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}"
+async def sqlite_url(sqlite_template, tmp_path) -> str:
+    """A migrated SQLite database with no rows."""
+    return sqlite_template.copy(tmp_path / "coach.db")
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.storage.models import ExerciseSession, Outbox
-from tests.e2e.test_journey import USER, enrol
 from tests.harness import Coach
+from tests.helpers import USER, enrol
 
 
 def reminders(coach) -> list[str]:

@@ -21,7 +21,7 @@ from bot.storage.models import (
     RedFlagReport,
     Signup,
 )
-from tests.e2e.test_journey import USER, enrol
+from tests.helpers import USER, enrol
 
 OTHER = 5002
 STRANGER = 5999

@@ -12,9 +12,8 @@ import pytest
 
 from bot.i18n import t
 from bot.storage.models import Clinician, Decision, ExerciseSession, Outbox, Patient
-from tests.e2e.test_journey import USER, enrol
-from tests.e2e.test_method import day
 from tests.harness import Coach
+from tests.helpers import USER, day, enrol
 
 ADMIN = 9001
 DOC = 7001  # a clinician

@@ -14,8 +14,7 @@ from bot.reports import build, charts
 from bot.reports.export import neutralise
 from bot.storage.models import Outbox
 from tests.e2e.test_clinicians import DOC, MONDAY_0800, clinic, join  # noqa: F401  (clinic is a fixture)
-from tests.e2e.test_journey import USER, enrol
-from tests.e2e.test_method import day
+from tests.helpers import USER, day, enrol
 
 FORMULAS = ["=1+2", "+cmd|'/C calc'!A0", "@SUM(1+1)", "-2+3"]
 

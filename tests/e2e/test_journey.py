@@ -5,22 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.storage.models import Decision, ExerciseSession, Outbox, Patient, Signup
-
-USER = 5001
-
-
-async def enrol(coach, user: int = USER, *, time: str = "09:00", nickname: str = "はなこ") -> None:
-    """Walk the /trial conversation with buttons and typed answers, as a patient would."""
-    await coach.text(user, "/trial")
-    assert "同意" in coach.last(user)
-    await coach.press(user, "同意して始める")
-    await coach.press(user, "膝痛")
-    await coach.text(user, "３")  # usual pain, full-width digit
-    await coach.press(user, "どれも当てはまらない")
-    await coach.text(user, time)  # exercise time typed, e.g. 09:00 / ９時
-    await coach.press(user, "07:00")  # morning check time
-    await coach.text(user, nickname)
-    await coach.press(user, "この内容で始める")
+from tests.helpers import USER, enrol
 
 
 async def test_signup_stores_nothing_before_consent_and_enrols_once(coach):

@@ -8,8 +8,8 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from bot.storage.models import ExerciseSession, Outbox, Patient
-from tests.e2e.test_journey import USER, enrol
 from tests.harness import TOKEN
+from tests.helpers import USER, enrol
 from tests.logscan import leaks
 
 NICKNAME = "ヒミツノハナコ"

@@ -6,23 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.storage.models import Decision, ExerciseSession, Outbox, Patient
-from tests.e2e.test_journey import USER, enrol
-
-
-async def day(coach, before: int, during: int, after: int, morning: int | None) -> None:
-    """One session from the 09:00 reminder to the 07:00 next-morning answer (clock starts 08:00)."""
-    await coach.travel(hours=1)  # 09:00 reminder
-    await coach.press(USER, "今から始める")
-    await coach.press(USER, str(before))
-    await coach.press(USER, "1つ目が終わった")
-    await coach.press(USER, str(during))
-    if "全部終わった" in str(coach.standin.last_message(USER).buttons):
-        await coach.press(USER, "全部終わった")
-        await coach.press(USER, str(after))
-    await coach.travel(hours=22)  # 07:00 next morning
-    if morning is not None:
-        await coach.press(USER, str(morning))
-    await coach.travel(hours=1)  # back to 08:00
+from tests.helpers import USER, day, enrol
 
 
 async def levels(coach) -> tuple[int, int, int, int]:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from bot.delivery.kinds import WHY_TOPICS
 from bot.i18n import has, t
 from bot.storage.models import Decision, ExerciseSession, Outbox, Patient, RedFlagReport, Signup
-from tests.e2e.test_journey import USER, enrol
+from tests.helpers import USER, enrol
 
 
 def msg(key: str, **params: object) -> str:

@@ -10,8 +10,8 @@ from sqlalchemy.exc import OperationalError
 
 from bot.storage import outbox
 from bot.storage.models import Outbox, Patient, Signup
-from tests.e2e.test_journey import USER
 from tests.harness import Coach
+from tests.helpers import USER, enrol
 
 
 async def test_an_enrolment_resumes_where_it_stopped_after_a_restart(standin, database_url, coach_start):
@@ -39,7 +39,6 @@ async def test_an_enrolment_resumes_where_it_stopped_after_a_restart(standin, da
 
 
 async def test_a_database_outage_pauses_delivery_and_loses_nothing(coach, monkeypatch, caplog):
-    from tests.e2e.test_journey import enrol
 
     await enrol(coach)
     await coach.runner.run_until_idle()
@@ -65,7 +64,6 @@ async def test_a_database_outage_pauses_delivery_and_loses_nothing(coach, monkey
 
 
 async def test_the_weekly_explanation_arrives_each_week(coach):
-    from tests.e2e.test_journey import enrol
 
     await enrol(coach)
     await coach.travel(days=7, hours=1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.storage.models import ExerciseSession, Outbox, Patient
-from tests.e2e.test_journey import USER, enrol
+from tests.helpers import USER, enrol
 
 
 async def test_a_question_after_an_unfinished_time_change_takes_the_typed_number(coach):

@@ -14,8 +14,8 @@ from bench.common import free_port
 from bot.app import build_application, webhook_options
 from bot.clock import Clock
 from bot.config import Settings
-from tests.conftest import START
 from tests.harness import TOKEN
+from tests.helpers import START, USER, enrol
 
 SECRET = "s3cret-webhook-token-1234"
 
@@ -65,7 +65,6 @@ def test_webhook_settings_are_required_and_explained(tmp_path):
 
 
 async def test_status_reports_the_queue(coach, tmp_path):
-    from tests.e2e.test_journey import USER, enrol
 
     await enrol(coach, USER)
     coach.clock.travel(timedelta(hours=2))

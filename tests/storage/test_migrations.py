@@ -1,5 +1,9 @@
-"""Alembic is the only way the schema is made: a database created by the first migration, with data in
-it, upgrades in place to the newest revision and keeps every row."""
+"""Alembic is the only way the schema is made: the migrations run from an empty database give exactly the
+tables of bot/storage/models.py, and a database created by the first migration, with data in it, upgrades
+in place to the newest revision and keeps every row.
+
+These are the only tests that migrate from nothing; every other test gets a copy of a database migrated
+once per run (tests/databases.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +17,24 @@ from bot.storage.models import ExerciseSession, Outbox, Patient
 WHEN = datetime(2026, 11, 1, 0, 0, tzinfo=UTC)
 
 
-async def test_first_schema_with_data_upgrades_to_the_newest(database_url):
-    db = Database(database_url)
+async def test_migrations_from_nothing_give_exactly_the_models_schema(empty_database_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    db = Database(empty_database_url)
+    try:
+        await db.migrate()
+        async with db.engine.connect() as conn:
+            differences = await conn.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c), SQLModel.metadata))
+    finally:
+        await db.dispose()
+    assert differences == []
+
+
+async def test_first_schema_with_data_upgrades_to_the_newest(empty_database_url):
+    db = Database(empty_database_url)
     try:
         await db.migrate("0001")
         async with db.engine.begin() as conn:

@@ -1,0 +1,39 @@
+"""What a patient does in many tests, through the stand-in (see tests/harness.py for the Coach)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+USER = 5001
+# 2026-12-01 08:00 in Tokyo (a Tuesday): before a 09:00 reminder. Every coach starts here.
+START = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
+
+
+async def enrol(coach, user: int = USER, *, time: str = "09:00", nickname: str = "はなこ") -> None:
+    """Walk the /trial conversation with buttons and typed answers, as a patient would."""
+    await coach.text(user, "/trial")
+    assert "同意" in coach.last(user)
+    await coach.press(user, "同意して始める")
+    await coach.press(user, "膝痛")
+    await coach.text(user, "３")  # usual pain, full-width digit
+    await coach.press(user, "どれも当てはまらない")
+    await coach.text(user, time)  # exercise time typed, e.g. 09:00 / ９時
+    await coach.press(user, "07:00")  # morning check time
+    await coach.text(user, nickname)
+    await coach.press(user, "この内容で始める")
+
+
+async def day(coach, before: int, during: int, after: int, morning: int | None, user: int = USER) -> None:
+    """One session from the 09:00 reminder to the 07:00 next-morning answer (clock starts 08:00)."""
+    await coach.travel(hours=1)  # 09:00 reminder
+    await coach.press(user, "今から始める")
+    await coach.press(user, str(before))
+    await coach.press(user, "1つ目が終わった")
+    await coach.press(user, str(during))
+    if "全部終わった" in str(coach.standin.last_message(user).buttons):
+        await coach.press(user, "全部終わった")
+        await coach.press(user, str(after))
+    await coach.travel(hours=22)  # 07:00 next morning
+    if morning is not None:
+        await coach.press(user, str(morning))
+    await coach.travel(hours=1)  # back to 08:00
