@@ -20,12 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="print delivery queue depth, last delivery and errors")
     chat = sub.add_parser("chat", help="try the coach in this terminal, without Telegram")
     chat.add_argument("--database", default="sqlite+aiosqlite:///chat-demo.db", help="database URL")
+    chat.add_argument("--reset", action="store_true", help="start afresh: delete the try-out database and files")
+    chat.add_argument("--files", default="chat-files", help="folder for pictures and documents the bot sends")
     args = parser.parse_args(argv)
     try:
         if args.command == "chat":
             from bot.chat import run_chat
 
-            return asyncio.run(run_chat(args.database))
+            return asyncio.run(run_chat(args.database, reset=args.reset, files=args.files))
         settings = load_settings()
         if args.command == "migrate":
             from bot.ops import migrate

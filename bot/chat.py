@@ -1,116 +1,367 @@
 """`python -m bot chat`: try the coach in a terminal, without Telegram and without a token.
 
-The real bot runs against the Bot API stand-in on 127.0.0.1, on an embedded SQLite file. You type as
-the patient; the bot's messages are printed with numbered buttons.
-  text            send it (e.g. /start, ３, 7:30)
-  :1              press button 1 of the newest message that has buttons
-  :+30m :+2h :+1d move the clock forward (reminders and questions that fall due are delivered)
-  :q              quit
+The real bot runs against the Bot API stand-in on 127.0.0.1, on an SQLite file (`chat-demo.db`, kept between
+runs; `--reset` starts afresh). One terminal plays three people: a patient, a clinician and an admin (the
+clinician is set up for the try-out on first start). Every bot message is numbered, with its buttons.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import sys
-from datetime import timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TextIO
 
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from telegram import Update
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot import hints
 from bot.app import build_application
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import t
+from bot.runtime import Runtime
 from bot.standin import StandIn
+from bot.standin.state import SentMessage
+from bot.storage import clinicians, outbox
+from bot.storage.models import Outbox
 
-USER_ID = 10001
 DEMO_TOKEN = "123456789:CHATdemoCHATdemoCHATdemoCHATdemo00"
+DEFAULT_DATABASE = "sqlite+aiosqlite:///chat-demo.db"
+DEFAULT_FILES = "chat-files"
+ROLES = {"patient": 10001, "clinician": 10002, "admin": 10003}
+NAMES = {"patient": "chat.demo_name", "clinician": "chat.demo_clinician_name", "admin": "chat.demo_admin_name"}
 TRAVEL = re.compile(r"^:\+(\d+)([mhd])$")
+PRESS = re.compile(r"^:(?:(\d+)\.)?(\d+)$")  # :2 (newest message with buttons) or :5.2 (message 5, button 2)
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+MAX_STEPS = 1000  # due times stepped through in one move of the clock
+ANSWER_WAIT = 15.0  # seconds to wait for the bot to finish handling one update
+
+HELP = """\
+  text              send it as the current person (e.g. /start, ３, 7:30)
+  :2                press button 2 of the newest message with buttons
+  :5.2              press button 2 of message #5 (any message shown so far)
+  :+30m :+2h :+1d   move the clock; everything that falls due on the way is delivered at its time
+  :as patient | :as clinician | :as admin   switch who you are (one chat each)
+  :help             this list
+  :q                quit
+Pictures and documents the bot sends are saved to {files}/ and their paths printed.
+Start afresh (deletes the try-out database): {reset}"""
 
 
+@dataclass
+class Shown:
+    """A bot message as numbered on screen."""
+
+    number: int
+    role: str
+    msg: SentMessage
+
+
+@dataclass
 class Terminal:
-    def __init__(self, standin: StandIn, out=sys.stdout) -> None:
-        self.standin = standin
-        self.out = out
-        self.shown = 0
-        self.buttons: list[tuple[int, str]] = []  # (message_id, callback data) for the numbers shown
+    """What the person at the keyboard sees: numbered messages of the current role's chat, a notice for the
+    other chats, toasts (callback answers), and where sent files were saved."""
 
-    def show_new(self) -> None:
-        messages = self.standin.messages(USER_ID)
-        for msg in messages[self.shown:]:
-            body = msg.body or f"[{msg.kind}: {msg.file_name or ''}]"
-            print(f"\n🤖 {body}", file=self.out)
-            if msg.buttons:
-                self.buttons = []
-                labels = []
-                for row in msg.buttons:
-                    for text, data in row:
-                        self.buttons.append((msg.message_id, data))
-                        labels.append(f"[{len(self.buttons)}] {text}")
-                print("   " + "  ".join(labels), file=self.out)
-        self.shown = len(messages)
+    standin: StandIn
+    out: TextIO
+    files: Path
+    role: str = "patient"
+    shown: list[Shown] = field(default_factory=list)
+    seen: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ROLES, 0))
+    noticed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ROLES, 0))
+    answers_seen: int = 0
+
+    def say(self, line: str) -> None:
+        print(line, file=self.out)
+
+    def show_new(self, stamp: str | None = None) -> int:
+        """Print what arrived in the current chat since last time; returns how many messages."""
+        messages = self.standin.messages(ROLES[self.role])
+        new = messages[self.seen[self.role]:]
+        self.seen[self.role] = len(messages)
+        if new and stamp:
+            self.say(f"⏩ {stamp}")
+        for msg in new:
+            self._print(msg)
+        for text in self._new_answers():
+            self.say(f"💬 {text}")
+        for role, user in ROLES.items():
+            waiting = len(self.standin.messages(user)) - self.seen[role]
+            if role != self.role and waiting > self.noticed[role]:
+                self.say(f"📬 {role}: {waiting} new message(s) — `:as {role}` to read")
+                self.noticed[role] = waiting
+        self.noticed[self.role] = 0
         self.out.flush()
+        return len(new)
+
+    def skip_existing(self, role: str) -> None:
+        """Messages already in a chat (set-up, or an earlier run) are not announced."""
+        self.seen[role] = len(self.standin.messages(ROLES[role]))
+
+    def _print(self, msg: SentMessage) -> None:
+        number = len(self.shown) + 1
+        self.shown.append(Shown(number, self.role, msg))
+        body = msg.body or ""
+        self.say(f"\n🤖 #{number} {body}" if body else f"\n🤖 #{number}")
+        if msg.kind in ("photo", "document") and msg.file_bytes is not None:
+            self.say(f"   📎 saved: {self._save(number, msg)}")
+        labels = [f"[{number}.{i}] {text}" for i, (text, _) in enumerate(_flat(msg), start=1)]
+        if labels:
+            self.say("   " + "  ".join(labels))
+
+    def _save(self, number: int, msg: SentMessage) -> Path:
+        self.files.mkdir(parents=True, exist_ok=True)
+        data = msg.file_bytes or b""
+        if msg.kind == "photo" or not msg.file_name:  # Telegram photos have no file name
+            name = f"{msg.kind}.{_extension(data)}"
+        else:
+            name = Path(msg.file_name).name
+        path = self.files / f"{number:03d}-{name}"
+        path.write_bytes(data)
+        return path
+
+    def _new_answers(self) -> list[str]:
+        answers = self.standin.callback_answers[self.answers_seen:]
+        self.answers_seen += len(answers)
+        return [text for _, text, _ in answers if text]
+
+    def button(self, message: int | None, index: int) -> tuple[Shown, str] | None:
+        """The shown message and the callback data of button `index` (1-based): of message #`message`, or of
+        the newest message with buttons in the current chat."""
+        if message is None:
+            candidates = [s for s in reversed(self.shown) if s.role == self.role and _flat(s.msg)]
+            target = candidates[0] if candidates else None
+        else:
+            target = self.shown[message - 1] if 1 <= message <= len(self.shown) else None
+        if target is None:
+            return None
+        buttons = _flat(target.msg)  # the message as it is now: an edit may have removed its buttons
+        if not 1 <= index <= len(buttons) or buttons[index - 1][1] is None:
+            return None
+        return target, buttons[index - 1][1]
 
 
-async def _settle(standin: StandIn, before: int) -> None:
-    """Wait until the bot took the update and (usually) answered; a press may get no new message."""
-    try:
-        await standin.wait_for_updates_consumed(timeout=5)
-        await standin.wait_until(lambda: len(standin.messages(USER_ID)) > before, timeout=2)
-    except (AssertionError, TimeoutError):
-        pass
+def _extension(data: bytes) -> str:
+    if data.startswith(b"\x89PNG"):
+        return "png"
+    return "jpg" if data.startswith(b"\xff\xd8") else "bin"
 
 
-async def run_chat(database_url: str, lines=None, out=sys.stdout) -> int:
-    clock = Clock()
+def _flat(msg: SentMessage) -> list[tuple[str, str | None]]:
+    return [button for row in msg.buttons for button in row]
+
+
+class ChatSession:
+    """The bot, the stand-in and the clock for one try-out; `handle(line)` does what one typed line asks."""
+
+    def __init__(self, app: Application, standin: StandIn, clock: Clock, term: Terminal) -> None:
+        self.app = app
+        self.standin = standin
+        self.clock = clock
+        self.term = term
+        self._handled: set[int] = set()
+        self._queries: set[str] = set()
+        self._cond = asyncio.Condition()
+        app.add_handler(TypeHandler(Update, self._mark), group=99)
+
+    @property
+    def rt(self) -> Runtime:
+        return self.app.bot_data["runtime"]
+
+    async def _mark(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        async with self._cond:
+            self._handled.add(update.update_id)
+            if update.callback_query is not None:
+                self._queries.add(update.callback_query.id)
+            self._cond.notify_all()
+
+    async def _until(self, done) -> None:
+        async with self._cond:
+            try:
+                await asyncio.wait_for(self._cond.wait_for(done), ANSWER_WAIT)
+            except TimeoutError:
+                self.term.say("(the bot did not finish answering)")
+
+    # --- what the person does ----------------------------------------------------------------------
+    async def send(self, text: str, role: str | None = None) -> None:
+        role = role or self.term.role
+        update = await self.standin.user_sends_text(ROLES[role], text, first_name=t(NAMES[role]))
+        await self._until(lambda: update["update_id"] in self._handled)
+
+    async def press(self, shown: Shown, data: str) -> None:
+        user = ROLES[shown.role]
+        qid = await self.standin.user_presses_raw(user, data, shown.msg.message_id, chat_id=shown.msg.chat_id)
+        await self._until(lambda: qid in self._queries)
+
+    async def deliver(self) -> int:
+        return await self.app.bot_data["delivery"].run_until_idle()
+
+    async def travel(self, delta: timedelta) -> None:
+        """Move the clock by `delta`, stopping at every due time on the way so each message is delivered when
+        it falls due (and printed with its time); anything still recorded as missed is reported."""
+        start = self.clock.now()
+        target = start + delta
+        for _ in range(MAX_STEPS):
+            due = await self._next_due(target)
+            if due is None:
+                break
+            if due > self.clock.now():
+                self.clock.travel(due - self.clock.now())
+            delivered = await self.deliver()
+            self.term.show_new(stamp=self._local(self.clock.now()))
+            if not delivered and due <= self.clock.now():
+                break  # claimed elsewhere (a lease): nothing more to do on the way
+        if target > self.clock.now():
+            self.clock.travel(target - self.clock.now())
+        await self.deliver()
+        self.term.show_new(stamp=self._local(self.clock.now()))
+        await self._report_missed(start, target)
+        self.term.say(f"⏩ now {self._local(self.clock.now())}")
+
+    async def _next_due(self, until: datetime) -> datetime | None:
+        async with self.rt.db.session() as s:
+            due = await s.scalar(select(func.min(Outbox.due_at)).where(Outbox.state == outbox.PENDING,
+                                                                      Outbox.due_at <= until))
+        return None if due is None else _utc(due)
+
+    async def _report_missed(self, start: datetime, end: datetime) -> None:
+        async with self.rt.db.session() as s:
+            rows = (await s.execute(select(Outbox.kind, Outbox.due_at).where(
+                Outbox.state == outbox.MISSED, Outbox.due_at > start, Outbox.due_at <= end)
+                .order_by(Outbox.due_at))).all()
+        for kind, due in rows:
+            self.term.say(f"⚠ not sent, too late: {kind} due {self._local(due)}")
+
+    def _local(self, when: datetime) -> str:
+        return f"{_utc(when).astimezone(self.rt.settings.tz):%m/%d %H:%M}"
+
+    async def switch(self, role: str) -> None:
+        self.term.role = role
+        self.term.say(f"👤 you are now the {role} ({t(NAMES[role])}, Telegram user {ROLES[role]})")
+        self.term.show_new()
+
+    async def set_up_clinician(self) -> None:
+        """The try-out's clinician, joined through the real /clinician command with an admin's invite."""
+        rt = self.rt
+        async with rt.db.session() as s:
+            if await clinicians.by_user(s, ROLES["clinician"]) is not None:
+                return
+            invite = await clinicians.create_invite(s, created_by=ROLES["admin"], now=rt.clock.now(),
+                                                    valid=timedelta(hours=rt.settings.invite_valid_hours))
+            code = invite.code
+        await self.send(f"/clinician {code}", role="clinician")
+
+    async def handle(self, line: str) -> bool:
+        """Do what one typed line asks; False to quit."""
+        line = line.strip()
+        if line in (":q", ":quit"):
+            return False
+        if not line:
+            return True
+        if line == ":help":
+            self.term.say(help_text(self.term.files))
+        elif line.startswith(":as"):
+            role = line[3:].strip()
+            if role not in ROLES:
+                self.term.say(f"(you are the {self.term.role}; choose one of: :as {' | :as '.join(ROLES)})")
+            else:
+                await self.switch(role)
+        elif m := TRAVEL.match(line):
+            await self.travel(timedelta(**{UNITS[m[2]]: int(m[1])}))
+        elif m := PRESS.match(line):
+            found = self.term.button(int(m[1]) if m[1] else None, int(m[2]))
+            if found is None:
+                self.term.say("(no such button: use the numbers shown, e.g. :2 or :5.2)")
+            else:
+                await self.press(*found)
+        elif line.startswith(":"):
+            self.term.say("(unknown command; :help lists them)")
+        else:
+            await self.send(line)
+        await self.deliver()
+        self.term.show_new()
+        return True
+
+
+def _utc(when: datetime) -> datetime:
+    """Timestamps are stored as UTC; SQLite hands them back without a time zone."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def help_text(files: Path) -> str:
+    return HELP.format(files=files, reset=hints.command("chat --reset"))
+
+
+def reset_database(database_url: str) -> list[Path]:
+    """Delete the try-out's SQLite file (and its -wal/-shm); returns what was deleted."""
+    url = make_url(database_url)
+    if not url.drivername.startswith("sqlite") or not url.database or url.database == ":memory:":
+        return []
+    gone = []
+    for suffix in ("", "-wal", "-shm"):
+        path = Path(url.database + suffix)
+        if path.exists():
+            path.unlink()
+            gone.append(path)
+    return gone
+
+
+async def run_chat(database_url: str = DEFAULT_DATABASE, lines: Iterable[str] | None = None,
+                   out: TextIO = sys.stdout, *, reset: bool = False, files: str | Path = DEFAULT_FILES,
+                   start: datetime | None = None) -> int:
+    """The try-out. `lines` replaces the keyboard (tests, scripts); `start` freezes the clock there."""
+    files = Path(files)
+    if reset:
+        gone = reset_database(database_url)
+        shutil.rmtree(files, ignore_errors=True)
+        print(f"Started afresh: deleted {', '.join(map(str, gone)) or 'nothing (no try-out database yet)'}"
+              f" and {files}/.", file=out)
+    clock = Clock(frozen_at=start)
     async with StandIn() as standin:
         settings = Settings(_env_file=None, telegram_bot_token=DEMO_TOKEN, database_url=database_url,
                             telegram_api_base_url=standin.base_url, rate_limit_enabled=False,
-                            delivery_interval_seconds=1)
+                            delivery_interval_seconds=1, admin_telegram_ids=[ROLES["admin"]])
         app = build_application(settings, clock=clock, run_delivery_job=False)
+        term = Terminal(standin, out, files)
+        chat = ChatSession(app, standin, clock, term)
         await app.initialize()
         await app.post_init(app)
         await app.start()
         await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        term = Terminal(standin, out)
-        print(__doc__.split("\n\n", 1)[1], file=out)
-        print("Start with /start.", file=out)
-        loop = asyncio.get_running_loop()
-        source = iter(lines) if lines is not None else None
         try:
-            while True:
-                if source is not None:
-                    line = next(source, ":q")
-                else:
-                    print("\n> ", end="", file=out, flush=True)
-                    line = await loop.run_in_executor(None, sys.stdin.readline)
-                    if not line:
-                        break
-                line = line.strip()
-                before = len(standin.messages(USER_ID))
-                if line in (":q", ":quit"):
-                    break
-                if not line:
-                    continue
-                if m := TRAVEL.match(line):
-                    clock.travel(timedelta(**{UNITS[m[2]]: int(m[1])}))
-                    print(f"⏩ {clock.now().astimezone(settings.tz):%m/%d %H:%M}", file=out)
-                    await app.bot_data["delivery"].run_until_idle()
-                elif line.startswith(":") and line[1:].isdigit():
-                    n = int(line[1:])
-                    if not 1 <= n <= len(term.buttons):
-                        print("(no such button)", file=out)
-                        continue
-                    message_id, data = term.buttons[n - 1]
-                    await standin.user_presses_raw(USER_ID, data, message_id)
-                    await _settle(standin, before)
-                else:
-                    await standin.user_sends_text(USER_ID, line, first_name=t("chat.demo_name"))
-                    await _settle(standin, before)
-                await app.bot_data["delivery"].run_until_idle()
-                term.show_new()
+            await chat.set_up_clinician()
+            for role in ROLES:
+                term.skip_existing(role)
+            print(__doc__.split("\n\n", 1)[1], file=out)
+            print(help_text(files), file=out)
+            print("You are the patient. Start with /start.", file=out)
+            await _loop(chat, lines, out)
         finally:
             await app.updater.stop()
             await app.stop()
             await app.shutdown()
             await app.post_shutdown(app)
     return 0
+
+
+async def _loop(chat: ChatSession, lines: Iterable[str] | None, out: TextIO) -> None:
+    source = iter(lines) if lines is not None else None
+    loop = asyncio.get_running_loop()
+    while True:
+        if source is not None:
+            line = next(source, ":q")
+        else:
+            print(f"\n[{chat.term.role}] > ", end="", file=out, flush=True)
+            line = await loop.run_in_executor(None, sys.stdin.readline)
+            if not line:
+                return
+        if not await chat.handle(line):
+            return

@@ -9,13 +9,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot import hints
+
 # BotFather tokens look like 123456789:AA...; 30+ url-safe characters after the colon.
 TOKEN_PATTERN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 
 TOKEN_HELP = (
     "TELEGRAM_BOT_TOKEN is {problem}. Create a bot with @BotFather in Telegram (/newbot), copy the token "
     "it gives you into .env as TELEGRAM_BOT_TOKEN=..., and start again. "
-    "To try the coach without Telegram, run: python -m bot chat"
+    "To try the coach without Telegram, run: {chat}"
 )
 
 
@@ -118,10 +120,10 @@ class Settings(BaseSettings):
     def require_token(self) -> str:
         """The token for talking to Telegram, or a ConfigError explaining how to get one."""
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value().strip():
-            raise ConfigError(TOKEN_HELP.format(problem="not set"))
+            raise ConfigError(TOKEN_HELP.format(problem="not set", chat=hints.command("chat")))
         token = self.telegram_bot_token.get_secret_value().strip()
         if not TOKEN_PATTERN.match(token):
-            raise ConfigError(TOKEN_HELP.format(problem="not a valid bot token"))
+            raise ConfigError(TOKEN_HELP.format(problem="not a valid bot token", chat=hints.command("chat")))
         return token
 
 

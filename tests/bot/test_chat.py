@@ -1,19 +1,144 @@
-"""`python -m bot chat`: the terminal try-out walks signup and a reminder with no token."""
+"""`python -m bot chat`, driven programmatically (no stdin): signup with numbered buttons, moving the clock
+through every due time, pressing buttons of older messages, switching between patient, clinician and admin,
+saved pictures and documents, --reset, and hints that work from where the user is."""
 
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
+from bot import hints
 from bot.chat import run_chat
+from bot.config import ConfigError, Settings
+
+START = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)  # Tuesday 12/01 08:00 in Tokyo
+SIGNUP = ["/start", ":1", ":1", ":2", "3", ":1", "09:00", ":2", "たろう", ":1"]  # knee, 09:00, morning 07:00
 
 
-async def test_chat_walks_signup_and_time_travel(tmp_path):
+async def chat(tmp_path: Path, lines, **kwargs) -> str:
     out = io.StringIO()
-    lines = ["/start", ":1", ":1", ":2", "3", ":1", "７時半", ":2", "たろう", ":1", ":+20h", ":q"]
-    assert await run_chat(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}", lines=lines, out=out) == 0
-    text = out.getvalue()
-    assert "いたみコーチです" in text  # welcome
-    assert "[1] 体験を申し込む" in text  # numbered buttons
-    assert "運動の時間：毎日 07:30" in text  # full-width typed time understood
-    assert "たろうさん、ようこそ" in text
-    assert "⏩" in text
+    script = lines(out) if callable(lines) else lines
+    assert await run_chat(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}", lines=script, out=out,
+                          files=tmp_path / "files", start=START, **kwargs) == 0
+    return out.getvalue()
+
+
+def number_of(out: io.StringIO, text: str, nth: int = 0) -> int:
+    """The on-screen number of the `nth` message whose text contains `text`."""
+    found = re.findall(rf"🤖 #(\d+) [^\n]*{re.escape(text)}", out.getvalue())
+    return int(found[nth])
+
+
+async def test_signup_with_numbered_buttons(tmp_path):
+    text = await chat(tmp_path, SIGNUP)
+    assert "いたみコーチです" in text
+    assert re.search(r"\[\d+\.1\] 体験を申し込む", text)  # buttons numbered message.button
+    assert "運動の時間：毎日 09:00" in text and "たろうさん、ようこそ" in text
+    assert "python -m bot chat --reset" in text  # the hint, as it works from here
+
+
+async def test_moving_the_clock_delivers_everything_that_fell_due_on_the_way(tmp_path):
+    text = await chat(tmp_path, [*SIGNUP, ":+3d"])
+    # three days of reminders, each at its time (the old chat mode jumped 3 days and dropped them as too late)
+    for stamp in ("12/01 09:00", "12/02 09:00", "12/03 09:00"):
+        assert f"⏩ {stamp}" in text
+    assert text.count("運動の時間です") >= 3
+    assert "not sent, too late" not in text
+    assert "⏩ now 12/04 08:00" in text
+
+
+def press_an_older_message(out: io.StringIO) -> Iterator[str]:
+    yield from SIGNUP
+    yield ":+2h"  # 09:00 reminder, then its repeat: two messages with 今から始める
+    first = number_of(out, "運動の時間です")
+    assert number_of(out, "もう一度お知らせします") > first  # a newer message with the same buttons
+    yield f":{first}.1"  # 今から始める on the first reminder, not the newest message
+    yield ":999.1"
+
+
+async def test_buttons_of_any_shown_message_can_be_pressed(tmp_path):
+    text = await chat(tmp_path, press_an_older_message)
+    assert "始める前" in text  # the before-exercise question came from pressing the older reminder
+    assert "(no such button" in text
+
+
+def three_people(out: io.StringIO) -> Iterator[str]:
+    yield from SIGNUP
+    yield ":as clinician"
+    yield "/patients"
+    yield "/export"
+    yield "/summary"
+    yield ":as admin"
+    yield "/clinicians"
+    yield ":as patient"
+    yield "/today"
+
+
+async def test_one_chat_switches_between_patient_clinician_and_admin(tmp_path):
+    text = await chat(tmp_path, three_people)
+    assert "👤 you are now the clinician" in text and "👤 you are now the admin" in text
+    after_switch = text.split("👤 you are now the clinician", 1)[1]
+    assert "たろう" in after_switch.split("👤 you are now the admin")[0]  # the clinician's patient list
+    assert "田中" in text.split("👤 you are now the admin", 1)[1]  # the admin's clinician list
+    # the export and the charts are saved, and their paths printed
+    saved = re.findall(r"📎 saved: (\S+)", text)
+    assert any(p.endswith(".csv") for p in saved) and sum(p.endswith(".png") for p in saved) >= 2
+    assert all(file_head(path) for path in saved)
+    assert file_head(next(p for p in saved if p.endswith(".csv"))).startswith(b"\xef\xbb\xbf")  # the BOM
+
+
+def file_head(path: str) -> bytes:
+    return Path(path).read_bytes()[:8]
+
+
+async def test_reset_starts_afresh(tmp_path):
+    await chat(tmp_path, SIGNUP)
+    again = await chat(tmp_path, ["/trial"])
+    assert "登録済み" in again  # kept between runs
+    fresh = await chat(tmp_path, ["/trial"], reset=True)
+    assert "Started afresh: deleted" in fresh and "demo.db" in fresh
+    assert "登録済み" not in fresh and "同意" in fresh
+
+
+async def test_unknown_commands_get_a_hint(tmp_path):
+    text = await chat(tmp_path, [":as nobody", ":what", ":help"])
+    assert "choose one of: :as patient | :as clinician | :as admin" in text
+    assert "(unknown command; :help lists them)" in text
+
+
+# --- hints -----------------------------------------------------------------------------------------------
+
+def _python_here(monkeypatch, tmp_path, *, active: bool, on_path: Callable[[str], str | None]) -> str:
+    venv = tmp_path / ".venv"
+    monkeypatch.setattr(hints.sys, "executable", str(venv / "bin" / "python"))
+    monkeypatch.setattr(hints.sys, "prefix", str(venv))
+    monkeypatch.setattr(hints.shutil, "which", on_path)
+    if active:
+        monkeypatch.setenv("VIRTUAL_ENV", str(venv))
+    else:
+        monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    return hints.python(tmp_path)
+
+
+def test_hints_name_the_venv_python_when_the_venv_is_not_active(monkeypatch, tmp_path):
+    assert _python_here(monkeypatch, tmp_path, active=False, on_path=lambda _: "/usr/bin/python") == \
+        ".venv/bin/python"
+
+
+def test_hints_say_python_when_the_venv_is_active(monkeypatch, tmp_path):
+    assert _python_here(monkeypatch, tmp_path, active=True, on_path=lambda _: None) == "python"
+    venv_python = str(tmp_path / ".venv" / "bin" / "python")
+    assert _python_here(monkeypatch, tmp_path, active=False, on_path=lambda _: venv_python) == "python"
+
+
+def test_the_missing_token_message_names_a_chat_command_that_works_here(monkeypatch):
+    monkeypatch.setattr(hints, "python", lambda cwd=None: ".venv/bin/python")
+    try:
+        Settings(_env_file=None).require_token()
+    except ConfigError as exc:
+        assert "run: .venv/bin/python -m bot chat" in str(exc)
+    else:
+        raise AssertionError("no token must be refused")
