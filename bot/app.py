@@ -16,6 +16,7 @@ import logging
 from urllib.parse import urlsplit
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, Defaults
 
 from bot import health, menus
@@ -38,7 +39,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     err = context.error
     user = update.effective_user.id if isinstance(update, Update) and update.effective_user else None
     log.error("update from user %s failed: %s", user, type(err).__name__, exc_info=err)
-    if isinstance(update, Update) and update.effective_chat is not None:
+    chat = update.effective_chat if isinstance(update, Update) else None
+    if isinstance(update, Update) and chat is not None and chat.type == ChatType.PRIVATE:  # never in a group
         try:
             if update.callback_query is not None:  # stop the button's spinner
                 await update.callback_query.answer()
@@ -129,7 +131,7 @@ def build_application(settings: Settings, *, token: str | None = None, clock: Cl
     app.bot_data["runtime"] = rt
     for feature in (start, signup, session, checkin, patient_settings, mydata, clinician, admin):
         feature.register(app)
-    app.add_handler(CallbackQueryHandler(lambda u, c: common.closed(u)))
+    app.add_handler(CallbackQueryHandler(start.on_stale_button))
     start.register_fallbacks(app)
     app.add_error_handler(on_error)
     return app

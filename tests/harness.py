@@ -78,6 +78,21 @@ class Coach:
         await self._handled_by_bot(await self.standin.user_sends_text(user, text, first_name=first_name))
         return self.standin.messages(user)[before:]
 
+    async def group_text(self, user: int, chat: int, text: str, kind: str = "group") -> list:
+        """`user` writes `text` in group `chat` (a group or supergroup with the bot in it); returns what the
+        bot sent to that group and to the user's private chat meanwhile."""
+        self.standin.add_group(chat, kind)
+        before = len(self.standin.messages(chat)), len(self.standin.messages(user))
+        await self._handled_by_bot(await self.standin.user_sends_text(user, text, chat_id=chat))
+        return self.standin.messages(chat)[before[0]:] + self.standin.messages(user)[before[1]:]
+
+    async def channel_post(self, chat: int, text: str) -> list:
+        """A post in a channel the bot is a member of (no user sends it); returns what the bot sent there."""
+        self.standin.add_group(chat, "channel")
+        before = len(self.standin.messages(chat))
+        await self._handled_by_bot(await self.standin.channel_post(chat, text))
+        return self.standin.messages(chat)[before:]
+
     async def sticker(self, user: int) -> list:
         before = len(self.standin.messages(user))
         await self._handled_by_bot(await self.standin.user_sends_sticker(user))
@@ -93,9 +108,10 @@ class Coach:
         await self._wait_query(qid)
         return self.standin.messages(user)[before:]
 
-    async def press_raw(self, user: int, data: str, message_id: int) -> list:
+    async def press_raw(self, user: int, data: str, message_id: int, *, chat: int | None = None) -> list:
+        """A press with any data on message `message_id` of `chat` (default: the user's private chat)."""
         before = len(self.standin.messages(user))
-        qid = await self.standin.user_presses_raw(user, data, message_id)
+        qid = await self.standin.user_presses_raw(user, data, message_id, chat_id=chat)
         await self._wait_query(qid)
         return self.standin.messages(user)[before:]
 

@@ -11,17 +11,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import alerts, menus
-from bot.handlers.common import answer_press, as_int, say, send
+from bot.handlers.common import Turn, anyone, as_int, clinician_handler, handler, is_admin
 from bot.i18n import t
 from bot.replies import Reply
 from bot.reports import build
 from bot.reports import text as report_text
 from bot.reports.export import export_csv
-from bot.runtime import Runtime, runtime
+from bot.runtime import Runtime
 from bot.storage import clinicians
 from bot.storage.clinicians import Viewer
 from bot.timeplan import local_date
@@ -30,90 +29,61 @@ ATTENTION_BUTTONS = 10  # /patients: buttons for the first patients needing atte
 DETAIL_DAYS = 7
 
 
-async def refuse(update: Update) -> None:
-    """The one answer for everyone not allowed: the same words whatever they asked for."""
-    await say(update, t("clinic.refused"))
-
-
-async def viewer_of(s: AsyncSession, rt: Runtime, update: Update) -> Viewer | None:
-    user = update.effective_user
-    if user is None:
-        return None
-    return await clinicians.viewer(s, rt.settings.admin_telegram_ids, user.id)
-
-
-def patient_link(context: ContextTypes.DEFAULT_TYPE, code: str) -> str:
-    return t("clinic.patient_link", bot=context.bot.username or "", code=code)
+def patient_link(turn: Turn, code: str) -> str:
+    return t("clinic.patient_link", bot=turn.bot.username or "", code=code)
 
 
 # --- joining ---------------------------------------------------------------------------------------
 
-async def join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@anyone
+async def join(turn: Turn) -> None:
     """/clinician CODE: redeem an admin's single-use, expiring invite."""
-    rt = runtime(context)
-    user, chat = update.effective_user, update.effective_chat
-    code = (context.args or [""])[0] if context.args else ""
+    s, rt, user = turn.s, turn.rt, turn.user
+    code = turn.args[0] if turn.args else ""
     if not code:
-        await send(update, Reply(t("clinic.join.usage")))
+        turn.send(Reply(t("clinic.join.usage")))
         return
     now = rt.clock.now()
-    async with rt.db.session() as s:
-        existing = await clinicians.by_user(s, user.id)
-        if existing is not None:
-            reply = Reply(t("clinic.join.already", name=existing.name))
-        else:
-            c = await clinicians.redeem(s, code=code[:24], telegram_user_id=user.id, chat_id=chat.id,
-                                        name=(user.full_name or str(user.id))[:64], now=now)
-            if c is None:
-                reply = Reply(t("clinic.join.invalid"))
-            else:
-                await alerts.schedule_summary(s, rt, c, after=now)
-                weekday = t("report.weekdays").split(",")[rt.settings.summary_weekday]
-                reply = Reply(t("clinic.join.done", name=c.name, weekday=weekday, time=rt.settings.summary_time,
-                                link=patient_link(context, c.link_code)))
-                await menus.set_chat_menu(context.bot, chat.id, admin=user.id in rt.settings.admin_telegram_ids)
-    await send(update, reply)
+    existing = await clinicians.by_user(s, user.id)
+    if existing is not None:
+        turn.send(Reply(t("clinic.join.already", name=existing.name)))
+        return
+    c = await clinicians.redeem(s, code=code[:24], telegram_user_id=user.id, chat_id=turn.chat_id,
+                                name=(user.full_name or str(user.id))[:64], now=now)
+    if c is None:
+        turn.send(Reply(t("clinic.join.invalid")))
+        return
+    await alerts.schedule_summary(s, rt, c, after=now)
+    weekday = t("report.weekdays").split(",")[rt.settings.summary_weekday]
+    turn.send(Reply(t("clinic.join.done", name=c.name, weekday=weekday, time=rt.settings.summary_time,
+                      link=patient_link(turn, c.link_code))))
+    await menus.set_chat_menu(turn.bot, turn.chat_id, admin=is_admin(rt, user.id))
 
 
 # --- reading ---------------------------------------------------------------------------------------
 
-async def summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@clinician_handler
+async def summary(turn: Turn) -> None:
     """/summary [今週|先週|2026-W49|W49|2026-12-09]: the weekly summary now (text + charts)."""
-    rt = runtime(context)
-    async with rt.db.session() as s:
-        v = await viewer_of(s, rt, update)
-        if v is None:
-            replies = None
-        else:
-            today = local_date(rt.clock.now(), rt.settings.clinic_timezone)
-            period = build.parse_week(" ".join(context.args or []), today)
-            if period is None:
-                replies = [Reply(t("clinic.summary.usage"))]
-            else:
-                name = None if v.scope is None else v.clinician.name  # type: ignore[union-attr]
-                replies = await build.summary_replies(s, rt, v.scope, period, scope_name=name,
-                                                      max_charts=rt.settings.summary_max_patient_charts)
-    if replies is None:
-        await refuse(update)
+    s, rt, v = turn.s, turn.rt, turn.viewer
+    today = local_date(rt.clock.now(), rt.settings.clinic_timezone)
+    period = build.parse_week(" ".join(turn.args), today)
+    if period is None:
+        turn.send(Reply(t("clinic.summary.usage")))
         return
-    for reply in replies:
-        await send(update, reply)
+    name = None if v.scope is None else v.clinician.name  # type: ignore[union-attr]
+    turn.send(*await build.summary_replies(s, rt, v.scope, period, scope_name=name,
+                                           max_charts=rt.settings.summary_max_patient_charts))
 
 
-async def patients_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@clinician_handler
+async def patients_(turn: Turn) -> None:
     """/patients: every patient of this clinician (admins: all), attention first, with this week's status."""
-    rt = runtime(context)
-    async with rt.db.session() as s:
-        v = await viewer_of(s, rt, update)
-        if v is not None:
-            period = build.this_week(rt)
-            found = await build.summaries(s, rt, v.scope, period)
-    if v is None:
-        await refuse(update)
-        return
+    period = build.this_week(turn.rt)
+    found = await build.summaries(turn.s, turn.rt, turn.viewer.scope, period)
     buttons = [[(f"{t(f'report.mark.{x.tier}')} {x.patient.nickname}（{x.patient.id}）", f"cp:{x.patient.id}")]
                for x in found if x.tier == "attention"][:ATTENTION_BUTTONS]
-    await send(update, Reply(report_text.patients_list(found, period), buttons))
+    turn.send(Reply(report_text.patients_list(found, period), buttons))
 
 
 async def _detail(s: AsyncSession, rt: Runtime, v: Viewer, patient_id: int) -> list[Reply] | None:
@@ -138,53 +108,40 @@ async def _detail(s: AsyncSession, rt: Runtime, v: Viewer, patient_id: int) -> l
     return [Reply(text), Reply(caption, photo=chart.png)]
 
 
-async def patient(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@clinician_handler
+async def patient(turn: Turn) -> None:
     """/patient ID"""
-    rt = runtime(context)
-    pid = as_int(context.args[0]) if context.args else None
-    async with rt.db.session() as s:
-        v = await viewer_of(s, rt, update)
-        if v is None:
-            replies = None
-        elif pid is None:
-            replies = [Reply(t("clinic.patient.usage"))]
-        else:
-            replies = await _detail(s, rt, v, pid)
-    if replies is None:
-        await refuse(update)
+    pid = as_int(turn.args[0]) if turn.args else None
+    if pid is None:
+        turn.send(Reply(t("clinic.patient.usage")))
         return
-    for reply in replies:
-        await send(update, reply)
+    replies = await _detail(turn.s, turn.rt, turn.viewer, pid)
+    if replies is None:
+        turn.refuse()
+        return
+    turn.send(*replies)
 
 
-async def open_patient(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handler("clinician", staff_chat=True)
+async def open_patient(turn: Turn) -> None:
     """cp:<patient id> — the button on alerts, summary charts and /patients."""
-    rt = runtime(context)
-    pid = as_int(update.callback_query.data.split(":", 1)[1])
-    async with rt.db.session() as s:
-        v = await viewer_of(s, rt, update)
-        replies = await _detail(s, rt, v, pid) if v is not None and pid is not None else None
+    pid = as_int(turn.data.split(":", 1)[1])
+    replies = await _detail(turn.s, turn.rt, turn.viewer, pid) if pid is not None else None
     if replies is None:
-        await refuse(update)
+        turn.refuse()
         return
-    await answer_press(update, keep_buttons=True)
-    for reply in replies:
-        await send(update, reply)
+    turn.ack(t("clinic.sent_privately") if turn.in_staff_chat else None, keep_buttons=True)
+    turn.send(*replies)
 
 
 # --- export ----------------------------------------------------------------------------------------
 
-async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@clinician_handler
+async def export(turn: Turn) -> None:
     """/export: a CSV of this clinician's patients' ratings and decisions (admins: all patients)."""
-    rt = runtime(context)
-    async with rt.db.session() as s:
-        v = await viewer_of(s, rt, update)
-        content = await export_csv(s, rt, v.scope) if v is not None else None
-    if content is None:
-        await refuse(update)
-        return
-    today = local_date(rt.clock.now(), rt.settings.clinic_timezone)
-    await send(update, Reply(t("clinic.export.caption"), document=(f"itami_export_{today:%Y%m%d}.csv", content)))
+    content = await export_csv(turn.s, turn.rt, turn.viewer.scope)
+    today = local_date(turn.rt.clock.now(), turn.rt.settings.clinic_timezone)
+    turn.send(Reply(t("clinic.export.caption"), document=(f"itami_export_{today:%Y%m%d}.csv", content)))
 
 
 def register(app: Application) -> None:

@@ -1,89 +1,246 @@
-"""What every handler needs: the patient behind an update, and sending a Reply."""
+"""Every handler's set-up, once: who may use it, in which chat, with which database session.
+
+A handler is a function of one `Turn` (the update being handled), decorated with who may use it:
+
+    @patient_handler          an enrolled patient (strangers: "not enrolled", or "closed" for a button)
+    @clinician_handler        a clinician or an admin (everyone else: the one polite refusal)
+    @admin_only               an admin (ADMIN_TELEGRAM_IDS)
+    @anyone                   /start /help /trial ...: the patient, if any, is looked up
+
+`handle()` does the same for all of them, in this order:
+  1. updates without a user or a chat (channel posts, ...) are ignored;
+  2. private chats only: in a group the bot answers a command or a button press with one short line pointing
+     to a private chat and does nothing else (typed text there gets no answer); the configured staff chat
+     (STAFF_CHAT_ID) takes only the buttons of the notices sent there (`staff_chat=True`), and their answers
+     go to the presser's private chat;
+  3. one database session (transaction) for the whole update; the user is looked up and refused the same
+     way everywhere;
+  4. the handler records what to answer (`turn.send`, `turn.ack`, `turn.notice`, `turn.closed`);
+  5. after the commit, the answer is sent: nothing is said about what was not stored.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
+from telegram import Bot, Update, User
+from telegram.constants import ChatType
 from telegram.error import BadRequest
+from telegram.ext import ContextTypes
 
 from bot.coaching import patients as patient_state
+from bot.delivery.runner import send as send_to
 from bot.i18n import t
 from bot.replies import Reply
-from bot.runtime import Runtime
-from bot.storage import patients
+from bot.runtime import Runtime, runtime
+from bot.storage import clinicians, patients
+from bot.storage.clinicians import Viewer
 from bot.storage.models import Patient
 
 log = logging.getLogger(__name__)
 
+Role = Literal["anyone", "patient", "clinician", "admin"]
 
-async def patient_of(s: AsyncSession, rt: Runtime, update: Update) -> Patient | None:
-    """The enrolled patient who sent this update. A patient Telegram marked unreachable (403) wrote
-    again: they are reachable, and their reminders are planned again."""
-    user = update.effective_user
-    if user is None:
-        return None
-    p = await patients.by_user(s, user.id)
+
+@dataclass
+class Turn:
+    """One update being handled: who sent it, the transaction, and what to answer once it is committed."""
+
+    update: Update
+    context: ContextTypes.DEFAULT_TYPE
+    rt: Runtime
+    s: AsyncSession
+    user: User
+    chat_id: int  # where answers go (the user's private chat)
+    patient: Patient | None = None
+    viewer: Viewer | None = None
+    replies: list[Reply] = field(default_factory=list)
+    press: tuple[str | None, bool, bool, str | None] | None = None  # (text, alert, keep_buttons, note)
+
+    @property
+    def data(self) -> str:
+        """The pressed button's callback data ("" for a message)."""
+        q = self.update.callback_query
+        return (q.data or "") if q is not None else ""
+
+    @property
+    def pressed(self) -> bool:
+        return self.update.callback_query is not None
+
+    @property
+    def args(self) -> list[str]:
+        return list(self.context.args or [])
+
+    @property
+    def text(self) -> str:
+        msg = self.update.effective_message
+        return (msg.text or "") if msg is not None and self.update.callback_query is None else ""
+
+    @property
+    def in_staff_chat(self) -> bool:
+        """A button pressed in the staff chat (its answers go to the presser's private chat)."""
+        chat = self.update.effective_chat
+        return chat is not None and chat.id != self.chat_id
+
+    @property
+    def bot(self) -> Bot:
+        return self.context.bot
+
+    def send(self, *replies: Reply | None) -> None:
+        """Answer with these messages (sent after the transaction commits)."""
+        self.replies.extend(r for r in replies if r is not None)
+
+    def ack(self, toast: str | None = None, *, keep_buttons: bool = False, note: str | None = None) -> None:
+        """Acknowledge the pressed button; take its buttons off (or add `note` under its text) so the
+        answered question reads as done."""
+        self.press = (toast, False, keep_buttons, note)
+
+    def notice(self, text: str) -> None:
+        """A short notice: a pop-up on a pressed button (the chat stays uncluttered), else a message."""
+        if self.pressed:
+            self.press = (text, True, True, None)
+        else:
+            self.send(Reply(text))
+
+    def closed(self) -> None:
+        """A press for an old, answered, forged or someone else's question: say so, change nothing."""
+        self.notice(t("common.closed"))
+
+    def refuse(self) -> None:
+        """The one answer for everyone not allowed a clinic command: the same words whatever they asked."""
+        self.notice(t("clinic.refused"))
+
+    def not_enrolled(self) -> None:
+        self.send(Reply(t("common.not_enrolled"), [[(t("button.trial"), "trial")]]))
+
+
+Handler = Callable[[Turn], Awaitable[None]]
+
+
+async def patient_of(s: AsyncSession, rt: Runtime, user_id: int) -> Patient | None:
+    """The enrolled patient behind a Telegram user. A patient Telegram marked unreachable (403) wrote again:
+    they are reachable, and their reminders are planned again."""
+    p = await patients.by_user(s, user_id)
     if p is not None:
         await patient_state.reachable(s, rt, p)
     return p
 
 
+def is_admin(rt: Runtime, user_id: int) -> bool:
+    return user_id in rt.settings.admin_telegram_ids
+
+
+async def _admit(turn: Turn, role: Role) -> bool:
+    """Look the user up for this role; False (and the refusal recorded) when they may not use it."""
+    rt, s, uid = turn.rt, turn.s, turn.user.id
+    match role:
+        case "anyone" | "patient":
+            turn.patient = await patient_of(s, rt, uid)
+            if role == "patient" and turn.patient is None:
+                turn.closed() if turn.pressed else turn.not_enrolled()
+                return False
+        case "clinician":
+            turn.viewer = await clinicians.viewer(s, rt.settings.admin_telegram_ids, uid)
+            if turn.viewer is None:
+                turn.refuse()
+                return False
+        case "admin":
+            if not is_admin(rt, uid):
+                turn.refuse()
+                return False
+    return True
+
+
+async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handler, *, role: Role,
+                 staff_chat: bool = False) -> None:
+    """The set-up every handler goes through (see the module docstring)."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or user.is_bot:
+        return  # channel posts, service updates: nobody to answer
+    rt = runtime(context)
+    chat_id = chat.id
+    if chat.type != ChatType.PRIVATE:
+        if not (staff_chat and rt.settings.staff_chat_id is not None and chat.id == rt.settings.staff_chat_id):
+            await _private_only(update, context)
+            return
+        chat_id = user.id  # a button in the staff chat: the answer goes privately to whoever pressed it
+    async with rt.db.session() as s:
+        turn = Turn(update=update, context=context, rt=rt, s=s, user=user, chat_id=chat_id)
+        if await _admit(turn, role):
+            await fn(turn)
+    await _deliver(turn)
+
+
+def handler(role: Role, *, staff_chat: bool = False) -> Callable[[Handler], Callable]:
+    """Decorate `async def fn(turn)` as a python-telegram-bot callback for users of this role."""
+    def wrap(fn: Handler) -> Callable:
+        @functools.wraps(fn)
+        async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            await handle(update, context, fn, role=role, staff_chat=staff_chat)
+
+        callback.role = role  # type: ignore[attr-defined]  # read by the test that every handler is wrapped
+        return callback
+    return wrap
+
+
+anyone = handler("anyone")
+patient_handler = handler("patient")
+clinician_handler = handler("clinician")
+admin_only = handler("admin")
+
+
+async def _private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a group: one short line pointing to a private chat, for a command or a button press only
+    (members talking among themselves get no answer); nothing is read or stored."""
+    text = t("common.private_only", bot=context.bot.username or "")
+    if update.callback_query is not None:
+        await _answer_query(update, text, alert=True)
+        return
+    msg = update.message
+    if msg is not None and (msg.text or "").startswith("/"):
+        await msg.reply_text(text)
+
+
+# --- sending ----------------------------------------------------------------------------------------
+
 async def send(update: Update, reply: Reply) -> None:
-    """Answer in the chat the update came from (a new message, so history stays readable)."""
+    """Answer in the chat the update came from (used outside a Turn: the error handler)."""
     chat = update.effective_chat
-    if chat is None:
-        return
-    if reply.document is not None:
-        name, content = reply.document
-        await chat.send_document(content, filename=name, caption=reply.text or None)
-    elif reply.photo is not None:
-        await chat.send_photo(reply.photo, caption=reply.text or None, reply_markup=reply.markup)
-    else:
-        await chat.send_message(reply.text, reply_markup=reply.markup)
+    if chat is not None:
+        await send_to(chat.get_bot(), chat.id, reply)
 
 
-async def answer_press(update: Update, toast: str | None = None, *, keep_buttons: bool = False,
-                       note: str | None = None) -> None:
-    """Acknowledge a button press; take the buttons off the answered question so it reads as done."""
+async def _answer_query(update: Update, text: str | None, *, alert: bool = False) -> None:
     query = update.callback_query
     if query is None:
         return
     try:
-        await query.answer(toast)
-    except BadRequest:  # the query is too old to answer; nothing to do
-        pass
-    if keep_buttons or query.message is None:
-        return
-    try:
-        if note and getattr(query.message, "text", None):
-            await query.edit_message_text(f"{query.message.text}\n\n{note}")
-        else:
-            await query.edit_message_reply_markup(None)
-    except BadRequest:  # already edited (double tap) or too old: harmless
+        await query.answer(text, show_alert=alert)
+    except BadRequest:  # the press is too old to answer; nothing to do
         pass
 
 
-async def say(update: Update, text: str) -> None:
-    """A short notice: as a pop-up on a pressed button (the chat stays uncluttered), else as a message."""
-    query = update.callback_query
-    if query is None:
-        await send(update, Reply(text))
-        return
-    try:
-        await query.answer(text, show_alert=True)
-    except BadRequest:  # the press is too old to answer
-        pass
-
-
-async def closed(update: Update) -> None:
-    """A press for an old, answered or someone else's question: say so, change nothing."""
-    await say(update, t("common.closed"))
-
-
-async def not_enrolled(update: Update) -> None:
-    await send(update, Reply(t("common.not_enrolled"), [[(t("button.trial"), "trial")]]))
+async def _deliver(turn: Turn) -> None:
+    """After the commit: answer the press (every press stops spinning), then send the replies."""
+    query = turn.update.callback_query
+    if query is not None:
+        text, alert, keep_buttons, note = turn.press or (None, False, True, None)
+        await _answer_query(turn.update, text, alert=alert)
+        if turn.press is not None and not keep_buttons and query.message is not None:
+            try:
+                if note and getattr(query.message, "text", None):
+                    await query.edit_message_text(f"{query.message.text}\n\n{note}")
+                else:
+                    await query.edit_message_reply_markup(None)
+            except BadRequest:  # already edited (double tap) or too old: harmless
+                pass
+    for reply in turn.replies:
+        await send_to(turn.bot, turn.chat_id, reply)
 
 
 def split_data(data: str | None, parts: int) -> list[str] | None:

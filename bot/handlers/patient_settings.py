@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import coaching
 from bot.coaching import patients as patient_state
-from bot.handlers.common import answer_press, as_int, closed, not_enrolled, patient_of, send
+from bot.handlers.common import Turn, as_int, patient_handler
 from bot.handlers.signup import EXERCISE_TIMES, MORNING_TIMES
 from bot.i18n import t
 from bot.parsing import parse_time
 from bot.replies import Reply, join
-from bot.runtime import Runtime, runtime
+from bot.runtime import Runtime
 from bot.storage import sessions
 from bot.storage.models import Patient
 from rules import CONDITIONS
@@ -30,16 +29,10 @@ def menu(p: Patient) -> Reply:
                         [pause], [(t("button.change_condition"), "st:cond")]])
 
 
-async def settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    rt = runtime(context)
-    async with rt.db.session() as s:
-        p = await patient_of(s, rt, update)
-        if p is not None:
-            p.awaiting = None
-    if p is None:
-        await not_enrolled(update)
-    else:
-        await send(update, menu(p))
+@patient_handler
+async def settings(turn: Turn) -> None:
+    turn.patient.awaiting = None
+    turn.send(menu(turn.patient))
 
 
 async def _set_time(s: AsyncSession, rt: Runtime, p: Patient, field: str, value: str) -> Reply:
@@ -55,18 +48,16 @@ async def on_text(s: AsyncSession, rt: Runtime, p: Patient, text: str) -> Reply:
     return await _set_time(s, rt, p, p.awaiting, value)
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    rt = runtime(context)
-    parts = update.callback_query.data.split(":")
+@patient_handler
+async def on_button(turn: Turn) -> None:
+    parts = turn.data.split(":")
     what, value = parts[1], (parts[2] if len(parts) > 2 else None)
-    async with rt.db.session() as s:
-        p = await patient_of(s, rt, update)
-        reply = await _apply(s, rt, p, what, value) if p is not None else None
+    reply = await _apply(turn.s, turn.rt, turn.patient, what, value)
     if reply is None:
-        await closed(update)
+        turn.closed()
         return
-    await answer_press(update)
-    await send(update, reply)
+    turn.ack()
+    turn.send(reply)
 
 
 async def _apply(s: AsyncSession, rt: Runtime, p: Patient, what: str, value: str | None) -> Reply | None:
@@ -90,28 +81,27 @@ async def _apply(s: AsyncSession, rt: Runtime, p: Patient, what: str, value: str
     return None
 
 
-async def on_trial_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@patient_handler
+async def on_trial_answer(turn: Turn) -> None:
     """tr:<prompt>:continue|end — the question sent near the end of the trial."""
-    rt = runtime(context)
-    parts = update.callback_query.data.split(":")
+    s, rt, p = turn.s, turn.rt, turn.patient
+    parts = turn.data.split(":")
     prompt_id = as_int(parts[1]) if len(parts) == 3 else None
     reply = None
     if prompt_id is not None and parts[2] in ("continue", "end"):
-        async with rt.db.session() as s:
-            p = await patient_of(s, rt, update)
-            prompt = await sessions.take_answer(s, prompt_id, p.id, parts[2], rt.clock.now()) if p else None
-            if prompt is not None and p.status == "trial":
-                if parts[2] == "continue":
-                    await patient_state.continue_trial(s, rt, p)
-                    reply = Reply(t("trial.continued", nickname=p.nickname))
-                else:
-                    await patient_state.end(s, rt, p)
-                    reply = Reply(t("trial.ended_by_patient", nickname=p.nickname))
+        prompt = await sessions.take_answer(s, prompt_id, p.id, parts[2], rt.clock.now())
+        if prompt is not None and p.status == "trial":
+            if parts[2] == "continue":
+                await patient_state.continue_trial(s, rt, p)
+                reply = Reply(t("trial.continued", nickname=p.nickname))
+            else:
+                await patient_state.end(s, rt, p)
+                reply = Reply(t("trial.ended_by_patient", nickname=p.nickname))
     if reply is None:
-        await closed(update)
+        turn.closed()
         return
-    await answer_press(update)
-    await send(update, reply)
+    turn.ack()
+    turn.send(reply)
 
 
 def register(app: Application) -> None:

@@ -4,60 +4,57 @@ and /today."""
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import coaching
-from bot.handlers.common import answer_press, as_int, closed, not_enrolled, patient_of, send, split_data
+from bot.handlers.common import Turn, as_int, patient_handler, split_data
 from bot.i18n import t
 from bot.parsing import parse_rating
 from bot.replies import Reply, join, rating_buttons
-from bot.runtime import Runtime, runtime
+from bot.runtime import Runtime
 from bot.storage import sessions
 from bot.storage.models import Patient
 from bot.timeplan import local_date
 
 
-async def on_reminder(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@patient_handler
+async def on_reminder(turn: Turn) -> None:
     """rm:<prompt>:now|later|skip"""
-    rt = runtime(context)
-    parts = split_data(update.callback_query.data, 3)
+    s, rt, p = turn.s, turn.rt, turn.patient
+    parts = split_data(turn.data, 3)
     prompt_id = as_int(parts[1]) if parts else None
     reply = None
     if prompt_id is not None and parts[2] in ("now", "later", "skip"):
-        async with rt.db.session() as s:
-            p = await patient_of(s, rt, update)
-            prompt = await sessions.take_answer(s, prompt_id, p.id, parts[2], rt.clock.now()) if p else None
-            session = await sessions.get(s, prompt.session_id) if prompt and prompt.session_id else None
-            if session is not None and session.status == "planned":
-                action = {"now": coaching.start_session, "later": coaching.snooze, "skip": coaching.skip}[parts[2]]
-                reply = await action(s, rt, p, session)
-            elif session is not None:
-                reply = Reply(t("session.already_started"))
+        prompt = await sessions.take_answer(s, prompt_id, p.id, parts[2], rt.clock.now())
+        session = await sessions.get(s, prompt.session_id) if prompt and prompt.session_id else None
+        if session is not None and session.status == "planned":
+            action = {"now": coaching.start_session, "later": coaching.snooze, "skip": coaching.skip}[parts[2]]
+            reply = await action(s, rt, p, session)
+        elif session is not None:
+            reply = Reply(t("session.already_started"))
     if reply is None:
-        await closed(update)
+        turn.closed()
         return
-    await answer_press(update, note=t(f"reminder.chose_{parts[2]}"))
-    await send(update, reply)
+    turn.ack(note=t(f"reminder.chose_{parts[2]}"))
+    turn.send(reply)
 
 
-async def on_ask_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@patient_handler
+async def on_ask_now(turn: Turn) -> None:
     """nx:<session>:during|after — the patient is ready to rate now."""
-    rt = runtime(context)
-    parts = split_data(update.callback_query.data, 3)
+    s, rt, p = turn.s, turn.rt, turn.patient
+    parts = split_data(turn.data, 3)
     session_id = as_int(parts[1]) if parts else None
     reply = None
     if session_id is not None and parts[2] in ("during", "after"):
-        async with rt.db.session() as s:
-            p = await patient_of(s, rt, update)
-            session = await sessions.get(s, session_id)
-            if p is not None and session is not None and session.patient_id == p.id:
-                reply = await coaching.ask_now(s, rt, p, session, parts[2])
+        session = await sessions.get(s, session_id)
+        if session is not None and session.patient_id == p.id:
+            reply = await coaching.ask_now(s, rt, p, session, parts[2])
     if reply is None or not reply.buttons:
-        await closed(update)
+        turn.closed()
         return
-    await answer_press(update)
-    await send(update, reply)
+    turn.ack()
+    turn.send(reply)
 
 
 async def _rate(s: AsyncSession, rt: Runtime, p: Patient, prompt_id: int, value: int) -> Reply | None:
@@ -67,22 +64,20 @@ async def _rate(s: AsyncSession, rt: Runtime, p: Patient, prompt_id: int, value:
     return await coaching.answer_rating(s, rt, p, prompt, value)
 
 
-async def on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@patient_handler
+async def on_rating(turn: Turn) -> None:
     """rt:<prompt>:<0-10> — a tap on the 0-10 keyboard. A double tap stores one answer."""
-    rt = runtime(context)
-    parts = split_data(update.callback_query.data, 3)
+    parts = split_data(turn.data, 3)
     prompt_id = as_int(parts[1]) if parts else None
     value = as_int(parts[2]) if parts else None
     reply = None
     if prompt_id is not None and value is not None and 0 <= value <= 10:
-        async with rt.db.session() as s:
-            p = await patient_of(s, rt, update)
-            reply = await _rate(s, rt, p, prompt_id, value) if p is not None else None
+        reply = await _rate(turn.s, turn.rt, turn.patient, prompt_id, value)
     if reply is None:
-        await closed(update)
+        turn.closed()
         return
-    await answer_press(update, note=t("rating.recorded", value=value))
-    await send(update, reply)
+    turn.ack(note=t("rating.recorded", value=value))
+    turn.send(reply)
 
 
 async def on_rating_text(s: AsyncSession, rt: Runtime, p: Patient, text: str) -> Reply:
@@ -98,31 +93,22 @@ async def on_rating_text(s: AsyncSession, rt: Runtime, p: Patient, text: str) ->
     return reply if reply is not None else Reply(t("common.closed"))
 
 
-async def today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@patient_handler
+async def today(turn: Turn) -> None:
     """/today: today's plan at the current levels, and where today's session stands."""
-    rt = runtime(context)
-    async with rt.db.session() as s:
-        p = await patient_of(s, rt, update)
-        if p is None:
-            reply = None
-        else:
-            session = await sessions.on_date(s, p.id, local_date(rt.clock.now(), p.timezone))
-            status = session.status if session else "none"
-            buttons = []
-            if p.status in ("trial", "active") and not p.paused and status in ("none", "planned"):
-                session = session or await coaching.session_for_today(s, rt, p)
-                status = session.status  # "planned": the text points to the start button below
-                prompt = await sessions.ask(s, patient_id=p.id, kind="reminder", now=rt.clock.now(),
-                                            session_id=session.id)
-                buttons = [[(t("button.start_now"), f"rm:{prompt.id}:now")]]
-            state = t(f"today.status.{status}", time=p.exercise_time)
-            if p.paused:
-                state = t("today.paused")
-            reply = Reply(join(t("today.title", nickname=p.nickname), coaching.plan_lines(p), state), buttons)
-    if reply is None:
-        await not_enrolled(update)
-    else:
-        await send(update, reply)
+    s, rt, p = turn.s, turn.rt, turn.patient
+    session = await sessions.on_date(s, p.id, local_date(rt.clock.now(), p.timezone))
+    status = session.status if session else "none"
+    buttons = []
+    if p.status in ("trial", "active") and not p.paused and status in ("none", "planned"):
+        session = session or await coaching.session_for_today(s, rt, p)
+        status = session.status  # "planned": the text points to the start button below
+        prompt = await sessions.ask(s, patient_id=p.id, kind="reminder", now=rt.clock.now(), session_id=session.id)
+        buttons = [[(t("button.start_now"), f"rm:{prompt.id}:now")]]
+    state = t(f"today.status.{status}", time=p.exercise_time)
+    if p.paused:
+        state = t("today.paused")
+    turn.send(Reply(join(t("today.title", nickname=p.nickname), coaching.plan_lines(p), state), buttons))
 
 
 def register(app: Application) -> None:

@@ -7,15 +7,14 @@ restart resumes where the person stopped. Buttons carry their step: a press for 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import alerts, coaching
-from bot.handlers.common import answer_press, closed, patient_of, send
+from bot.handlers.common import Turn, anyone
 from bot.i18n import t
 from bot.parsing import parse_rating, parse_time
 from bot.replies import Reply, join
-from bot.runtime import Runtime, runtime
+from bot.runtime import Runtime
 from bot.storage import clinicians, patients, sessions
 from bot.storage.models import Signup
 from rules import CONDITIONS, URGENT_FLAGS, Flag
@@ -59,11 +58,11 @@ def question(sign: Signup) -> Reply:
             return Reply(summary, [[(t("button.confirm"), "su:ok")], [(t("button.redo"), "su:redo")]])
 
 
-async def _consent_screen(update: Update, clinician_id: int | None = None) -> None:
+def _consent_screen(clinician_id: int | None = None) -> Reply:
     """The consent question. Before consent nothing is stored, so a clinician's invite link travels in the
     consent button (c:yes:<clinician id>) and is saved with the signup once the person consents."""
     yes = f"c:yes:{clinician_id}" if clinician_id is not None else "c:yes"
-    await send(update, Reply(t("signup.consent"), [[(t("button.consent"), yes)], [(t("button.decline"), "c:no")]]))
+    return Reply(t("signup.consent"), [[(t("button.consent"), yes)], [(t("button.decline"), "c:no")]])
 
 
 def _clinician_in(data: str | None) -> int | None:
@@ -72,46 +71,40 @@ def _clinician_in(data: str | None) -> int | None:
     return int(tail) if tail.isdigit() and len(tail) <= 12 else None
 
 
-async def trial(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@anyone
+async def trial(turn: Turn) -> None:
     """/trial, or the 体験を申し込む button."""
-    rt = runtime(context)
-    await answer_press(update, keep_buttons=True)
-    async with rt.db.session() as s:
-        p = await patient_of(s, rt, update)
-        sign = await patients.signup_of(s, update.effective_user.id) if p is None else None
-        if p is not None:
-            reply = Reply(join(t("signup.already_enrolled", nickname=p.nickname), coaching.plan_lines(p)))
-        elif sign is not None:
-            reply = Reply(join(t("signup.resume"), question(sign).text), question(sign).buttons)
-        else:
-            reply = None
-    if reply is None:
-        await _consent_screen(update, _clinician_in(update.callback_query.data if update.callback_query else None))
+    p = turn.patient
+    turn.ack(keep_buttons=True)
+    sign = await patients.signup_of(turn.s, turn.user.id) if p is None else None
+    if p is not None:
+        turn.send(Reply(join(t("signup.already_enrolled", nickname=p.nickname), coaching.plan_lines(p))))
+    elif sign is not None:
+        turn.send(Reply(join(t("signup.resume"), question(sign).text), question(sign).buttons))
     else:
-        await send(update, reply)
+        turn.send(_consent_screen(_clinician_in(turn.data or None)))
 
 
-async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    rt = runtime(context)
-    user, chat = update.effective_user, update.effective_chat
-    if update.callback_query.data.startswith("c:no"):
-        await answer_press(update)
-        await send(update, Reply(t("signup.declined")))
+@anyone
+async def consent(turn: Turn) -> None:
+    s, rt, user = turn.s, turn.rt, turn.user
+    if turn.data.startswith("c:no"):
+        turn.ack()
+        turn.send(Reply(t("signup.declined")))
         return
     now = rt.clock.now()
-    async with rt.db.session() as s:
-        if await patients.by_user(s, user.id) is not None:
-            reply = Reply(t("signup.already_enrolled_short"))
-        else:
-            sign = await patients.signup_of(s, user.id)
-            if sign is None:
-                c = await clinicians.get_active(s, _clinician_in(update.callback_query.data))
-                sign = Signup(telegram_user_id=user.id, chat_id=chat.id, step="condition",
-                              data={"clinician_id": c.id} if c is not None else {}, consent_at=now, updated_at=now)
-                s.add(sign)
-            reply = question(sign)
-    await answer_press(update, note=t("signup.consented"))
-    await send(update, reply)
+    if turn.patient is not None:
+        reply = Reply(t("signup.already_enrolled_short"))
+    else:
+        sign = await patients.signup_of(s, user.id)
+        if sign is None:
+            c = await clinicians.get_active(s, _clinician_in(turn.data))
+            sign = Signup(telegram_user_id=user.id, chat_id=turn.chat_id, step="condition",
+                          data={"clinician_id": c.id} if c is not None else {}, consent_at=now, updated_at=now)
+            s.add(sign)
+        reply = question(sign)
+    turn.ack(note=t("signup.consented"))
+    turn.send(reply)
 
 
 def _advance(sign: Signup, step: str, rt: Runtime, **data: object) -> None:
@@ -137,25 +130,24 @@ async def _enrol(s: AsyncSession, rt: Runtime, sign: Signup) -> Reply:
                         end=p.trial_ends_on.strftime("%m/%d")), coaching.plan_lines(p), t("signup.how_it_works")))
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@anyone
+async def on_button(turn: Turn) -> None:
     """Every su:* button."""
-    rt = runtime(context)
-    parts = update.callback_query.data.split(":")
+    parts = turn.data.split(":")
     kind, value = parts[1], (parts[2] if len(parts) > 2 else "")
-    async with rt.db.session() as s:
-        sign = await patients.signup_of(s, update.effective_user.id)
-        if sign is None or STEP_OF.get(kind) != sign.step:
-            reply = None
-        else:
-            reply = await _step(s, rt, sign, kind, value, update)
+    sign = await patients.signup_of(turn.s, turn.user.id)
+    reply = None
+    if sign is not None and STEP_OF.get(kind) == sign.step:
+        reply = await _step(turn.s, turn.rt, sign, kind, value, turn.user.first_name or "")
     if reply is None:
-        await closed(update)
+        turn.closed()
         return
-    await answer_press(update)
-    await send(update, reply)
+    turn.ack()
+    turn.send(reply)
 
 
-async def _step(s: AsyncSession, rt: Runtime, sign: Signup, kind: str, value: str, update: Update) -> Reply | None:
+async def _step(s: AsyncSession, rt: Runtime, sign: Signup, kind: str, value: str,
+                telegram_name: str) -> Reply | None:
     match kind:
         case "cond" if value in CONDITIONS:
             _advance(sign, "pain", rt, condition=value)
@@ -173,7 +165,7 @@ async def _step(s: AsyncSession, rt: Runtime, sign: Signup, kind: str, value: st
             else:
                 _advance(sign, "nickname", rt, morning_time=tm)
         case "nick":
-            name = (update.effective_user.first_name or "").strip()[:NICKNAME_MAX] or t("signup.default_name")
+            name = telegram_name.strip()[:NICKNAME_MAX] or t("signup.default_name")
             _advance(sign, "confirm", rt, nickname=name)
         case "ok":
             if await patients.by_user(s, sign.telegram_user_id) is not None:
@@ -216,14 +208,13 @@ async def on_text(s: AsyncSession, rt: Runtime, sign: Signup, text: str) -> Repl
     return Reply(join(retry, q.text) if retry else q.text, q.buttons)
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@anyone
+async def cancel(turn: Turn) -> None:
     """/cancel during enrolment: forget what was entered."""
-    rt = runtime(context)
-    async with rt.db.session() as s:
-        sign = await patients.signup_of(s, update.effective_user.id)
-        if sign is not None:
-            await s.delete(sign)
-    await send(update, Reply(t("signup.cancelled" if sign is not None else "common.nothing_to_cancel")))
+    sign = await patients.signup_of(turn.s, turn.user.id)
+    if sign is not None:
+        await turn.s.delete(sign)
+    turn.send(Reply(t("signup.cancelled" if sign is not None else "common.nothing_to_cancel")))
 
 
 def register(app: Application) -> None:

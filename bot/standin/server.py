@@ -296,15 +296,25 @@ class StandIn:
             await self._notify()
 
     # ==== test-side API: users act ==================================================================
-    def _user_message(self, user_id: int, first_name: str | None, username: str | None) -> dict[str, Any]:
+    def _user_message(
+        self, user_id: int, first_name: str | None, username: str | None, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """A message from ``user_id`` in their private chat, or in group ``chat_id`` (see ``add_group``)."""
         user = self.state.user(user_id, first_name, username)
-        chat = self.state.chat(user_id)
+        chat_id = user_id if chat_id is None else chat_id
+        if chat_id != user_id and chat_id not in self.state.groups:
+            raise LookupError(f"chat {chat_id} is not a group: call add_group() first")
+        chat = self.state.chat(chat_id)
         return {
             "message_id": chat.take_message_id(),
             "from": dict(user),
-            "chat": self.state.chat_object(user_id),
+            "chat": self.state.chat_object(chat_id),
             "date": self.state.now(),
         }
+
+    def add_group(self, chat_id: int, kind: str = "group", title: str | None = None) -> None:
+        """A group / supergroup / channel the bot is a member of (``chat_id`` negative, as Telegram's)."""
+        self.state.group(chat_id, kind, title)
 
     async def _push(self, payload: dict[str, Any]) -> dict[str, Any]:
         update = self.state.add_update(payload)
@@ -312,15 +322,39 @@ class StandIn:
         return update
 
     async def user_sends_text(
-        self, user_id: int, text: str, first_name: str | None = None, username: str | None = None
+        self,
+        user_id: int,
+        text: str,
+        first_name: str | None = None,
+        username: str | None = None,
+        *,
+        chat_id: int | None = None,
     ) -> dict[str, Any]:
-        """Queue a text message update from ``user_id`` (``/command`` gets a bot_command entity)."""
-        msg = self._user_message(user_id, first_name, username)
+        """Queue a text message update from ``user_id`` (``/command`` gets a bot_command entity), in their
+        private chat or in group ``chat_id``."""
+        msg = self._user_message(user_id, first_name, username, chat_id)
         msg["text"] = text
         entities = command_entities(text)
         if entities:
             msg["entities"] = entities
         return await self._push({"message": msg})
+
+    async def channel_post(self, chat_id: int, text: str) -> dict[str, Any]:
+        """Queue a ``channel_post`` update in channel ``chat_id``: no ``from`` user, as Telegram sends it."""
+        channel = self.state.group(chat_id, "channel")
+        if channel["type"] != "channel":
+            raise ValueError(f"chat {chat_id} is a {channel['type']}, not a channel")
+        post = {
+            "message_id": self.state.chat(chat_id).take_message_id(),
+            "sender_chat": dict(channel),
+            "chat": dict(channel),
+            "date": self.state.now(),
+            "text": text,
+        }
+        entities = command_entities(text)
+        if entities:
+            post["entities"] = entities
+        return await self._push({"channel_post": post})
 
     async def user_sends_sticker(
         self, user_id: int, emoji: str = "👍", first_name: str | None = None

@@ -219,6 +219,7 @@ class State:
 
     def reset(self) -> None:
         self.users: dict[int, dict[str, Any]] = {}
+        self.groups: dict[int, dict[str, Any]] = {}  # group, supergroup and channel chats by id (negative)
         self.chats: dict[int, Chat] = {}
         self.files: dict[str, StoredFile] = {}
         self.updates: deque[dict[str, Any]] = deque()  # not yet confirmed by the bot
@@ -262,7 +263,18 @@ class State:
             user["username"] = username
         return user
 
+    def group(self, chat_id: int, kind: str = "group", title: str | None = None) -> dict[str, Any]:
+        """A group, supergroup or channel chat (Telegram gives them negative ids)."""
+        if kind not in ("group", "supergroup", "channel"):
+            raise ValueError(f"unknown chat type {kind!r}")
+        group = self.groups.get(chat_id)
+        if group is None:
+            group = self.groups[chat_id] = {"id": chat_id, "type": kind, "title": title or f"{kind} {chat_id}"}
+        return group
+
     def chat_object(self, chat_id: int) -> dict[str, Any]:
+        if chat_id in self.groups:
+            return dict(self.groups[chat_id])
         user = self.users.get(chat_id)
         chat: dict[str, Any] = {
             "id": chat_id,
