@@ -1,12 +1,6 @@
 """A reply to send (text + inline buttons), independent of who sends it (a handler or delivery).
 
-Callback data formats (each carries the id of what it answers; at most 64 bytes):
-  rt:<prompt>:<0-10>       a pain rating            rm:<prompt>:now|later|skip   a reminder's choice
-  nx:<session>:during|after  "ask me now" taps      rf:open | rf:<flag>|none     red-flag check-in
-  su:<step>:<value>        enrolment steps          c:yes|no / trial              consent, start trial
-  st:<what>[:<value>]      /settings                del:yes|no                    /delete confirmation
-  tr:<prompt>:continue|end  end-of-trial question
-  cp:<patient>             a clinician opens a patient's detail (alerts, /patients)
+Button values (callback data) are built and parsed in bot/callbacks.py.
 """
 
 from __future__ import annotations
@@ -34,14 +28,6 @@ class Reply:
         return InlineKeyboardMarkup(
             [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in self.buttons]
         )
-
-
-def rating_buttons(prompt_id: int) -> Buttons:
-    """0-10 in two rows of big buttons (0-5, 6-10), easy to tap on a phone."""
-    return [
-        [(str(n), f"rt:{prompt_id}:{n}") for n in range(0, 6)],
-        [(str(n), f"rt:{prompt_id}:{n}") for n in range(6, 11)],
-    ]
 
 
 def join(*parts: str) -> str:

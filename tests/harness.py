@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot import callbacks
 from bot.app import build_application
 from bot.clock import Clock
 from bot.config import Settings
@@ -60,6 +61,7 @@ class Coach:
         return self
 
     async def stop(self) -> None:
+        self.check_buttons()
         if self.app.updater.running:
             await self.app.updater.stop()
         if self.app.running:
@@ -71,6 +73,13 @@ class Coach:
         update_id = update["update_id"]
         async with self._cond:
             await asyncio.wait_for(self._cond.wait_for(lambda: update_id in self._handled), timeout)
+
+    def check_buttons(self) -> None:
+        """Every button the bot sent in this test parses back with its family's parser (bot/callbacks.py):
+        run at every stop, so the whole end-to-end suite checks every button any code path sends."""
+        bad = [(m.chat_id, data) for m in self.standin.all_messages() for row in m.buttons for _, data in row
+               if data is not None and callbacks.parse(data) is None]
+        assert not bad, f"buttons whose data no parser accepts: {bad[:5]}"
 
     # --- what a user does ------------------------------------------------------------------------
     async def text(self, user: int, text: str, first_name: str = "花子") -> list:

@@ -12,10 +12,11 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts
+from bot.callbacks import AskNow, rating_buttons
 from bot.coaching.patients import pause
 from bot.coaching.schedule import REMINDER_KINDS
 from bot.i18n import t
-from bot.replies import Reply, join, rating_buttons
+from bot.replies import Reply, join
 from bot.runtime import Runtime
 from bot.storage import outbox, patients, sessions
 from bot.storage.models import ExerciseSession, Patient, Prompt
@@ -175,13 +176,14 @@ async def answer_rating(s: AsyncSession, rt: Runtime, p: Patient, prompt: Prompt
                               session_id=session.id, dedupe_key=f"during:{session.id}",
                               due_at=now + timedelta(minutes=rt.settings.during_prompt_after_minutes))
         return Reply(join(text, plan_lines(p), t("session.tap_after_first")),
-                     [[(t("button.first_done"), f"nx:{session.id}:during")]])
+                     [[(t("button.first_done"), AskNow(session.id, "during").data)]])
     if kind == "during":
         await outbox.schedule(s, kind="after_prompt", now=now, patient_id=p.id, chat_id=p.chat_id,
                               session_id=session.id, dedupe_key=f"after:{session.id}",
                               due_at=(session.started_at or now)
                               + timedelta(minutes=rt.settings.after_prompt_after_minutes))
-        return Reply(join(text, t("session.tap_when_done")), [[(t("button.all_done"), f"nx:{session.id}:after")]])
+        return Reply(join(text, t("session.tap_when_done")),
+                     [[(t("button.all_done"), AskNow(session.id, "after").data)]])
     if kind == "after":
         session.status = "done"
         await outbox.cancel(s, patient_id=p.id, kinds=("after_prompt", "during_prompt"), session_id=session.id)

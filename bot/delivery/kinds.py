@@ -19,11 +19,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import alerts, coaching
+from bot import alerts, callbacks, coaching
+from bot.callbacks import rating_buttons
 from bot.coaching import patients as patient_state
 from bot.delivery import reminders
 from bot.i18n import t
-from bot.replies import Reply, join, rating_buttons
+from bot.replies import Reply, join
 from bot.reports import text as report_text
 from bot.reports.summary import Period
 from bot.runtime import Runtime
@@ -132,7 +133,7 @@ async def _rating(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None, 
     buttons = rating_buttons(prompt_id)
     text = t(text_key, nickname=p.nickname)
     if kind == "next_morning":
-        buttons = [*buttons, [(t("button.symptom"), "rf:open")]]
+        buttons = [*buttons, [(t("button.symptom"), callbacks.RedFlag("open").data)]]
         text = join(text, t("checkin.question"))
     return Prepared([(p.chat_id, Reply(text, buttons))])
 
@@ -155,7 +156,7 @@ async def _alert(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -
         log.warning("alert for patient %s (%s): no clinician, STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS to send to",
                     payload.get("patient_id"), payload.get("event"))
         return _nothing(outbox.DONE)
-    buttons = [[(t("button.open_patient"), f"cp:{payload.get('patient_id')}")]]
+    buttons = [[(t("button.open_patient"), callbacks.OpenPatient(int(payload["patient_id"])).data)]]
     return Prepared([(chat, Reply(text, buttons)) for chat in to])
 
 
@@ -199,8 +200,8 @@ async def _trial_notice(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | 
     prompt_id = await _ask_once(s, rt, row, p, None, "trial")
     days = (p.trial_ends_on - local_date(rt.clock.now(), p.timezone)).days
     return Prepared([(p.chat_id, Reply(t("trial.notice", nickname=p.nickname, days=max(days, 0)),
-                                       [[(t("button.continue"), f"tr:{prompt_id}:continue"),
-                                         (t("button.end_trial"), f"tr:{prompt_id}:end")]]))])
+                                       [[(t("button.continue"), callbacks.TrialAnswer(prompt_id, "continue").data),
+                                         (t("button.end_trial"), callbacks.TrialAnswer(prompt_id, "end").data)]]))])
 
 
 async def _trial_expire(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:

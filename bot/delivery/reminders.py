@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import coaching
+from bot.callbacks import ReminderChoice
 from bot.i18n import t
 from bot.replies import Reply, join
 from bot.runtime import Runtime
@@ -26,8 +27,9 @@ from bot.timeplan import at_local, next_at
 
 
 def buttons(prompt_id: int) -> list[list[tuple[str, str]]]:
-    return [[(t("button.start_now"), f"rm:{prompt_id}:now")],
-            [(t("button.later", minutes=30), f"rm:{prompt_id}:later"), (t("button.skip"), f"rm:{prompt_id}:skip")]]
+    return [[(t("button.start_now"), ReminderChoice(prompt_id, "now").data)],
+            [(t("button.later", minutes=30), ReminderChoice(prompt_id, "later").data),
+             (t("button.skip"), ReminderChoice(prompt_id, "skip").data)]]
 
 
 async def _insert(s: AsyncSession, table, unique: list[str], values: list[dict]) -> None:

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 from telegram.ext import Application, CommandHandler
 
 from bot import menus
+from bot.callbacks import parse_id
 from bot.handlers.clinician import patient_link
-from bot.handlers.common import Turn, admin_only, as_int
+from bot.handlers.common import Turn, admin_only
 from bot.i18n import t
 from bot.replies import Reply
 from bot.runtime import Runtime
@@ -53,7 +54,7 @@ async def list_clinicians(turn: Turn) -> None:
 @admin_only
 async def remove_clinician(turn: Turn) -> None:
     """/remove_clinician ID: their patients become unassigned; their weekly summaries stop."""
-    cid = as_int(turn.args[0]) if turn.args else None
+    cid = parse_id(turn.args[0]) if turn.args else None
     if cid is None:
         turn.send(Reply(t("admin.remove.usage")))
         return
@@ -70,7 +71,7 @@ async def remove_clinician(turn: Turn) -> None:
 async def assign(turn: Turn) -> None:
     """/assign PATIENT CLINICIAN: (re)assign a patient; later alerts and summaries follow the new clinician."""
     args = turn.args
-    pid, cid = (as_int(args[0]), as_int(args[1])) if len(args) == 2 else (None, None)
+    pid, cid = (parse_id(args[0]), parse_id(args[1])) if len(args) == 2 else (None, None)
     if pid is None or cid is None:
         turn.send(Reply(t("admin.assign.usage")))
         return

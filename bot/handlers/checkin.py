@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import coaching
+from bot import callbacks, coaching
 from bot.handlers.common import Turn, patient_handler
 from bot.i18n import t
 from bot.replies import Reply
@@ -12,8 +12,8 @@ from rules import Flag
 
 
 def flag_menu() -> Reply:
-    rows = [[(t(f"flag.{f}"), f"rf:{f}")] for f in Flag]
-    return Reply(t("checkin.which"), [*rows, [(t("button.no_symptom"), "rf:none")]])
+    rows = [[(t(f"flag.{f}"), callbacks.RedFlag(f).data)] for f in Flag]
+    return Reply(t("checkin.which"), [*rows, [(t("button.no_symptom"), callbacks.RedFlag("none").data)]])
 
 
 @patient_handler
@@ -25,20 +25,20 @@ async def open_menu(turn: Turn) -> None:
 
 @patient_handler
 async def on_flag(turn: Turn) -> None:
-    value = turn.data.split(":", 1)[1]
-    if value == "none":
+    press = callbacks.RedFlag.parse(turn.data)
+    if press is not None and press.value == "none":
         turn.ack()
         turn.send(Reply(t("checkin.none")))
         return
-    if value not in Flag.__members__.values():
+    if press is None or press.flag is None:
         turn.closed()
         return
-    reply = await coaching.report_red_flags(turn.s, turn.rt, turn.patient, frozenset({Flag(value)}), "checkin")
-    turn.ack(note=t("checkin.recorded", flag=t(f"flag.{value}")))
+    reply = await coaching.report_red_flags(turn.s, turn.rt, turn.patient, frozenset({press.flag}), "checkin")
+    turn.ack(note=t("checkin.recorded", flag=t(f"flag.{press.flag}")))
     turn.send(reply)
 
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("symptom", open_menu))
     app.add_handler(CallbackQueryHandler(open_menu, pattern=r"^rf:open$"))
-    app.add_handler(CallbackQueryHandler(on_flag, pattern=r"^rf:[a-z_]+$"))
+    app.add_handler(CallbackQueryHandler(on_flag, pattern=callbacks.PATTERNS["rf"]))

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import alerts, menus
-from bot.handlers.common import Turn, anyone, as_int, clinician_handler, handler, is_admin
+from bot.callbacks import PATTERNS, OpenPatient, parse_id
+from bot.handlers.common import Turn, anyone, clinician_handler, handler, is_admin
 from bot.i18n import t
 from bot.replies import Reply
 from bot.reports import build
@@ -81,8 +82,8 @@ async def patients_(turn: Turn) -> None:
     """/patients: every patient of this clinician (admins: all), attention first, with this week's status."""
     period = build.this_week(turn.rt)
     found = await build.summaries(turn.s, turn.rt, turn.viewer.scope, period)
-    buttons = [[(f"{t(f'report.mark.{x.tier}')} {x.patient.nickname}（{x.patient.id}）", f"cp:{x.patient.id}")]
-               for x in found if x.tier == "attention"][:ATTENTION_BUTTONS]
+    buttons = [[(f"{t(f'report.mark.{x.tier}')} {x.patient.nickname}（{x.patient.id}）",
+                 OpenPatient(x.patient.id).data)] for x in found if x.tier == "attention"][:ATTENTION_BUTTONS]
     turn.send(Reply(report_text.patients_list(found, period), buttons))
 
 
@@ -111,7 +112,7 @@ async def _detail(s: AsyncSession, rt: Runtime, v: Viewer, patient_id: int) -> l
 @clinician_handler
 async def patient(turn: Turn) -> None:
     """/patient ID"""
-    pid = as_int(turn.args[0]) if turn.args else None
+    pid = parse_id(turn.args[0]) if turn.args else None
     if pid is None:
         turn.send(Reply(t("clinic.patient.usage")))
         return
@@ -125,8 +126,8 @@ async def patient(turn: Turn) -> None:
 @handler("clinician", staff_chat=True)
 async def open_patient(turn: Turn) -> None:
     """cp:<patient id> — the button on alerts, summary charts and /patients."""
-    pid = as_int(turn.data.split(":", 1)[1])
-    replies = await _detail(turn.s, turn.rt, turn.viewer, pid) if pid is not None else None
+    press = OpenPatient.parse(turn.data)
+    replies = await _detail(turn.s, turn.rt, turn.viewer, press.patient_id) if press is not None else None
     if replies is None:
         turn.refuse()
         return
@@ -150,4 +151,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("patients", patients_))
     app.add_handler(CommandHandler("patient", patient))
     app.add_handler(CommandHandler("export", export))
-    app.add_handler(CallbackQueryHandler(open_patient, pattern=r"^cp:"))
+    app.add_handler(CallbackQueryHandler(open_patient, pattern=PATTERNS["cp"]))

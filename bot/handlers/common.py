@@ -33,6 +33,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot.callbacks import Trial
 from bot.coaching import patients as patient_state
 from bot.delivery.runner import send as send_to
 from bot.i18n import t
@@ -116,7 +117,7 @@ class Turn:
         self.notice(t("clinic.refused"))
 
     def not_enrolled(self) -> None:
-        self.send(Reply(t("common.not_enrolled"), [[(t("button.trial"), "trial")]]))
+        self.send(Reply(t("common.not_enrolled"), [[(t("button.trial"), Trial().data)]]))
 
 
 Handler = Callable[[Turn], Awaitable[None]]
@@ -241,15 +242,3 @@ async def _deliver(turn: Turn) -> None:
                 pass
     for reply in turn.replies:
         await send_to(turn.bot, turn.chat_id, reply)
-
-
-def split_data(data: str | None, parts: int) -> list[str] | None:
-    """`rt:12:3` -> ["rt", "12", "3"]; None when the data has another shape (forged or stale)."""
-    if not data:
-        return None
-    items = data.split(":")
-    return items if len(items) == parts else None
-
-
-def as_int(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) <= 12 else None

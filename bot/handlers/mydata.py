@@ -6,6 +6,7 @@ import json
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.callbacks import PATTERNS, Delete
 from bot.coaching import patients as patient_state
 from bot.handlers.common import Turn, anyone, patient_handler
 from bot.i18n import t
@@ -45,13 +46,18 @@ async def mydata(turn: Turn) -> None:
 
 @anyone
 async def delete(turn: Turn) -> None:
-    turn.send(Reply(t("delete.confirm"), [[(t("button.delete_yes"), "del:yes")], [(t("button.delete_no"), "del:no")]]))
+    turn.send(Reply(t("delete.confirm"), [[(t("button.delete_yes"), Delete(True).data)],
+                                          [(t("button.delete_no"), Delete(False).data)]]))
 
 
 @anyone
 async def on_confirm(turn: Turn) -> None:
+    press = Delete.parse(turn.data)
+    if press is None:
+        turn.closed()
+        return
     turn.ack()
-    if turn.data != "del:yes":
+    if not press.yes:
         turn.send(Reply(t("delete.kept")))
         return
     erased = await patient_state.delete(turn.s, turn.rt, turn.user.id)
@@ -62,4 +68,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("history", history))
     app.add_handler(CommandHandler("mydata", mydata))
     app.add_handler(CommandHandler("delete", delete))
-    app.add_handler(CallbackQueryHandler(on_confirm, pattern=r"^del:(yes|no)$"))
+    app.add_handler(CallbackQueryHandler(on_confirm, pattern=PATTERNS["del"]))

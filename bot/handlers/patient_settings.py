@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import coaching
+from bot import callbacks, coaching
 from bot.coaching import patients as patient_state
-from bot.handlers.common import Turn, as_int, patient_handler
+from bot.handlers.common import Turn, patient_handler
 from bot.handlers.signup import EXERCISE_TIMES, MORNING_TIMES
 from bot.i18n import t
 from bot.parsing import parse_time
@@ -50,9 +50,8 @@ async def on_text(s: AsyncSession, rt: Runtime, p: Patient, text: str) -> Reply:
 
 @patient_handler
 async def on_button(turn: Turn) -> None:
-    parts = turn.data.split(":")
-    what, value = parts[1], (parts[2] if len(parts) > 2 else None)
-    reply = await _apply(turn.s, turn.rt, turn.patient, what, value)
+    press = callbacks.Setting.parse(turn.data)
+    reply = await _apply(turn.s, turn.rt, turn.patient, press.what, press.value or None) if press else None
     if reply is None:
         turn.closed()
         return
@@ -65,16 +64,17 @@ async def _apply(s: AsyncSession, rt: Runtime, p: Patient, what: str, value: str
         case ("time" | "morning"), None:
             p.awaiting = FIELDS[what]
             times = EXERCISE_TIMES if what == "time" else MORNING_TIMES
-            buttons = [(tm, f"st:{what}:{tm.replace(':', '')}") for tm in times]
+            buttons = [(tm, callbacks.Setting(what, callbacks.hhmm(tm)).data) for tm in times]
             return Reply(t(f"settings.ask_{what}"), [buttons[i:i + 3] for i in range(0, len(buttons), 3)])
-        case ("time" | "morning"), str() if (tm := parse_time(f"{value[:2]}:{value[2:]}")) is not None:
+        case ("time" | "morning"), str() if (tm := parse_time(callbacks.from_hhmm(value))) is not None:
             return await _set_time(s, rt, p, FIELDS[what], tm)
         case "pause", None if await patient_state.pause(s, rt, p):
             return Reply(t("settings.paused_now"))
         case "resume", None if await patient_state.resume(s, rt, p):
             return Reply(t("settings.resumed", time=p.exercise_time))
         case "cond", None:
-            return Reply(t("settings.ask_condition"), [[(t(f"condition.{c}"), f"st:cond:{c}")] for c in CONDITIONS])
+            return Reply(t("settings.ask_condition"), [[(t(f"condition.{c}"), callbacks.Setting("cond", c).data)]
+                                                             for c in CONDITIONS])
         case "cond", str() if await patient_state.change_condition(s, rt, p, value):
             return Reply(join(t("settings.saved_condition", condition=t(f"condition.{value}")),
                               coaching.plan_lines(p)))
@@ -85,13 +85,13 @@ async def _apply(s: AsyncSession, rt: Runtime, p: Patient, what: str, value: str
 async def on_trial_answer(turn: Turn) -> None:
     """tr:<prompt>:continue|end — the question sent near the end of the trial."""
     s, rt, p = turn.s, turn.rt, turn.patient
-    parts = turn.data.split(":")
-    prompt_id = as_int(parts[1]) if len(parts) == 3 else None
+    press = callbacks.TrialAnswer.parse(turn.data)
     reply = None
-    if prompt_id is not None and parts[2] in ("continue", "end"):
-        prompt = await sessions.take_answer(s, prompt_id, p.id, parts[2], rt.clock.now())
+    if press is not None:
+        prompt = await sessions.take_answer(s, press.prompt_id, p.id, press.choice, rt.clock.now(),
+                                            kinds=press.prompt_kinds)
         if prompt is not None and p.status == "trial":
-            if parts[2] == "continue":
+            if press.choice == "continue":
                 await patient_state.continue_trial(s, rt, p)
                 reply = Reply(t("trial.continued", nickname=p.nickname))
             else:
@@ -106,5 +106,5 @@ async def on_trial_answer(turn: Turn) -> None:
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("settings", settings))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^st:"))
-    app.add_handler(CallbackQueryHandler(on_trial_answer, pattern=r"^tr:"))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.PATTERNS["st"]))
+    app.add_handler(CallbackQueryHandler(on_trial_answer, pattern=callbacks.PATTERNS["tr"]))

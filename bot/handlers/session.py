@@ -6,11 +6,12 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot import coaching
-from bot.handlers.common import Turn, as_int, patient_handler, split_data
+from bot import callbacks, coaching
+from bot.callbacks import rating_buttons
+from bot.handlers.common import Turn, patient_handler
 from bot.i18n import t
 from bot.parsing import parse_rating
-from bot.replies import Reply, join, rating_buttons
+from bot.replies import Reply, join
 from bot.runtime import Runtime
 from bot.storage import sessions
 from bot.storage.models import Patient
@@ -21,21 +22,21 @@ from bot.timeplan import local_date
 async def on_reminder(turn: Turn) -> None:
     """rm:<prompt>:now|later|skip"""
     s, rt, p = turn.s, turn.rt, turn.patient
-    parts = split_data(turn.data, 3)
-    prompt_id = as_int(parts[1]) if parts else None
+    press = callbacks.ReminderChoice.parse(turn.data)
     reply = None
-    if prompt_id is not None and parts[2] in ("now", "later", "skip"):
-        prompt = await sessions.take_answer(s, prompt_id, p.id, parts[2], rt.clock.now())
+    if press is not None:
+        prompt = await sessions.take_answer(s, press.prompt_id, p.id, press.choice, rt.clock.now(),
+                                            kinds=press.prompt_kinds)
         session = await sessions.get(s, prompt.session_id) if prompt and prompt.session_id else None
         if session is not None and session.status == "planned":
-            action = {"now": coaching.start_session, "later": coaching.snooze, "skip": coaching.skip}[parts[2]]
+            action = {"now": coaching.start_session, "later": coaching.snooze, "skip": coaching.skip}[press.choice]
             reply = await action(s, rt, p, session)
         elif session is not None:
             reply = Reply(t("session.already_started"))
-    if reply is None:
+    if reply is None or press is None:
         turn.closed()
         return
-    turn.ack(note=t(f"reminder.chose_{parts[2]}"))
+    turn.ack(note=t(f"reminder.chose_{press.choice}"))
     turn.send(reply)
 
 
@@ -43,13 +44,12 @@ async def on_reminder(turn: Turn) -> None:
 async def on_ask_now(turn: Turn) -> None:
     """nx:<session>:during|after — the patient is ready to rate now."""
     s, rt, p = turn.s, turn.rt, turn.patient
-    parts = split_data(turn.data, 3)
-    session_id = as_int(parts[1]) if parts else None
+    press = callbacks.AskNow.parse(turn.data)
     reply = None
-    if session_id is not None and parts[2] in ("during", "after"):
-        session = await sessions.get(s, session_id)
+    if press is not None:
+        session = await sessions.get(s, press.session_id)
         if session is not None and session.patient_id == p.id:
-            reply = await coaching.ask_now(s, rt, p, session, parts[2])
+            reply = await coaching.ask_now(s, rt, p, session, press.which)
     if reply is None or not reply.buttons:
         turn.closed()
         return
@@ -58,7 +58,8 @@ async def on_ask_now(turn: Turn) -> None:
 
 
 async def _rate(s: AsyncSession, rt: Runtime, p: Patient, prompt_id: int, value: int) -> Reply | None:
-    prompt = await sessions.take_answer(s, prompt_id, p.id, str(value), rt.clock.now())
+    prompt = await sessions.take_answer(s, prompt_id, p.id, str(value), rt.clock.now(),
+                                        kinds=callbacks.Rating.prompt_kinds)
     if prompt is None:
         return None
     return await coaching.answer_rating(s, rt, p, prompt, value)
@@ -67,16 +68,12 @@ async def _rate(s: AsyncSession, rt: Runtime, p: Patient, prompt_id: int, value:
 @patient_handler
 async def on_rating(turn: Turn) -> None:
     """rt:<prompt>:<0-10> — a tap on the 0-10 keyboard. A double tap stores one answer."""
-    parts = split_data(turn.data, 3)
-    prompt_id = as_int(parts[1]) if parts else None
-    value = as_int(parts[2]) if parts else None
-    reply = None
-    if prompt_id is not None and value is not None and 0 <= value <= 10:
-        reply = await _rate(turn.s, turn.rt, turn.patient, prompt_id, value)
-    if reply is None:
+    press = callbacks.Rating.parse(turn.data)
+    reply = await _rate(turn.s, turn.rt, turn.patient, press.prompt_id, press.value) if press else None
+    if reply is None or press is None:
         turn.closed()
         return
-    turn.ack(note=t("rating.recorded", value=value))
+    turn.ack(note=t("rating.recorded", value=press.value))
     turn.send(reply)
 
 
@@ -104,7 +101,7 @@ async def today(turn: Turn) -> None:
         session = session or await coaching.session_for_today(s, rt, p)
         status = session.status  # "planned": the text points to the start button below
         prompt = await sessions.ask(s, patient_id=p.id, kind="reminder", now=rt.clock.now(), session_id=session.id)
-        buttons = [[(t("button.start_now"), f"rm:{prompt.id}:now")]]
+        buttons = [[(t("button.start_now"), callbacks.ReminderChoice(prompt.id, "now").data)]]
     state = t(f"today.status.{status}", time=p.exercise_time)
     if p.paused:
         state = t("today.paused")
@@ -113,6 +110,6 @@ async def today(turn: Turn) -> None:
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("today", today))
-    app.add_handler(CallbackQueryHandler(on_reminder, pattern=r"^rm:"))
-    app.add_handler(CallbackQueryHandler(on_ask_now, pattern=r"^nx:"))
-    app.add_handler(CallbackQueryHandler(on_rating, pattern=r"^rt:"))
+    app.add_handler(CallbackQueryHandler(on_reminder, pattern=callbacks.PATTERNS["rm"]))
+    app.add_handler(CallbackQueryHandler(on_ask_now, pattern=callbacks.PATTERNS["nx"]))
+    app.add_handler(CallbackQueryHandler(on_rating, pattern=callbacks.PATTERNS["rt"]))

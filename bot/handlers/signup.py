@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import alerts, coaching
+from bot.callbacks import PATTERNS, Consent, SignupStep, Trial, from_hhmm, hhmm
 from bot.handlers.common import Turn, anyone
 from bot.i18n import t
 from bot.parsing import parse_rating, parse_time
@@ -27,7 +28,7 @@ STEP_OF = {"cond": "condition", "pain": "pain", "rf": "redflags", "rff": "redfla
 
 
 def _times(prefix: str, times: tuple[str, ...]) -> list[list[tuple[str, str]]]:
-    buttons = [(tm, f"su:{prefix}:{tm.replace(':', '')}") for tm in times]
+    buttons = [(tm, SignupStep(prefix, hhmm(tm)).data) for tm in times]
     return [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
 
 
@@ -36,39 +37,36 @@ def question(sign: Signup) -> Reply:
     d = sign.data
     match sign.step:
         case "condition":
-            return Reply(t("signup.condition"), [[(t(f"condition.{c}"), f"su:cond:{c}")] for c in CONDITIONS])
+            return Reply(t("signup.condition"), [[(t(f"condition.{c}"), SignupStep("cond", c).data)]
+                                                       for c in CONDITIONS])
         case "pain":
-            return Reply(t("signup.pain"), [[(str(n), f"su:pain:{n}") for n in range(0, 6)],
-                                            [(str(n), f"su:pain:{n}") for n in range(6, 11)]])
+            return Reply(t("signup.pain"), [[(str(n), SignupStep("pain", str(n)).data) for n in range(0, 6)],
+                                            [(str(n), SignupStep("pain", str(n)).data) for n in range(6, 11)]])
         case "redflags":
             flags = "\n".join(t("list.item", text=t(f"flag.{f}")) for f in Flag)
             return Reply(t("signup.redflags", flags=flags),
-                         [[(t("button.none_apply"), "su:rf:none")], [(t("button.some_apply"), "su:rf:some")]])
+                         [[(t("button.none_apply"), SignupStep("rf", "none").data)],
+                          [(t("button.some_apply"), SignupStep("rf", "some").data)]])
         case "redflag_which":
-            return Reply(t("signup.redflag_which"), [[(t(f"flag.{f}"), f"su:rff:{f}")] for f in Flag])
+            return Reply(t("signup.redflag_which"), [[(t(f"flag.{f}"), SignupStep("rff", f).data)] for f in Flag])
         case "time":
             return Reply(t("signup.time"), _times("time", EXERCISE_TIMES))
         case "morning":
             return Reply(t("signup.morning"), _times("morning", MORNING_TIMES))
         case "nickname":
-            return Reply(t("signup.nickname"), [[(t("button.use_telegram_name"), "su:nick:tg")]])
+            return Reply(t("signup.nickname"), [[(t("button.use_telegram_name"), SignupStep("nick", "tg").data)]])
         case _:
             summary = t("signup.summary", condition=t(f"condition.{d['condition']}"), pain=d["usual_pain"],
                         time=d["exercise_time"], morning=d["morning_time"], nickname=d["nickname"])
-            return Reply(summary, [[(t("button.confirm"), "su:ok")], [(t("button.redo"), "su:redo")]])
+            return Reply(summary, [[(t("button.confirm"), SignupStep("ok").data)],
+                                   [(t("button.redo"), SignupStep("redo").data)]])
 
 
-def _consent_screen(clinician_id: int | None = None) -> Reply:
-    """The consent question. Before consent nothing is stored, so a clinician's invite link travels in the
-    consent button (c:yes:<clinician id>) and is saved with the signup once the person consents."""
-    yes = f"c:yes:{clinician_id}" if clinician_id is not None else "c:yes"
-    return Reply(t("signup.consent"), [[(t("button.consent"), yes)], [(t("button.decline"), "c:no")]])
-
-
-def _clinician_in(data: str | None) -> int | None:
-    """`trial:<id>` / `c:yes:<id>` -> id."""
-    tail = (data or "").rsplit(":", 1)[-1] if data and data.count(":") >= 1 else ""
-    return int(tail) if tail.isdigit() and len(tail) <= 12 else None
+def _consent_screen(link_code: str | None = None) -> Reply:
+    """The consent question. Before consent nothing is stored, so a clinician's invite-link code travels in
+    the consent button and the clinician is looked up from it once the person consents."""
+    return Reply(t("signup.consent"), [[(t("button.consent"), Consent(True, link_code).data)],
+                                       [(t("button.decline"), Consent(False).data)]])
 
 
 @anyone
@@ -76,19 +74,27 @@ async def trial(turn: Turn) -> None:
     """/trial, or the 体験を申し込む button."""
     p = turn.patient
     turn.ack(keep_buttons=True)
+    press = Trial.parse(turn.data) if turn.pressed else Trial()
+    if press is None:
+        turn.closed()
+        return
     sign = await patients.signup_of(turn.s, turn.user.id) if p is None else None
     if p is not None:
         turn.send(Reply(join(t("signup.already_enrolled", nickname=p.nickname), coaching.plan_lines(p))))
     elif sign is not None:
         turn.send(Reply(join(t("signup.resume"), question(sign).text), question(sign).buttons))
     else:
-        turn.send(_consent_screen(_clinician_in(turn.data or None)))
+        turn.send(_consent_screen(press.link_code))
 
 
 @anyone
 async def consent(turn: Turn) -> None:
     s, rt, user = turn.s, turn.rt, turn.user
-    if turn.data.startswith("c:no"):
+    press = Consent.parse(turn.data)
+    if press is None:
+        turn.closed()
+        return
+    if not press.yes:
         turn.ack()
         turn.send(Reply(t("signup.declined")))
         return
@@ -98,7 +104,8 @@ async def consent(turn: Turn) -> None:
     else:
         sign = await patients.signup_of(s, user.id)
         if sign is None:
-            c = await clinicians.get_active(s, _clinician_in(turn.data))
+            # the clinician comes only from a valid invite-link code, never from an id in the button
+            c = await clinicians.by_link_code(s, press.link_code) if press.link_code else None
             sign = Signup(telegram_user_id=user.id, chat_id=turn.chat_id, step="condition",
                           data={"clinician_id": c.id} if c is not None else {}, consent_at=now, updated_at=now)
             s.add(sign)
@@ -133,12 +140,11 @@ async def _enrol(s: AsyncSession, rt: Runtime, sign: Signup) -> Reply:
 @anyone
 async def on_button(turn: Turn) -> None:
     """Every su:* button."""
-    parts = turn.data.split(":")
-    kind, value = parts[1], (parts[2] if len(parts) > 2 else "")
+    press = SignupStep.parse(turn.data)
     sign = await patients.signup_of(turn.s, turn.user.id)
     reply = None
-    if sign is not None and STEP_OF.get(kind) == sign.step:
-        reply = await _step(turn.s, turn.rt, sign, kind, value, turn.user.first_name or "")
+    if press is not None and sign is not None and STEP_OF.get(press.step) == sign.step:
+        reply = await _step(turn.s, turn.rt, sign, press.step, press.value, turn.user.first_name or "")
     if reply is None:
         turn.closed()
         return
@@ -159,7 +165,7 @@ async def _step(s: AsyncSession, rt: Runtime, sign: Signup, kind: str, value: st
             _advance(sign, "redflag_which", rt)
         case "rff" if value in Flag.__members__.values():
             return await _end_with_red_flag(s, rt, sign, Flag(value))
-        case "time" | "morning" if (tm := parse_time(value[:2] + ":" + value[2:])) is not None:
+        case "time" | "morning" if (tm := parse_time(from_hhmm(value))) is not None:
             if kind == "time":
                 _advance(sign, "morning", rt, exercise_time=tm)
             else:
@@ -220,6 +226,6 @@ async def cancel(turn: Turn) -> None:
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("trial", trial))
     app.add_handler(CommandHandler("cancel", cancel))
-    app.add_handler(CallbackQueryHandler(trial, pattern=r"^trial(:\d+)?$"))
-    app.add_handler(CallbackQueryHandler(consent, pattern=r"^c:(yes|no)(:\d+)?$"))
-    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^su:"))
+    app.add_handler(CallbackQueryHandler(trial, pattern=PATTERNS["trial"]))
+    app.add_handler(CallbackQueryHandler(consent, pattern=PATTERNS["c"]))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=PATTERNS["su"]))

@@ -8,6 +8,7 @@ import random
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot import coaching
+from bot.callbacks import Trial
 from bot.delivery.kinds import WHY_TOPICS
 from bot.handlers import patient_settings, session, signup
 from bot.handlers.common import Turn, anyone
@@ -31,7 +32,7 @@ async def start(turn: Turn) -> None:
         # a clinician's invite link (/start c_<code>): the trial button carries that clinician
         code = turn.args[0][2:] if turn.args and turn.args[0].startswith("c_") else None
         c = await clinicians.by_link_code(s, code[:24]) if code else None
-        turn.send(Reply(t("start.welcome"), [[(t("button.trial"), f"trial:{c.id}" if c else "trial")]]))
+        turn.send(Reply(t("start.welcome"), [[(t("button.trial"), Trial(c.link_code if c else None).data)]]))
 
 
 @anyone

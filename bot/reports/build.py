@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import OpenPatient
 from bot.i18n import t
 from bot.replies import Reply
 from bot.reports import charts, text
@@ -99,7 +100,7 @@ def chart_reply(sm: PatientSummary, chart: charts.Chart) -> Reply:
     """A patient's chart with its caption and the button to open the patient's detail."""
     caption = t("report.chart_caption", mark=t(f"report.mark.{sm.tier}"), nickname=sm.patient.nickname,
                 id=sm.patient.id)
-    return Reply(caption, [[(t("button.open_patient"), f"cp:{sm.patient.id}")]], photo=chart.png)
+    return Reply(caption, [[(t("button.open_patient"), OpenPatient(sm.patient.id).data)]], photo=chart.png)
 
 
 async def summary_replies(s: AsyncSession, rt: Runtime, scope: int | None, period: Period, *,

@@ -59,14 +59,16 @@ async def ask(s: AsyncSession, *, patient_id: int, kind: str, now: datetime,
     return row
 
 
-async def take_answer(s: AsyncSession, prompt_id: int, patient_id: int, answer: str, now: datetime) -> Prompt | None:
+async def take_answer(s: AsyncSession, prompt_id: int, patient_id: int, answer: str, now: datetime, *,
+                      kinds: tuple[str, ...]) -> Prompt | None:
     """Claim the answer to an open prompt of this patient, exactly once (a double tap stores one).
 
-    Returns the prompt, or None when it is answered, closed, too old to answer, or someone else's.
+    Returns the prompt, or None when it is answered, closed, too old to answer, someone else's, or of
+    another kind than `kinds` (a button's value answers only the kind of question it was sent with).
     """
     result = await s.execute(
         update(Prompt)
-        .where(Prompt.id == prompt_id, Prompt.patient_id == patient_id,
+        .where(Prompt.id == prompt_id, Prompt.patient_id == patient_id, Prompt.kind.in_(kinds),  # type: ignore[attr-defined]
                Prompt.answered_at.is_(None), Prompt.closed.is_(False), _answerable(now))  # type: ignore[union-attr]
         .values(answered_at=now, answer=answer)
     )

@@ -1,0 +1,323 @@
+"""Button values (callback data): one typed builder and parser per family, and nothing else builds them.
+
+Each family is a small frozen dataclass: `.data` builds the string (at most 64 bytes, Telegram's limit),
+`Family.parse(data)` reads it back or returns None when it has any other shape. A parser accepts only
+what the builder makes: ASCII digits (no `²`, no full-width digits), ids within the database's integer
+column (1 .. 2147483647), values in range, known words. None means "forged or stale": the handler answers
+common.closed and changes nothing. Which question a value may answer is checked when it is taken
+(`PROMPT_KINDS`: a `rt:` value answers only a rating question, `rm:` only a reminder, `tr:` only the
+end-of-trial question).
+
+  rt:<prompt>:<0-10>            Rating          a pain rating
+  rm:<prompt>:now|later|skip    ReminderChoice  a reminder's choice
+  nx:<session>:during|after     AskNow          "ask me now" for the during / after rating
+  rf:open | rf:none | rf:<flag> RedFlag         red-flag check-in
+  trial | trial:<link code>     Trial           start a trial (from a clinician's invite link)
+  c:yes[:<link code>] | c:no    Consent         consent (the invite link travels until consent)
+  su:<step>[:<value>]           SignupStep      enrolment steps
+  st:<what>[:<value>]           Setting         /settings
+  tr:<prompt>:continue|end      TrialAnswer     the end-of-trial question
+  del:yes|no                    Delete          /delete confirmation
+  cp:<patient>                  OpenPatient     a clinician opens a patient's detail
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from bot.storage.sessions import RATING_KINDS
+from rules import CONDITIONS, Flag
+
+MAX_ID = 2_147_483_647  # int4 (PostgreSQL `integer`): the id columns' type
+_DIGITS = re.compile(r"[0-9]{1,10}")
+_HHMM = re.compile(r"([01][0-9]|2[0-3])[0-5][0-9]")
+_LINK_CODE = re.compile(r"[A-Z0-9]{4,24}")
+
+
+def parse_id(text: str) -> int | None:
+    """An id typed or carried in a button: ASCII digits, 1 .. MAX_ID (else None)."""
+    if not _DIGITS.fullmatch(text) or str(int(text)) != text:  # no leading zeros: only what a builder makes
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
+def _number(text: str, lo: int, hi: int) -> int | None:
+    if not _DIGITS.fullmatch(text) or str(int(text)) != text:
+        return None
+    value = int(text)
+    return value if lo <= value <= hi else None
+
+
+def _split(data: str | None, prefix: str, sizes: tuple[int, ...]) -> list[str] | None:
+    if not data:
+        return None
+    parts = data.split(":")
+    return parts[1:] if parts[0] == prefix and len(parts) in sizes else None
+
+
+@dataclass(frozen=True)
+class Rating:
+    prompt_id: int
+    value: int
+    prompt_kinds: ClassVar[tuple[str, ...]] = RATING_KINDS
+
+    @property
+    def data(self) -> str:
+        return f"rt:{self.prompt_id}:{self.value}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> Rating | None:
+        parts = _split(data, "rt", (3,))
+        if parts is None:
+            return None
+        prompt_id, value = parse_id(parts[0]), _number(parts[1], 0, 10)
+        return cls(prompt_id, value) if prompt_id is not None and value is not None else None
+
+
+Choice = Literal["now", "later", "skip"]
+
+
+@dataclass(frozen=True)
+class ReminderChoice:
+    prompt_id: int
+    choice: Choice
+    prompt_kinds: ClassVar[tuple[str, ...]] = ("reminder",)
+
+    @property
+    def data(self) -> str:
+        return f"rm:{self.prompt_id}:{self.choice}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> ReminderChoice | None:
+        parts = _split(data, "rm", (3,))
+        if parts is None or parts[1] not in ("now", "later", "skip"):
+            return None
+        prompt_id = parse_id(parts[0])
+        return cls(prompt_id, parts[1]) if prompt_id is not None else None  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class AskNow:
+    session_id: int
+    which: Literal["during", "after"]
+
+    @property
+    def data(self) -> str:
+        return f"nx:{self.session_id}:{self.which}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> AskNow | None:
+        parts = _split(data, "nx", (3,))
+        if parts is None or parts[1] not in ("during", "after"):
+            return None
+        session_id = parse_id(parts[0])
+        return cls(session_id, parts[1]) if session_id is not None else None  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """`open` (show the list), `none` (no symptom) or one Flag."""
+
+    value: str
+
+    @property
+    def data(self) -> str:
+        return f"rf:{self.value}"
+
+    @property
+    def flag(self) -> Flag | None:
+        return Flag(self.value) if self.value in Flag.__members__.values() else None
+
+    @classmethod
+    def parse(cls, data: str | None) -> RedFlag | None:
+        parts = _split(data, "rf", (2,))
+        if parts is None or not (parts[0] in ("open", "none") or parts[0] in Flag.__members__.values()):
+            return None
+        return cls(parts[0])
+
+
+@dataclass(frozen=True)
+class Trial:
+    """Start a trial; `link_code` is the clinician's invite-link code the person came with."""
+
+    link_code: str | None = None
+
+    @property
+    def data(self) -> str:
+        return "trial" if self.link_code is None else f"trial:{self.link_code}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> Trial | None:
+        if data == "trial":
+            return cls()
+        parts = _split(data, "trial", (2,))
+        return cls(parts[0]) if parts is not None and _LINK_CODE.fullmatch(parts[0]) else None
+
+
+@dataclass(frozen=True)
+class Consent:
+    """Consent given (or declined). Before consent nothing is stored, so the invite link's code travels here;
+    the clinician is looked up from that code (never from an id a button could forge)."""
+
+    yes: bool
+    link_code: str | None = None
+
+    @property
+    def data(self) -> str:
+        if not self.yes:
+            return "c:no"
+        return "c:yes" if self.link_code is None else f"c:yes:{self.link_code}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> Consent | None:
+        if data in ("c:yes", "c:no"):
+            return cls(data == "c:yes")
+        parts = _split(data, "c", (3,))
+        if parts is None or parts[0] != "yes" or not _LINK_CODE.fullmatch(parts[1]):
+            return None
+        return cls(True, parts[1])
+
+
+# su:<step>[:<value>]: the value each step's button carries
+_SIGNUP_VALUES = {
+    "cond": lambda v: v in CONDITIONS,
+    "pain": lambda v: _number(v, 0, 10) is not None,
+    "rf": lambda v: v in ("none", "some"),
+    "rff": lambda v: v in Flag.__members__.values(),
+    "time": lambda v: _HHMM.fullmatch(v) is not None,
+    "morning": lambda v: _HHMM.fullmatch(v) is not None,
+    "nick": lambda v: v == "tg",
+    "ok": lambda v: v == "",
+    "redo": lambda v: v == "",
+}
+
+
+def hhmm(time: str) -> str:
+    """"07:30" -> "0730" (times travel in buttons without the colon)."""
+    return time.replace(":", "")
+
+
+def from_hhmm(value: str) -> str:
+    return f"{value[:2]}:{value[2:]}"
+
+
+@dataclass(frozen=True)
+class SignupStep:
+    step: str  # cond | pain | rf | rff | time | morning | nick | ok | redo
+    value: str = ""
+
+    @property
+    def data(self) -> str:
+        return f"su:{self.step}:{self.value}" if self.value else f"su:{self.step}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> SignupStep | None:
+        parts = _split(data, "su", (2, 3))
+        if parts is None:
+            return None
+        step, value = parts[0], (parts[1] if len(parts) > 1 else "")
+        check = _SIGNUP_VALUES.get(step)
+        return cls(step, value) if check is not None and check(value) else None
+
+
+_SETTING_VALUES = {
+    "time": lambda v: v == "" or _HHMM.fullmatch(v) is not None,
+    "morning": lambda v: v == "" or _HHMM.fullmatch(v) is not None,
+    "pause": lambda v: v == "",
+    "resume": lambda v: v == "",
+    "cond": lambda v: v == "" or v in CONDITIONS,
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    what: str  # time | morning | pause | resume | cond
+    value: str = ""  # a time as HHMM, a condition, or "" (ask)
+
+    @property
+    def data(self) -> str:
+        return f"st:{self.what}:{self.value}" if self.value else f"st:{self.what}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> Setting | None:
+        parts = _split(data, "st", (2, 3))
+        if parts is None:
+            return None
+        what, value = parts[0], (parts[1] if len(parts) > 1 else "")
+        check = _SETTING_VALUES.get(what)
+        if check is None or not check(value) or (len(parts) > 1 and not value):
+            return None
+        return cls(what, value)
+
+
+@dataclass(frozen=True)
+class TrialAnswer:
+    prompt_id: int
+    choice: Literal["continue", "end"]
+    prompt_kinds: ClassVar[tuple[str, ...]] = ("trial",)
+
+    @property
+    def data(self) -> str:
+        return f"tr:{self.prompt_id}:{self.choice}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> TrialAnswer | None:
+        parts = _split(data, "tr", (3,))
+        if parts is None or parts[1] not in ("continue", "end"):
+            return None
+        prompt_id = parse_id(parts[0])
+        return cls(prompt_id, parts[1]) if prompt_id is not None else None  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Delete:
+    yes: bool
+
+    @property
+    def data(self) -> str:
+        return "del:yes" if self.yes else "del:no"
+
+    @classmethod
+    def parse(cls, data: str | None) -> Delete | None:
+        return cls(data == "del:yes") if data in ("del:yes", "del:no") else None
+
+
+@dataclass(frozen=True)
+class OpenPatient:
+    patient_id: int
+
+    @property
+    def data(self) -> str:
+        return f"cp:{self.patient_id}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> OpenPatient | None:
+        parts = _split(data, "cp", (2,))
+        patient_id = parse_id(parts[0]) if parts is not None else None
+        return cls(patient_id) if patient_id is not None else None
+
+
+FAMILIES: dict[str, type] = {
+    "rt": Rating, "rm": ReminderChoice, "nx": AskNow, "rf": RedFlag, "trial": Trial, "c": Consent,
+    "su": SignupStep, "st": Setting, "tr": TrialAnswer, "del": Delete, "cp": OpenPatient,
+}
+# The python-telegram-bot patterns that route a press to its family's handler (the parser then checks it).
+PATTERNS = {prefix: rf"^{prefix}(:|$)" for prefix in FAMILIES}
+
+Callback = (Rating | ReminderChoice | AskNow | RedFlag | Trial | Consent | SignupStep | Setting | TrialAnswer
+            | Delete | OpenPatient)
+
+
+def parse(data: str | None) -> Callback | None:
+    """Any button value -> its family's value, or None (unknown, forged or stale)."""
+    family = FAMILIES.get((data or "").split(":", 1)[0])
+    return family.parse(data) if family is not None else None  # type: ignore[attr-defined]
+
+
+def rating_buttons(prompt_id: int) -> list[list[tuple[str, str]]]:
+    """0-10 in two rows of big buttons (0-5, 6-10), easy to tap on a phone."""
+    return [[(str(n), Rating(prompt_id, n).data) for n in range(0, 6)],
+            [(str(n), Rating(prompt_id, n).data) for n in range(6, 11)]]

@@ -1,0 +1,60 @@
+"""Button values: every family's builder parses back, and forged or odd data parses to None."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import callbacks as cb
+from rules import CONDITIONS, Flag
+
+BUILT = [
+    *(cb.Rating(p, v) for p in (1, 42, cb.MAX_ID) for v in range(11)),
+    *(cb.ReminderChoice(7, c) for c in ("now", "later", "skip")),
+    cb.AskNow(3, "during"), cb.AskNow(3, "after"),
+    cb.RedFlag("open"), cb.RedFlag("none"), *(cb.RedFlag(f) for f in Flag),
+    cb.Trial(), cb.Trial("AB23CD45"),
+    cb.Consent(True), cb.Consent(False), cb.Consent(True, "AB23CD45"),
+    *(cb.SignupStep("cond", c) for c in CONDITIONS), *(cb.SignupStep("pain", str(n)) for n in range(11)),
+    cb.SignupStep("rf", "none"), cb.SignupStep("rf", "some"), *(cb.SignupStep("rff", f) for f in Flag),
+    cb.SignupStep("time", "0700"), cb.SignupStep("morning", "2359"), cb.SignupStep("nick", "tg"),
+    cb.SignupStep("ok"), cb.SignupStep("redo"),
+    cb.Setting("time"), cb.Setting("time", "1800"), cb.Setting("morning"), cb.Setting("morning", "0600"),
+    cb.Setting("pause"), cb.Setting("resume"), cb.Setting("cond"), *(cb.Setting("cond", c) for c in CONDITIONS),
+    cb.TrialAnswer(9, "continue"), cb.TrialAnswer(9, "end"),
+    cb.Delete(True), cb.Delete(False),
+    cb.OpenPatient(1), cb.OpenPatient(cb.MAX_ID),
+]
+
+
+@pytest.mark.parametrize("value", BUILT, ids=lambda v: v.data)
+def test_every_built_value_parses_back_to_itself(value):
+    assert len(value.data.encode()) <= 64  # Telegram's limit for callback data
+    assert type(value).parse(value.data) == value
+    assert cb.parse(value.data) == value
+
+
+FORGED = [
+    "", "rt", "rt:", "rt:1", "rt:1:2:3", "rt:x:3", "rt:1:x", "rt:1:11", "rt:1:-1", "rt:-1:3", "rt:0:3",
+    "rt:²:3", "rt:1:²", "rt:１:3", "rt:1:３", "rt:٣:3", "rt:+1:3", "rt: 1:3", "rt:01:3", "rt:1:05",
+    "rt:999999999999:3", "rt:2147483648:3", "rt:1:10.0",
+    "rm:1:soon", "rm:1", "rm:²:now", "nx:1:before", "nx:99999999999:during",
+    "rf:", "rf:fever:1", "rf:unknown", "rf:OPEN",
+    "trial:", "trial:12", "trial:ab23cd45", "trial:A:B", "c:yes:1", "c:yes:42", "c:maybe", "c:no:AB23CD45",
+    "su:cond:elbow", "su:pain:11", "su:pain:²", "su:rf:maybe", "su:rff:cold", "su:time:2400", "su:time:0760",
+    "su:time:７００", "su:nick:me", "su:ok:1", "su:unknown", "su:",
+    "st:time:25", "st:cond:elbow", "st:pause:1", "st:time:", "st:wat",
+    "tr:1:stop", "tr:1", "tr:2147483648:end",
+    "del:maybe", "del:", "cp:", "cp:0", "cp:-3", "cp:abc", "cp:123456789012", "cp:1:2",
+    "xx:1:2", "rt\n:1:3",
+]
+
+
+@pytest.mark.parametrize("data", FORGED)
+def test_forged_or_odd_data_parses_to_none(data):
+    assert cb.parse(data) is None
+
+
+def test_a_button_value_names_the_question_kind_it_answers():
+    assert cb.Rating.prompt_kinds == ("before", "during", "after", "next_morning", "recheck")
+    assert cb.ReminderChoice.prompt_kinds == ("reminder",)
+    assert cb.TrialAnswer.prompt_kinds == ("trial",)
