@@ -51,8 +51,9 @@ class Thresholds:
             raise ThresholdError("thresholds", f"must be a table/object, got {type(values).__name__}")
         known = {f.name for f in fields(cls)}
         for key in values:
-            if key not in known:
-                raise ThresholdError(key, f"unknown threshold (expected one of {', '.join(sorted(known))})")
+            if key not in known:  # a name that is not printable is shown quoted (one line in any message)
+                name = key if isinstance(key, str) and key.isprintable() else repr(key)
+                raise ThresholdError(name, f"unknown threshold (expected one of {', '.join(sorted(known))})")
         return replace(cls(), **values)
 
     @classmethod

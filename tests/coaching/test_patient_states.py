@@ -107,7 +107,7 @@ async def _patient_in(rt: Runtime, state: str, user_id: int) -> int:
         p = await patient_state.enrol(s, rt, sign)
         session = await coaching.session_for_today(s, rt, p)
         before = (await coaching.start_session(s, rt, p, session)).buttons[0][0][1]  # rt:<prompt>:0
-        prompt = await sessions.take_answer(s, int(before.split(":")[1]), p.id, "2", now)
+        prompt = await sessions.take_answer(s, int(before.split(":")[1]), p.id, "2", now, kinds=("before",))
         await coaching.answer_rating(s, rt, p, prompt, 2)  # schedules the during question
         await coaching.ask(s, rt, p, session, "during", "ask.during")  # ... and the patient asked for it
         await sessions.ask(s, patient_id=p.id, kind="trial", now=now)  # the trial notice's question
