@@ -9,8 +9,8 @@ from bot.i18n import t
 from bot.storage.models import Patient, Prompt, Signup
 from tests.e2e.test_bad_input import snapshot, start_session
 from tests.e2e.test_clinicians import join
-from tests.e2e.test_journey import USER
 from tests.harness import Coach
+from tests.helpers import USER
 
 CLOSED = t("common.closed")
 

@@ -12,8 +12,8 @@ from bot.i18n import t
 from bot.storage.models import Clinician, Invite, Signup
 from tests.e2e.test_bad_input import snapshot, start_session
 from tests.e2e.test_clinicians import ADMIN, DOC, invite
-from tests.e2e.test_journey import USER, enrol
 from tests.harness import Coach
+from tests.helpers import USER, enrol
 
 GROUP = -1001234
 STAFF = -1007777
