@@ -63,6 +63,8 @@ class Shown:
     number: int
     role: str
     msg: SentMessage
+    edits: int = 0  # edits already shown
+    body: str = ""  # the text as last shown
 
 
 @dataclass
@@ -89,6 +91,7 @@ class Terminal:
         self.seen[self.role] = len(messages)
         if new and stamp:
             self.say(f"⏩ {stamp}")
+        self._show_edits()
         for msg in new:
             self._print(msg)
         for text in self._new_answers():
@@ -106,9 +109,21 @@ class Terminal:
         """Messages already in a chat (set-up, or an earlier run) are not announced."""
         self.seen[role] = len(self.standin.messages(ROLES[role]))
 
+    def _show_edits(self) -> None:
+        """The bot edits a message when its question is answered (a note added, the buttons taken off)."""
+        for shown in self.shown:
+            if shown.role != self.role or shown.msg.edits == shown.edits:
+                continue
+            shown.edits = shown.msg.edits
+            body = shown.msg.body or ""
+            if body != shown.body:
+                added = body[len(shown.body):].strip() if body.startswith(shown.body) else body
+                self.say(f"✏️ #{shown.number} {added}")
+                shown.body = body
+
     def _print(self, msg: SentMessage) -> None:
         number = len(self.shown) + 1
-        self.shown.append(Shown(number, self.role, msg))
+        self.shown.append(Shown(number, self.role, msg, msg.edits, msg.body or ""))
         body = msg.body or ""
         self.say(f"\n🤖 #{number} {body}" if body else f"\n🤖 #{number}")
         if msg.kind in ("photo", "document") and msg.file_bytes is not None:

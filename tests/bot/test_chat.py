@@ -62,6 +62,7 @@ def press_an_older_message(out: io.StringIO) -> Iterator[str]:
 async def test_buttons_of_any_shown_message_can_be_pressed(tmp_path):
     text = await chat(tmp_path, press_an_older_message)
     assert "始める前" in text  # the before-exercise question came from pressing the older reminder
+    assert re.search(r"✏️ #\d+ ▶ 今から始める", text)  # the bot's edit of the pressed message is shown
     assert "(no such button" in text
 
 
