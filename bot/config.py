@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     summary_time: str = "08:00"  # "HH:MM", clinic time zone
     summary_max_patient_charts: int = Field(default=20, ge=0, le=200)
 
+    # Fair use (bot/fair_use.py, in memory per process): per-user burst and sustained rate of updates;
+    # wrong invite codes allowed per user within the window
+    throttle_burst: int = Field(default=20, ge=1, le=10_000)
+    throttle_per_minute: float = Field(default=30.0, gt=0)
+    invite_attempts: int = Field(default=5, ge=1, le=1000)
+    invite_window_minutes: int = Field(default=10, ge=1, le=24 * 60)
+
     log_level: str = "INFO"
     log_format: str = Field(default="text", pattern="^(text|json)$")
 

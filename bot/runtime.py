@@ -8,11 +8,13 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from telegram.ext import CallbackContext
 
 from bot.clock import Clock
 from bot.config import ConfigError, Settings
+from bot.fair_use import FairUse
 from bot.storage.db import Database
 from rules import Thresholds
 
@@ -35,6 +37,13 @@ class Runtime:
     clock: Clock = field(default_factory=Clock)
     thresholds: Thresholds = field(default_factory=Thresholds)
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    fair_use: FairUse = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.fair_use = FairUse(self.clock, burst=s.throttle_burst, per_minute=s.throttle_per_minute,
+                                invite_attempts=s.invite_attempts,
+                                invite_window=timedelta(minutes=s.invite_window_minutes))
 
 
 def runtime(context: CallbackContext) -> Runtime:

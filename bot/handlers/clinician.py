@@ -49,8 +49,11 @@ async def join(turn: Turn) -> None:
     if existing is not None:
         turn.send(Reply(t("clinic.join.already", name=existing.name)))
         return
-    c = await clinicians.redeem(s, code=code[:24], telegram_user_id=user.id, chat_id=turn.chat_id,
-                                name=(user.full_name or str(user.id))[:64], now=now)
+    c = await turn.invite(lambda: clinicians.redeem(s, code=code[:24], telegram_user_id=user.id,
+                                                    chat_id=turn.chat_id, name=(user.full_name or str(user.id))[:64],
+                                                    now=now))
+    if turn.waiting:
+        return
     if c is None:
         turn.send(Reply(t("clinic.join.invalid")))
         return

@@ -8,7 +8,8 @@ A handler is a function of one `Turn` (the update being handled), decorated with
     @anyone                   /start /help /trial ...: the patient, if any, is looked up
 
 `handle()` does the same for all of them, in this order:
-  1. updates without a user or a chat (channel posts, ...) are ignored;
+  1. updates without a user or a chat (channel posts, ...) are ignored; a user over their burst gets no reply
+     and no work (bot/fair_use.py), except for answers that are never dropped (ratings, red flags);
   2. private chats only: in a group the bot answers a command or a button press with one short line pointing
      to a private chat and does nothing else (typed text there gets no answer); the configured staff chat
      (STAFF_CHAT_ID) takes only the buttons of the notices sent there (`staff_chat=True`), and their answers
@@ -25,7 +26,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Update, User
@@ -46,6 +47,7 @@ from bot.storage.models import Patient
 log = logging.getLogger(__name__)
 
 Role = Literal["anyone", "patient", "clinician", "admin"]
+T = TypeVar("T")
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Turn:
     viewer: Viewer | None = None
     replies: list[Reply] = field(default_factory=list)
     press: tuple[str | None, bool, bool, str | None] | None = None  # (text, alert, keep_buttons, note)
+    waiting: bool = False  # told to wait: too many wrong invite codes lately
 
     @property
     def data(self) -> str:
@@ -116,6 +119,20 @@ class Turn:
         """The one answer for everyone not allowed a clinic command: the same words whatever they asked."""
         self.notice(t("clinic.refused"))
 
+    async def invite(self, lookup: Callable[[], Awaitable[T | None]]) -> T | None:
+        """Try an invite code (`lookup` finds what it opens). After too many wrong codes lately the code is
+        not even looked up: the user is asked to wait (`waiting` is set) and None is returned; a wrong code
+        counts towards that limit (bot/fair_use.py)."""
+        fair, uid = self.rt.fair_use, self.user.id
+        if fair.invite_blocked(uid):
+            self.waiting = True
+            self.notice(t("common.invite_wait", minutes=fair.invite_wait_minutes(uid)))
+            return None
+        found = await lookup()
+        if found is None:
+            fair.invite_failed(uid)
+        return found
+
     def not_enrolled(self) -> None:
         self.send(Reply(t("common.not_enrolled"), [[(t("button.trial"), Trial().data)]]))
 
@@ -157,13 +174,19 @@ async def _admit(turn: Turn, role: Role) -> bool:
     return True
 
 
+Exempt = bool | Callable[[Update], bool]
+
+
 async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handler, *, role: Role,
-                 staff_chat: bool = False) -> None:
+                 staff_chat: bool = False, never_dropped: Exempt = False) -> None:
     """The set-up every handler goes through (see the module docstring)."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or user.is_bot:
         return  # channel posts, service updates: nobody to answer
     rt = runtime(context)
+    exempt = never_dropped(update) if callable(never_dropped) else never_dropped
+    if not exempt and not rt.fair_use.allow(user.id):
+        return  # over this user's burst: no reply, no work (bot/fair_use.py)
     chat_id = chat.id
     if chat.type != ChatType.PRIVATE:
         if not (staff_chat and rt.settings.staff_chat_id is not None and chat.id == rt.settings.staff_chat_id):
@@ -177,12 +200,13 @@ async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handler
     await _deliver(turn)
 
 
-def handler(role: Role, *, staff_chat: bool = False) -> Callable[[Handler], Callable]:
-    """Decorate `async def fn(turn)` as a python-telegram-bot callback for users of this role."""
+def handler(role: Role, *, staff_chat: bool = False, never_dropped: Exempt = False) -> Callable[[Handler], Callable]:
+    """Decorate `async def fn(turn)` as a python-telegram-bot callback for users of this role.
+    `never_dropped`: the update is an answer (a rating, a red flag) that throttling never drops."""
     def wrap(fn: Handler) -> Callable:
         @functools.wraps(fn)
         async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-            await handle(update, context, fn, role=role, staff_chat=staff_chat)
+            await handle(update, context, fn, role=role, staff_chat=staff_chat, never_dropped=never_dropped)
 
         callback.role = role  # type: ignore[attr-defined]  # read by the test that every handler is wrapped
         return callback

@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks, coaching
 from bot.callbacks import rating_buttons
-from bot.handlers.common import Turn, patient_handler
+from bot.handlers.common import Turn, handler, patient_handler
 from bot.i18n import t
 from bot.parsing import parse_rating
 from bot.replies import Reply, join
@@ -65,7 +65,7 @@ async def _rate(s: AsyncSession, rt: Runtime, p: Patient, prompt_id: int, value:
     return await coaching.answer_rating(s, rt, p, prompt, value)
 
 
-@patient_handler
+@handler("patient", never_dropped=True)
 async def on_rating(turn: Turn) -> None:
     """rt:<prompt>:<0-10> — a tap on the 0-10 keyboard. A double tap stores one answer."""
     press = callbacks.Rating.parse(turn.data)

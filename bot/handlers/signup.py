@@ -105,7 +105,10 @@ async def consent(turn: Turn) -> None:
         sign = await patients.signup_of(s, user.id)
         if sign is None:
             # the clinician comes only from a valid invite-link code, never from an id in the button
-            c = await clinicians.by_link_code(s, press.link_code) if press.link_code else None
+            code = press.link_code
+            c = await turn.invite(lambda: clinicians.by_link_code(s, code)) if code else None
+            if turn.waiting:
+                return
             sign = Signup(telegram_user_id=user.id, chat_id=turn.chat_id, step="condition",
                           data={"clinician_id": c.id} if c is not None else {}, consent_at=now, updated_at=now)
             s.add(sign)

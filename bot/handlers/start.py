@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import random
 
+from telegram import Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot import coaching
 from bot.callbacks import Trial
 from bot.delivery.kinds import WHY_TOPICS
 from bot.handlers import patient_settings, session, signup
-from bot.handlers.common import Turn, anyone
+from bot.handlers.common import Turn, anyone, handler
 from bot.i18n import t
+from bot.parsing import parse_rating
 from bot.replies import Reply, join
 from bot.storage import clinicians, patients
 
@@ -31,7 +33,9 @@ async def start(turn: Turn) -> None:
     else:
         # a clinician's invite link (/start c_<code>): the trial button carries that clinician
         code = turn.args[0][2:] if turn.args and turn.args[0].startswith("c_") else None
-        c = await clinicians.by_link_code(s, code[:24]) if code else None
+        c = await turn.invite(lambda: clinicians.by_link_code(s, code[:24])) if code else None
+        if turn.waiting:
+            return
         turn.send(Reply(t("start.welcome"), [[(t("button.trial"), Trial(c.link_code if c else None).data)]]))
 
 
@@ -47,7 +51,14 @@ async def why(turn: Turn) -> None:
     turn.send(Reply(t(topic)))
 
 
-@anyone
+def _typed_rating(update: Update) -> bool:
+    """A typed number answers a rating question: never dropped by throttling."""
+    msg = update.effective_message
+    text = (msg.text or "") if msg is not None else ""
+    return len(text) <= 20 and parse_rating(text) is not None
+
+
+@handler("anyone", never_dropped=_typed_rating)
 async def on_text(turn: Turn) -> None:
     """Typed text: enrolment step, /settings input, or a rating; anything else gets a kind hint."""
     s, rt, text = turn.s, turn.rt, turn.text
