@@ -73,3 +73,20 @@ def parse_time(text: str) -> str | None:
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         return None
     return f"{hour:02d}:{minute:02d}"
+
+
+# Characters never allowed in a name: they hide or reorder text where clinicians read it (/patients,
+# summaries, exports). Control (Cc: newlines, tabs ...), format (Cf: bidi overrides U+202A-202E and isolates
+# U+2066-2069, marks U+200E/F, zero-width U+200B-200D, U+2060, U+FEFF ...), separators U+2028/9 (Zl, Zp),
+# surrogates, private use and unassigned code points.
+_NOT_IN_NAMES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+NAME_MAX = 20
+
+
+def parse_name(text: str, max_length: int = NAME_MAX) -> str | None:
+    """The one check for every name, typed or taken from Telegram: 1..max_length characters once spaces are
+    collapsed, and no control, bidi, zero-width or line-breaking characters. None when it is not usable."""
+    if any(unicodedata.category(ch) in _NOT_IN_NAMES for ch in text):
+        return None
+    name = " ".join(text.split())
+    return name if 1 <= len(name) <= max_length else None

@@ -17,6 +17,7 @@ from bot import alerts, menus
 from bot.callbacks import PATTERNS, OpenPatient, parse_id
 from bot.handlers.common import Turn, anyone, clinician_handler, handler, is_admin
 from bot.i18n import t
+from bot.parsing import parse_name
 from bot.replies import Reply
 from bot.reports import build
 from bot.reports import text as report_text
@@ -26,6 +27,7 @@ from bot.storage import clinicians
 from bot.storage.clinicians import Viewer
 from bot.timeplan import local_date
 
+CLINICIAN_NAME_MAX = 64  # a clinician's name, from their Telegram name
 ATTENTION_BUTTONS = 10  # /patients: buttons for the first patients needing attention
 DETAIL_DAYS = 7
 
@@ -49,9 +51,9 @@ async def join(turn: Turn) -> None:
     if existing is not None:
         turn.send(Reply(t("clinic.join.already", name=existing.name)))
         return
+    name = parse_name(user.full_name, CLINICIAN_NAME_MAX) or t("clinic.unnamed", id=user.id)
     c = await turn.invite(lambda: clinicians.redeem(s, code=code[:24], telegram_user_id=user.id,
-                                                    chat_id=turn.chat_id, name=(user.full_name or str(user.id))[:64],
-                                                    now=now))
+                                                    chat_id=turn.chat_id, name=name, now=now))
     if turn.waiting:
         return
     if c is None:

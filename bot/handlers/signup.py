@@ -13,7 +13,7 @@ from bot import alerts, coaching
 from bot.callbacks import PATTERNS, Consent, SignupStep, Trial, from_hhmm, hhmm
 from bot.handlers.common import Turn, anyone
 from bot.i18n import t
-from bot.parsing import parse_rating, parse_time
+from bot.parsing import NAME_MAX, parse_name, parse_rating, parse_time
 from bot.replies import Reply, join
 from bot.runtime import Runtime
 from bot.storage import clinicians, patients, sessions
@@ -22,7 +22,7 @@ from rules import CONDITIONS, URGENT_FLAGS, Flag
 
 EXERCISE_TIMES = ("07:00", "09:00", "12:00", "15:00", "18:00", "20:00")
 MORNING_TIMES = ("06:00", "07:00", "08:00", "09:00")
-NICKNAME_MAX = 20
+NICKNAME_MAX = NAME_MAX
 STEP_OF = {"cond": "condition", "pain": "pain", "rf": "redflags", "rff": "redflag_which", "time": "time",
            "morning": "morning", "nick": "nickname", "ok": "confirm", "redo": "confirm"}
 
@@ -174,7 +174,10 @@ async def _step(s: AsyncSession, rt: Runtime, sign: Signup, kind: str, value: st
             else:
                 _advance(sign, "nickname", rt, morning_time=tm)
         case "nick":
-            name = telegram_name.strip()[:NICKNAME_MAX] or t("signup.default_name")
+            name = parse_name(telegram_name, NICKNAME_MAX)
+            if name is None:  # the Telegram name is too long or has characters a name may not have
+                q = question(sign)
+                return Reply(join(t("signup.telegram_name_unusable", max=NICKNAME_MAX), q.text), q.buttons)
             _advance(sign, "confirm", rt, nickname=name)
         case "ok":
             if await patients.by_user(s, sign.telegram_user_id) is not None:
@@ -206,8 +209,7 @@ async def on_text(s: AsyncSession, rt: Runtime, sign: Signup, text: str) -> Repl
             else:
                 retry = t("signup.time_retry")
         case "nickname":
-            name = " ".join(text.split())
-            if 1 <= len(name) <= NICKNAME_MAX and name.isprintable():
+            if (name := parse_name(text, NICKNAME_MAX)) is not None:
                 _advance(sign, "confirm", rt, nickname=name)
             else:
                 retry = t("signup.nickname_retry", max=NICKNAME_MAX)

@@ -53,3 +53,29 @@ def test_parse_time_rejects(text):
 def test_normalize_folds_full_width_and_trims():
     assert normalize("　３／１０　") == "3/10"
     assert normalize("７：３０") == "7:30"
+
+
+# --- names -------------------------------------------------------------------------------------------
+from bot.parsing import NAME_MAX, parse_name  # noqa: E402
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("はなこ", "はなこ"), ("  山田　花子  ", "山田 花子"), ("Hanako 🌸", "Hanako 🌸"), ("$\\x$", "$\\x$"),
+    ("あ" * NAME_MAX, "あ" * NAME_MAX),
+])
+def test_usable_names_are_kept_with_spaces_collapsed(text, expected):
+    assert parse_name(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "", "   ", "あ" * (NAME_MAX + 1), "はな\nこ", "はな\rこ", "はな\tこ", "はな\x00こ", "はな\x1bこ",
+    *(f"はな{chr(c)}こ" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)),  # bidi
+    *(f"はな{chr(c)}こ" for c in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)),  # zero width
+    "はな\u2028こ", "はな\u2029こ", "はな\ue000こ",  # line/paragraph separators, private use
+])
+def test_names_with_hidden_or_line_breaking_characters_or_bad_length_are_refused(text):
+    assert parse_name(text) is None
+
+
+def test_longer_limits_for_other_names():
+    assert parse_name("あ" * 64, 64) == "あ" * 64 and parse_name("あ" * 65, 64) is None
