@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, ContextTypes, Defaults
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Defaults
 
 from bot import health, menus
 from bot.clock import Clock
@@ -29,6 +29,7 @@ from bot.replies import Reply
 from bot.runtime import Runtime, load_thresholds
 from bot.storage.db import Database
 from bot.telegram_http import AiohttpRequest
+from bot.telegram_limiter import LaneRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +65,10 @@ async def _delivery_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     await runner.run_until_idle(max_rounds=50)
 
 
-def rate_limiter(per_second: float) -> AIORateLimiter:
-    """PTB's AIORateLimiter as strict spacing: one request per 1/(rate - 0.5) s, no burst.
-
-    Its default shape (a bucket holding a whole second's worth) lets about twice the rate through in one
-    sliding second after an idle spell, and Telegram answers 429 to that; each 429 then pauses all sending
-    for `retry_after`. Small bursts (k > 1) were tried and drew occasional 429s from arrival jitter
-    (docs/benchmarks.md). With several instances, give each its share of the rate.
-    """
-    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / max(per_second - 0.5, per_second * 0.9),
-                          max_retries=3)
+def rate_limiter(per_second: float) -> LaneRateLimiter:
+    """Telegram's limits with two lanes: handlers' answers first, the delivery runner's sends in bulk
+    (bot/telegram_limiter.py). With several instances, give each its share of the rate."""
+    return LaneRateLimiter(per_second)
 
 
 def webhook_options(settings: Settings) -> dict:

@@ -33,8 +33,9 @@ class Coach:
         # the clock stands still between travels, so no throttle bucket would ever refill: tests of fair use
         # (tests/e2e/test_fair_use.py) give the real limits
         settings.setdefault("throttle_burst", 10_000)
+        settings.setdefault("rate_limit_enabled", False)
         self.settings = Settings(_env_file=None, telegram_bot_token=TOKEN, database_url=database_url,
-                                 telegram_api_base_url=standin.base_url, rate_limit_enabled=False, **settings)
+                                 telegram_api_base_url=standin.base_url, **settings)
         self.app: Application = build_application(self.settings, clock=self.clock, run_delivery_job=False)
         self._handled: set[int] = set()
         self._handled_queries: set[str] = set()

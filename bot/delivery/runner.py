@@ -1,4 +1,4 @@
-"""Delivery: scheduler tick -> claim due rows atomically -> prepare -> send (rate-limited) -> record.
+"""Delivery: scheduler tick -> claim due rows atomically -> prepare -> send (rate-limited, bulk lane) -> record.
 
 Exactly-once bookkeeping: a row is claimed with a lease (so a second instance never takes it), prepared
 and committed (reminders a batch at a time: bot/delivery/reminders.py), sent, then marked `sent` in
@@ -25,6 +25,7 @@ from bot.replies import Reply
 from bot.runtime import Runtime
 from bot.storage import outbox
 from bot.storage.models import Outbox, Patient
+from bot.telegram_limiter import Lane, sending_in
 
 log = logging.getLogger(__name__)
 
@@ -67,20 +68,31 @@ class DeliveryRunner:
 
     async def run_until_idle(self, max_rounds: int = 1000) -> int:
         """Deliver batch after batch until nothing is due. The next batch is claimed and prepared while
-        the current one is being sent (preparing waits on the database, sending on Telegram)."""
+        the current one is being sent (preparing waits on the database, sending on Telegram), and its
+        sends queue up as soon as the current batch's last send has started, so the rate limiter never
+        runs dry between batches."""
         async with self._lock:
             total = 0
-            batch = await self._claim_and_prepare()
-            for round_ in range(max_rounds):
-                if batch is None:
-                    break
-                claimed, jobs = batch
-                total += claimed
-                upcoming = asyncio.create_task(self._claim_and_prepare()) if round_ + 1 < max_rounds else None
-                try:
-                    await self._send_all(jobs)
-                finally:
-                    batch = await upcoming if upcoming is not None else None
+            gate = asyncio.Semaphore(self.rt.settings.delivery_concurrency)  # shared: batches follow on
+            sending: list[asyncio.Task] = []
+            try:
+                batch = await self._claim_and_prepare()
+                for round_ in range(max_rounds):
+                    if batch is None:
+                        break
+                    claimed, jobs = batch
+                    total += claimed
+                    upcoming = asyncio.create_task(self._claim_and_prepare()) if round_ + 1 < max_rounds else None
+                    started = asyncio.Event()
+                    sending.append(asyncio.create_task(self._send_all(jobs, gate, started)))
+                    waiter = asyncio.create_task(started.wait())
+                    try:
+                        await asyncio.wait([waiter, sending[-1]], return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        waiter.cancel()
+                        batch = await upcoming if upcoming is not None else None
+            finally:
+                await asyncio.gather(*sending)
             return total
 
     async def _claim_and_prepare(self) -> tuple[int, list[_Job]] | None:
@@ -151,8 +163,11 @@ class DeliveryRunner:
             return []
 
     # --- send, and record outcomes with group commits -------------------------------------------------
-    async def _send_all(self, jobs: list[_Job]) -> None:
-        gate = asyncio.Semaphore(self.rt.settings.delivery_concurrency)
+    async def _send_all(self, jobs: list[_Job], gate: asyncio.Semaphore, started: asyncio.Event) -> None:
+        """Send a batch's jobs through `gate`; `started` is set once the last of them holds it."""
+        waiting = len(jobs)
+        if not waiting:
+            started.set()
         sent: list[int] = []
         wake = asyncio.Event()
         finished = False
@@ -171,7 +186,11 @@ class DeliveryRunner:
                     return
 
         async def one(job: _Job) -> None:
+            nonlocal waiting
             async with gate:
+                waiting -= 1
+                if not waiting:
+                    started.set()
                 if await self._send(job):
                     sent.append(job.row_id)
                     wake.set()
@@ -185,10 +204,11 @@ class DeliveryRunner:
             await task
 
     async def _send(self, job: _Job) -> bool:
-        """Send a prepared row's messages; True when Telegram took them all."""
+        """Send a prepared row's messages (in the rate limiter's bulk lane); True when Telegram took them all."""
         try:
-            for chat_id, reply in job.messages:
-                await send(self.bot, chat_id, reply)
+            with sending_in(Lane.BULK):
+                for chat_id, reply in job.messages:
+                    await send(self.bot, chat_id, reply)
             self.sent += 1
             return True
         except RetryAfter as exc:
