@@ -146,3 +146,42 @@ def args(description: str, **defaults) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=defaults.get("batch", 500), help="DELIVERY_BATCH_SIZE")
     p.add_argument("--instances", type=int, default=1, help="bot processes (bench/crash.py)")
     return p.parse_args()
+
+
+async def deliver_all(app, *, patience: float = 120.0) -> tuple[float, int]:
+    """Run the app's delivery until no reminder row is waiting: rows put back after a 429 (or a
+    timeout) are waited for until they fall due, up to `patience` seconds past the first pass.
+    Returns (seconds from start to the last delivery, rows still waiting = deferred, not lost)."""
+    import asyncio
+
+    from sqlalchemy import func, select
+
+    from bot.storage import outbox
+    from bot.storage.models import Outbox
+
+    runner = app.bot_data["delivery"]
+    rt = app.bot_data["runtime"]
+    start = time.perf_counter()
+    await runner.run_until_idle(max_rounds=100000)
+    elapsed = time.perf_counter() - start
+    deadline = time.monotonic() + patience
+    while True:
+        async with rt.db.session() as s:
+            waiting, due = (await s.execute(select(func.count(), func.min(Outbox.due_at)).where(
+                Outbox.kind == "reminder", Outbox.state.in_([outbox.PENDING, outbox.CLAIMED]),
+                Outbox.due_at <= rt.clock.now() + timedelta(seconds=patience)))).one()  # not tomorrow's
+        if not waiting or time.monotonic() > deadline:
+            return elapsed, waiting
+        if due is not None:
+            due = due if due.tzinfo else due.replace(tzinfo=UTC)
+            await asyncio.sleep(min(max((due - rt.clock.now()).total_seconds(), 0.05), 5))
+        else:
+            await asyncio.sleep(1)
+        if await runner.run_until_idle(max_rounds=100000):
+            elapsed = time.perf_counter() - start
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process (user + system), not wall time."""
+    t = os.times()
+    return t.user + t.system

@@ -14,27 +14,37 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import args, database_url, fresh_database, get, make_app, per_chat, seed, standin_process
+from bench.common import (
+    args,
+    cpu_seconds,
+    database_url,
+    deliver_all,
+    fresh_database,
+    get,
+    make_app,
+    per_chat,
+    seed,
+    standin_process,
+)
 from bot.clock import Clock
 from bot.standin import StandIn
 
 
-async def deliver(app) -> float:
-    """Deliver everything due; seconds taken."""
+async def deliver(app) -> tuple[float, int, float]:
+    """Deliver everything due, waiting for rows put back after a 429: (seconds, deferred, CPU seconds)."""
     async with app:
         await app.post_init(app)
-        start = time.perf_counter()
-        await app.bot_data["delivery"].run_until_idle(max_rounds=100000)
-        elapsed = time.perf_counter() - start
+        cpu = cpu_seconds()
+        elapsed, deferred = await deliver_all(app)
+        cpu = cpu_seconds() - cpu
     await app.post_shutdown(app)
-    return elapsed
+    return elapsed, deferred, cpu
 
 
 async def main() -> None:
@@ -47,12 +57,12 @@ async def main() -> None:
                      delivery_batch_size=a.batch, delivery_concurrency=64)
     if a.in_process:
         async with StandIn(global_rate=a.rate, record_bodies=False) as standin:
-            elapsed = await deliver(make_app(standin, url, Clock(), **overrides))
+            elapsed, deferred, cpu = await deliver(make_app(standin, url, Clock(), **overrides))
             chats = Counter(m.chat_id for m in standin.all_messages())
             stats = standin.stats
     else:
         with standin_process(a.rate) as (base_url, api):
-            elapsed = await deliver(make_app(base_url, url, Clock(), **overrides))
+            elapsed, deferred, cpu = await deliver(make_app(base_url, url, Clock(), **overrides))
             chats = Counter(per_chat(api))
             stats = get(f"{api}/stats")
     delivered = sum(chats.values())
@@ -60,7 +70,8 @@ async def main() -> None:
     print(f"fan-out db={a.db} n={a.n} limit={a.rate:g}/s: delivered {delivered} in {elapsed:.1f} s "
           f"= {rate:.1f}/s, rate/limit = {rate / a.rate:.3f}")
     duplicated = sum(c - 1 for c in chats.values())
-    print(f"  429s={stats.get('rejected_429', 0)} lost={a.n - len(chats)} duplicated={duplicated}")
+    print(f"  429s={stats.get('rejected_429', 0)} lost={a.n - len(chats) - deferred} deferred={deferred} "
+          f"duplicated={duplicated}  bot CPU {cpu:.1f} s = {cpu / max(delivered, 1) * 1000:.2f} ms/delivery")
 
 
 if __name__ == "__main__":
