@@ -29,13 +29,13 @@ NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # 09:00 in Tokyo
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
-def database_url(kind: str, name: str) -> str:
+def database_url(kind: str, name: str, *, fresh: bool = True) -> str:
     if kind == "postgres":
         return POSTGRES
     os.makedirs("bench/out", exist_ok=True)
     path = f"bench/out/{name}.db"
     for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(path + suffix):
+        if fresh and os.path.exists(path + suffix):
             os.remove(path + suffix)
     return f"sqlite+aiosqlite:///{path}"
 
@@ -137,7 +137,11 @@ def make_app(standin: StandIn | str, url: str, clock: Clock, **overrides):
 
 
 def args(description: str, **defaults) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=description)
+    return _parser(description, **defaults).parse_args()
+
+
+def _parser(description: str, **defaults) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--db", choices=("sqlite", "postgres"), default=defaults.get("db", "sqlite"))
     p.add_argument("-n", type=int, default=defaults.get("n", 1000))
     p.add_argument("--rate", type=float, default=defaults.get("rate", 30.0))
@@ -145,7 +149,10 @@ def args(description: str, **defaults) -> argparse.Namespace:
     p.add_argument("--in-process", action="store_true", help="run the stand-in inside the bot's process")
     p.add_argument("--batch", type=int, default=defaults.get("batch", 500), help="DELIVERY_BATCH_SIZE")
     p.add_argument("--instances", type=int, default=1, help="bot processes (bench/crash.py)")
-    return p.parse_args()
+    return p
+
+
+args.parser = _parser  # type: ignore[attr-defined]
 
 
 async def deliver_all(app, *, patience: float = 120.0) -> tuple[float, int]:
