@@ -20,9 +20,9 @@ from sqlalchemy import insert, text
 from bot.app import build_application
 from bot.clock import Clock
 from bot.config import Settings
-from bot.standin import StandIn
 from bot.storage.db import Database
 from bot.storage.models import Outbox, Patient
+from telegram_standin import StandIn
 
 TOKEN = "123456789:BENCHbenchBENCHbenchBENCHbench0000"
 NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # 09:00 in Tokyo
@@ -111,7 +111,7 @@ def _answers(api: str) -> bool:
 def standin_process(rate: float | None = None, *extra: str):
     """The stand-in as its own process (its CPU is not the bot's). Yields (base_url, test API url)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "bot.standin", "--port", str(port), "--no-bodies", *extra]
+    cmd = [sys.executable, "-m", "telegram_standin", "--port", str(port), "--no-bodies", *extra]
     if rate:
         cmd += ["--global-rate", str(rate)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -3,7 +3,7 @@
     python bench/crash.py -n 1000                          # one instance on SQLite
     python bench/crash.py -n 1000 --db postgres --instances 2  # two instances, one killed mid-way
 
-Real processes: the stand-in (python -m bot.standin) and the bot (python -m bot), on 127.0.0.1.
+Real processes: the stand-in (python -m telegram_standin) and the bot (python -m bot), on 127.0.0.1.
 Prints delivered, lost and duplicated reminders.
 """
 

@@ -41,7 +41,7 @@ from bench.common import (
     standin_process,
 )
 from bot.clock import Clock
-from bot.standin import StandIn
+from telegram_standin import StandIn
 
 BUSY_CHATS = 900_000  # interactive sends (--busy) go to chats outside the fan-out
 

@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 
 from bench.common import NOW, args, database_url, fresh_database, make_app, seed
 from bot.clock import Clock
-from bot.standin import Faults, StandIn
 from bot.storage.models import Outbox, Patient
+from telegram_standin import Faults, StandIn
 
 
 async def main() -> None:

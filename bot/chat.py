@@ -28,10 +28,10 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import t
 from bot.runtime import Runtime
-from bot.standin import StandIn
-from bot.standin.state import SentMessage
 from bot.storage import clinicians, outbox
 from bot.storage.models import Outbox
+from telegram_standin import StandIn
+from telegram_standin.state import SentMessage
 
 DEMO_TOKEN = "123456789:CHATdemoCHATdemoCHATdemoCHATdemo00"
 DEFAULT_DATABASE = "sqlite+aiosqlite:///chat-demo.db"

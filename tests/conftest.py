@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.standin import StandIn
+from telegram_standin import StandIn
 from tests.databases import PostgresRun, SqliteTemplate
 from tests.harness import Coach
 from tests.helpers import START

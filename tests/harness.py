@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.runner import DeliveryRunner
 from bot.runtime import Runtime
-from bot.standin import StandIn
+from telegram_standin import StandIn
 
 TOKEN = "123456789:TESTtokenTESTtokenTESTtokenTESTtoken00"
 

@@ -51,7 +51,7 @@ def leaks(text: str, words: set[str] = frozenset()) -> list[str]:
 
 def patient_words(funcargs: dict) -> set[str]:
     """The Telegram first names of the test's users (what the 'use my Telegram name' button stores)."""
-    from bot.standin import StandIn
+    from telegram_standin import StandIn
 
     words: set[str] = set()
     for value in funcargs.values():

@@ -14,8 +14,8 @@ from telegram.error import NetworkError
 
 from bench.common import free_port
 from bot.logs import JsonLines, RedactingFormatter, redact
-from bot.standin import StandIn
 from bot.telegram_http import AiohttpRequest
+from telegram_standin import StandIn
 
 TOKEN = "123456789:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ"
 OTHER = "987654321:ZZyyXXwwVVuuTTssRRqqPPooNNmmLLkkJJ"

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from bench.common import NOW, make_app, seed
 from bot.clock import Clock
-from bot.standin import Faults
 from bot.storage.db import Database
 from bot.storage.models import Outbox, Patient
+from telegram_standin import Faults
 
 N = 150
 

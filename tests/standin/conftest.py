@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram import Bot
 
-from bot.standin import StandIn
+from telegram_standin import StandIn
 
 TOKEN = "123456:TEST-token_abcdef"
 USER = 777001

@@ -20,7 +20,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 
-from bot.standin import Faults, StandIn
+from telegram_standin import Faults, StandIn
 
 from .conftest import TOKEN, USER, FakeClock
 

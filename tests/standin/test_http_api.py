@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.standin import StandIn
+from telegram_standin import StandIn
 
 from .conftest import TOKEN, USER
 
@@ -200,7 +200,7 @@ async def test_webhook_delivery_with_secret_and_retry(standin: StandIn, http: ai
 
 async def test_cli_starts_and_stops_on_sigint() -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.standin", "--port", "0", "--token", TOKEN,
+        sys.executable, "-m", "telegram_standin", "--port", "0", "--token", TOKEN,
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.standin import Faults, StandIn
-from bot.standin.faults import FaultInjector
-from bot.standin.limits import RateLimits
-from bot.standin.markup import EntityParseError, command_entities, plain_text
-from bot.standin.params import Params
+from telegram_standin import Faults, StandIn
+from telegram_standin.faults import FaultInjector
+from telegram_standin.limits import RateLimits
+from telegram_standin.markup import EntityParseError, command_entities, plain_text
+from telegram_standin.params import Params
 
 from .conftest import FakeClock
 
@@ -67,7 +67,7 @@ def test_plain_text_and_entities() -> None:
 
 
 async def test_record_bodies_false_drops_file_bytes() -> None:
-    from bot.standin.params import Upload
+    from telegram_standin.params import Upload
 
     tg = StandIn(record_bodies=False)
     result = await tg.api.call(

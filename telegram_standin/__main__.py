@@ -1,4 +1,4 @@
-"""``python -m bot.standin --port 8081 [--token T] [--global-rate 30] [--per-chat-rate 1]``"""
+"""``python -m telegram_standin --port 8081 [--token T] [--global-rate 30] [--per-chat-rate 1]``"""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .server import StandIn
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(prog="python -m bot.standin", description="Local Telegram Bot API stand-in")
+    ap = argparse.ArgumentParser(prog="python -m telegram_standin", description="Local Telegram Bot API stand-in")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8081, help="0 picks a free port")
     ap.add_argument("--token", default=None, help="accept only this token (default: any)")

@@ -4,7 +4,7 @@
         async with telegram.Bot(token, base_url=tg.base_url) as bot:
             ...
 
-See :class:`StandIn` for the in-process test API and :mod:`bot.standin.control` for the same API
+See :class:`StandIn` for the in-process test API and :mod:`telegram_standin.control` for the same API
 over HTTP under ``/_standin/``.
 """
 
