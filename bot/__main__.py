@@ -1,4 +1,7 @@
-"""python -m bot [--webhook] [run | migrate | status | chat]   (run: long polling against Telegram)."""
+"""python -m bot [--webhook] [run | migrate | status | chat]   (run: long polling against Telegram).
+
+Only the settings are imported up front: a missing token or a bad setting is answered in one line before
+python-telegram-bot, SQLAlchemy and the handlers are imported."""
 
 from __future__ import annotations
 
@@ -6,8 +9,7 @@ import argparse
 import asyncio
 import sys
 
-from bot.config import ConfigError, load_settings
-from bot.ops import StartupError
+from bot.config import ConfigError, StartupError, load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(settings, *, webhook: bool = False) -> int:
     """Long polling (one instance), or webhook (several instances behind a load balancer)."""
+    token = settings.require_token()  # checked before the heavy imports below
+    if webhook:
+        settings.require_webhook()
+
     from telegram import Update
     from telegram.error import InvalidToken, NetworkError
 
@@ -55,7 +61,6 @@ def run(settings, *, webhook: bool = False) -> int:
     from bot.app import build_application, webhook_options
     from bot.ops import preflight
 
-    token = settings.require_token()
     options = webhook_options(settings) if webhook else None
     logs.setup(settings.log_level, token, settings.log_format)
     asyncio.run(preflight(settings, token))  # database and token checked: failures are one line

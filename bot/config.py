@@ -32,6 +32,10 @@ class ConfigError(SystemExit):
         return self.message
 
 
+class StartupError(Exception):
+    """Start-up cannot go on (database or Telegram unreachable, token revoked): one line, exit status 1."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
                                       env_ignore_empty=True)

@@ -14,7 +14,10 @@ from babel.messages.pofile import read_po
 
 log = logging.getLogger(__name__)
 
-LOCALES = Path(__file__).resolve().parent.parent / "locales"
+_PACKAGE = Path(__file__).resolve().parent
+# An installed wheel carries the catalogues inside the package (bot/locales/, copied by build_hooks.py);
+# a source checkout (also an editable install) reads the repository's top-level locales/.
+LOCALES = _PACKAGE / "locales" if (_PACKAGE / "locales").is_dir() else _PACKAGE.parent / "locales"
 DEFAULT_LANGUAGE = "ja"
 
 

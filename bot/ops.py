@@ -6,13 +6,11 @@ import json
 import sys
 
 from bot.clock import Clock
-from bot.config import Settings
+from bot.config import Settings, StartupError
 from bot.logs import redact
 from bot.storage.db import Database
 
-
-class StartupError(Exception):
-    """Start-up cannot go on (database or Telegram unreachable, token revoked): one line, exit status 1."""
+__all__ = ["StartupError", "database_label", "migrate", "preflight", "status"]
 
 
 def _first_line(exc: BaseException) -> str:

@@ -13,22 +13,34 @@ import io
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib_fontja  # noqa: F401  (registers IPAexGothic and makes it the default family)
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from functools import cache
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from bot.i18n import t
 from bot.reports.summary import RATINGS, TIERS, PatientSummary, SessionRow
 
-# Chart text is data (nicknames), never markup: `$...$` is not mathematics, and there is no LaTeX.
-matplotlib.rcParams.update({"text.parse_math": False, "text.usetex": False})
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+@cache
+def _mpl() -> SimpleNamespace:
+    """matplotlib, imported when the first chart is drawn (importing it takes a second or more, and the bot
+    must start, and `python -m bot` must answer about a missing token, without it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib_fontja  # noqa: F401  (registers IPAexGothic and makes it the default family)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    # Chart text is data (nicknames), never markup: `$...$` is not mathematics, and there is no LaTeX.
+    matplotlib.rcParams.update({"text.parse_math": False, "text.usetex": False})
+    return SimpleNamespace(FigureCanvasAgg=FigureCanvasAgg, Figure=Figure, Line2D=Line2D, Patch=Patch)
+
 
 FONT_FAMILY = "IPAexGothic"
 COLOURS = {"before": "#0072B2", "during": "#E69F00", "after": "#009E73", "next_morning": "#CC79A7"}
@@ -49,7 +61,7 @@ class Chart:
 
 
 def _png(fig: Figure) -> bytes:
-    FigureCanvasAgg(fig)
+    _mpl().FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
     return buf.getvalue()
@@ -65,11 +77,12 @@ def patient_chart(nickname: str, end: date, sessions: list[SessionRow],
     dates = [first + timedelta(days=i) for i in xs]
     title = t("chart.patient.title", nickname=nickname, start=f"{first.month}/{first.day}",
               end=f"{end.month}/{end.day}")
-    fig = Figure(figsize=(8, 7.2))
+    mpl = _mpl()
+    fig = mpl.Figure(figsize=(8, 7.2))
     ax = fig.add_axes((0.11, 0.27, 0.86, 0.63))
     band_label = t("chart.band", max=band_max)
     ax.axhspan(0, band_max, color="#009E73", alpha=0.13, zorder=0)
-    handles = [Patch(facecolor="#009E73", alpha=0.25, label=band_label)]
+    handles = [mpl.Patch(facecolor="#009E73", alpha=0.25, label=band_label)]
     series, points = [], {band_label: 1}
     for name in RATINGS:
         values = [getattr(by_day[d], name) if d in by_day else None for d in dates]
@@ -78,7 +91,7 @@ def patient_chart(nickname: str, end: date, sessions: list[SessionRow],
         width = 3.5 if name == "during" else 2.2
         ax.plot(xs, ys, color=COLOURS[name], marker=MARKERS[name], markersize=8, linewidth=width, label=label,
                 zorder=3)
-        handles.insert(len(series), Line2D([], [], color=COLOURS[name], marker=MARKERS[name], markersize=9,
+        handles.insert(len(series), mpl.Line2D([], [], color=COLOURS[name], marker=MARKERS[name], markersize=9,
                                            linewidth=2.5, label=label))
         series.append(label)
         points[label] = sum(v is not None for v in values)
@@ -90,7 +103,7 @@ def patient_chart(nickname: str, end: date, sessions: list[SessionRow],
         for x in hits:
             ax.axvline(x, color=colour, linestyle="--", linewidth=1.5, alpha=0.8, zorder=1)
         ax.plot(hits, [10.35] * len(hits), linestyle="none", marker=marker, markersize=14, color=colour, zorder=4)
-        handles.append(Line2D([], [], linestyle="none", marker=marker, markersize=12, color=colour, label=label))
+        handles.append(mpl.Line2D([], [], linestyle="none", marker=marker, markersize=12, color=colour, label=label))
         series.append(label)
         points[label] = len(hits)
     ax.set_ylim(0, 10.8)
@@ -114,7 +127,8 @@ def overview_chart(summaries: list[PatientSummary], start: date, end: date, *,
     rows = summaries[:max_rows]
     title = t("chart.overview.title", start=f"{start.month}/{start.day}", end=f"{end.month}/{end.day}")
     height = 2.8 + 0.62 * max(len(rows), 1)
-    fig = Figure(figsize=(8, height))
+    mpl = _mpl()
+    fig = mpl.Figure(figsize=(8, height))
     top = 1 - 0.9 / height
     bottom = 1.5 / height
     ax = fig.add_axes((0.30, bottom, 0.64, top - bottom))
@@ -136,8 +150,8 @@ def overview_chart(summaries: list[PatientSummary], start: date, end: date, *,
     ax.set_xlabel(t("chart.overview.axis"), fontsize=15)
     fig.suptitle(title, fontsize=19, y=1 - 0.25 / height)
     tiers = [tier for tier in TIERS if any(s.tier == tier for s in rows)]
-    handles = [Patch(color=TIER_COLOURS[tier], label=t(f"chart.tier.{tier}")) for tier in tiers]
-    handles.append(Line2D([], [], color="#333333", linestyle="--", label=t("chart.overview.target")))
+    handles = [mpl.Patch(color=TIER_COLOURS[tier], label=t(f"chart.tier.{tier}")) for tier in tiers]
+    handles.append(mpl.Line2D([], [], color="#333333", linestyle="--", label=t("chart.overview.target")))
     fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=14, frameon=False, bbox_to_anchor=(0.5, 0.0))
     labels = tuple(h.get_label() for h in handles)
     points = {t(f"chart.tier.{tier}"): sum(s.tier == tier for s in rows) for tier in tiers}
