@@ -24,6 +24,9 @@ from bot.runtime import Runtime
 from telegram_standin import StandIn
 
 TOKEN = "123456789:TESTtokenTESTtokenTESTtokenTESTtoken00"
+# A safety net against a hang, not a measurement: generous, because a loaded machine (two suites side by
+# side on two cores) can take seconds to handle one update.
+HANDLED_WITHIN = 90.0
 
 
 class Coach:
@@ -73,7 +76,7 @@ class Coach:
         await self.app.shutdown()
         await self.app.post_shutdown(self.app)
 
-    async def _handled_by_bot(self, update: dict[str, Any], timeout: float = 15.0) -> None:  # noqa: ASYNC109
+    async def _handled_by_bot(self, update: dict[str, Any], timeout: float = HANDLED_WITHIN) -> None:  # noqa: ASYNC109
         update_id = update["update_id"]
         async with self._cond:
             await asyncio.wait_for(self._cond.wait_for(lambda: update_id in self._handled), timeout)
@@ -130,7 +133,8 @@ class Coach:
 
     async def _wait_query(self, query_id: str) -> None:
         async with self._cond:
-            await asyncio.wait_for(self._cond.wait_for(lambda: query_id in self._handled_queries), 15)
+            await asyncio.wait_for(self._cond.wait_for(lambda: query_id in self._handled_queries),
+                                   HANDLED_WITHIN)
 
     def find(self, user: int, *, button_text: str | None = None, data: str | None = None):
         for msg in reversed(self.standin.messages(user)):
