@@ -28,6 +28,21 @@ def database_label(url: str) -> str:
         return url.split(":", 1)[0]
 
 
+def _missing_sqlite_folder(url: str) -> str | None:
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # a malformed URL: the database check below says so
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    folder = Path(parsed.database).parent
+    return None if folder.is_dir() else str(folder)
+
+
 async def preflight(settings: Settings, token: str) -> None:
     """Before `run` starts polling or the webhook: the database opens and is at the newest schema, and
     Telegram accepts the token. Raises StartupError with one line saying what to fix."""
@@ -37,6 +52,10 @@ async def preflight(settings: Settings, token: str) -> None:
     from bot.app import api_urls
     from bot.telegram_http import AiohttpRequest
 
+    folder = _missing_sqlite_folder(settings.database_url)
+    if folder is not None:  # said before aiosqlite fails on it (its worker thread may outlive the event loop)
+        raise StartupError(f"cannot open the database {database_label(settings.database_url)} (the folder "
+                           f"{folder} does not exist); check DATABASE_URL")
     db = Database(settings.database_url)
     try:
         await db.migrate()
@@ -62,6 +81,10 @@ async def preflight(settings: Settings, token: str) -> None:
 
 
 async def migrate(settings: Settings) -> int:
+    folder = _missing_sqlite_folder(settings.database_url)
+    if folder is not None:  # said before aiosqlite fails on it (its worker thread may outlive the event loop)
+        raise StartupError(f"cannot open the database {database_label(settings.database_url)} (the folder "
+                           f"{folder} does not exist); check DATABASE_URL")
     db = Database(settings.database_url)
     try:
         await db.migrate()
