@@ -2,7 +2,11 @@
 stand-in to the bot's reply reaching it (p50, p99). The real Application long-polls the stand-in, which
 runs as its own process (as Telegram is not on the bot's CPU).
 
-    python bench/latency.py -n 100 [--db postgres]
+    python bench/latency.py -n 100 [--db postgres]      # limiter off and on, and a bare PTB handler
+
+Also the bot's CPU per answer beside a bare python-telegram-bot handler (answer the button, send one
+reply: same transport, same stand-in, same presses), ratio printed. CPU is this process's (the bench's
+own HTTP client is in it in both cases); the stand-in is another process.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert, select
 
-from bench.common import NOW, args, database_url, fresh_database, make_app, seed, standin_process
+from bench.common import NOW, TOKEN, args, cpu_seconds, database_url, fresh_database, make_app, seed, standin_process
 from bot.clock import Clock
 from bot.storage.models import ExerciseSession, Patient, Prompt
 
@@ -40,12 +44,13 @@ async def open_questions(url: str, n: int) -> dict[int, int]:
     return {chat: prompts[pid] for pid, chat in patients}
 
 
-async def measure(app, api: str, questions: dict[int, int]) -> list[float]:
-    """Every patient presses "2" at once; ms from each press to that patient's reply."""
+async def measure(app, api: str, questions: dict[int, int]) -> tuple[list[float], float]:
+    """Every patient presses "2" at once; ms from each press to that patient's reply, and CPU seconds."""
     import aiohttp
 
     await app.initialize()
-    await app.post_init(app)
+    if app.post_init:
+        await app.post_init(app)
     await app.start()
     await app.updater.start_polling(poll_interval=0.0, timeout=5)
     latencies: list[float] = []
@@ -60,24 +65,58 @@ async def measure(app, api: str, questions: dict[int, int]) -> list[float]:
                 assert await r.json(), f"no reply to chat {chat}"
             latencies.append((time.perf_counter() - t0) * 1000)
 
+        cpu = cpu_seconds()
         await asyncio.gather(*(answer(c, p) for c, p in questions.items()))
+        cpu = cpu_seconds() - cpu
     await app.updater.stop()
     await app.stop()
     await app.shutdown()
-    await app.post_shutdown(app)
-    return latencies
+    if app.post_shutdown:
+        await app.post_shutdown(app)
+    return latencies, cpu
+
+
+def bare_app(base_url: str):
+    """python-telegram-bot alone: answer the button, send one reply. Same transport and concurrency."""
+    from telegram.ext import Application, CallbackQueryHandler
+
+    from bot.telegram_http import AiohttpRequest
+
+    async def on_press(update, context) -> None:
+        await update.callback_query.answer()
+        await context.bot.send_message(update.effective_chat.id, "ok")
+
+    app = (Application.builder().token(TOKEN).base_url(base_url).concurrent_updates(8)
+           .request(AiohttpRequest(connection_pool_size=40)).build())
+    app.add_handler(CallbackQueryHandler(on_press))
+    return app
+
+
+def report(label: str, latencies: list[float], cpu: float) -> float:
+    p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) > 1 else latencies[0]
+    per = cpu / len(latencies) * 1000
+    print(f"  {label:<22} p50={statistics.median(latencies):7.1f} ms p99={p99:7.1f} ms max={max(latencies):7.1f} ms"
+          f"   CPU {per:.2f} ms/answer")
+    return per
 
 
 async def main() -> None:
     a = args(__doc__, n=100)
-    url = database_url(a.db, "latency")
-    questions = await open_questions(url, a.n)
     clock = Clock(frozen_at=NOW + timedelta(minutes=1))
+    print(f"latency db={a.db} n={a.n} simultaneous answers")
+    # each run with its own stand-in, so every chat starts empty
     with standin_process() as (base_url, api):
-        latencies = await measure(make_app(base_url, url, clock, rate_limit_enabled=False), api, questions)
-    p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) > 1 else latencies[0]
-    print(f"latency db={a.db} n={a.n} simultaneous answers: p50={statistics.median(latencies):.1f} ms "
-          f"p99={p99:.1f} ms max={max(latencies):.1f} ms")
+        url = database_url(a.db, "latency")
+        off = report("bot, limiter off", *await measure(make_app(base_url, url, clock, rate_limit_enabled=False), api,
+                                                          await open_questions(url, a.n)))
+    with standin_process() as (base_url, api):
+        url = database_url(a.db, "latency")
+        report("bot, limiter on", *await measure(make_app(base_url, url, clock, rate_limit_enabled=True), api,
+                                                 await open_questions(url, a.n)))
+    with standin_process() as (base_url, api):
+        url = database_url(a.db, "latency")
+        bare = report("bare PTB handler", *await measure(bare_app(base_url), api, await open_questions(url, a.n)))
+    print(f"  CPU per answer: bot (limiter off) / bare PTB = {off / bare:.1f}x")
 
 
 if __name__ == "__main__":
