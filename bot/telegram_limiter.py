@@ -14,8 +14,9 @@ Limits (requests that carry a `chat_id`: sends and edits; callback answers and g
 limited and never wait):
 * global: even spacing at `rate - margin` (0.5/s under Telegram's 30/s), and never more than `floor(rate)`
   dispatches in any `floor(rate) / (rate - margin)` seconds, kept on the dispatch times themselves. A late
-  timer is made up for by the next release instead of being lost (PTB's AIORateLimiter, used before, lost
-  it on every release: fan-out reached 0.94 of the limit), without ever exceeding the window;
+  timer or a stalled process is made up for (up to 10 slots at twice the rate) instead of being lost
+  (PTB's AIORateLimiter, used before, lost it on every release: fan-out reached 0.94 of the limit),
+  without ever exceeding the window;
 * per private chat: ~1 message/s with a short burst (`per_chat_burst`), as Telegram allows;
 * per group (negative or @name chat ids): 20 a minute, strictly spaced (at 20 - margin).
 
@@ -113,10 +114,11 @@ class _Window:
     request granted `cap` or more places before it came back. Jitter (a stall of the bot or of the
     server) then cannot squeeze `cap + 1` requests into one window, which spacing with a margin alone
     did under load. It costs one round trip per `cap` requests (a few ms a second on the same host).
-    A release that is late (busy event loop) lets the next follow sooner, never closer than half a
-    slot, so lateness costs no throughput and never becomes a burst."""
+    Releases that are late (a busy event loop, a stalled process) are made up for: up to CATCH_UP slots
+    go at twice the rate, so a stall costs no throughput, and the window above still holds."""
 
     __slots__ = ("cap", "grants", "interval", "last", "period", "retired", "tat")
+    CATCH_UP = 10  # slots a stalled process may make up for (at twice the rate; the window still holds)
 
     def __init__(self, cap: int, period: float, interval: float) -> None:
         self.cap = cap
@@ -128,7 +130,7 @@ class _Window:
         self.retired = -INF  # latest answer among the grants dropped from the front
 
     def ready_at(self) -> float:
-        ready = max(self.tat - self.interval, self.last + self.interval / 2)
+        ready = max(self.tat - self.CATCH_UP * self.interval, self.last + self.interval / 2)
         grants = self.grants
         if len(grants) >= self.cap:
             while len(grants) > self.cap and grants[0].done_at < INF:
