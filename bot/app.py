@@ -28,6 +28,7 @@ from bot.i18n import t
 from bot.replies import Reply
 from bot.runtime import Runtime, load_thresholds
 from bot.storage.db import Database
+from bot.telegram_channel import TelegramChannel
 from bot.telegram_http import AiohttpRequest
 from bot.telegram_limiter import LaneRateLimiter
 
@@ -106,7 +107,7 @@ def build_application(settings: Settings, *, token: str | None = None, clock: Cl
     async def post_init(app: Application) -> None:
         if migrate:
             await rt.db.migrate()
-        app.bot_data["delivery"] = DeliveryRunner(rt, app.bot)
+        app.bot_data["delivery"] = DeliveryRunner(rt, TelegramChannel(app.bot))
         await ensure_weekly_summaries(rt)
         await menus.set_patient_menu(app.bot)
         for admin_id in settings.admin_telegram_ids:

@@ -10,8 +10,6 @@ import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from telegram.ext import CallbackContext
-
 from bot.clock import Clock
 from bot.config import ConfigError, Settings
 from bot.fair_use import FairUse
@@ -44,7 +42,3 @@ class Runtime:
         self.fair_use = FairUse(self.clock, burst=s.throttle_burst, per_minute=s.throttle_per_minute,
                                 invite_attempts=s.invite_attempts,
                                 invite_window=timedelta(minutes=s.invite_window_minutes))
-
-
-def runtime(context: CallbackContext) -> Runtime:
-    return context.application.bot_data["runtime"]

@@ -214,4 +214,4 @@ async def report_red_flags(s: AsyncSession, rt: Runtime, p: Patient, flags: froz
     d = await _decide(s, rt, p, session, Stage.CHECKIN, flags)
     await _apply(s, rt, p, session, Stage.CHECKIN, d)
     await pause(s, rt, p)
-    return Reply(join(decision_text(p, d), t("redflag.paused")))
+    return Reply(join(decision_text(p, d), t("redflag.paused")), priority="safety")

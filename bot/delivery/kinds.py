@@ -157,7 +157,7 @@ async def _alert(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -
                     payload.get("patient_id"), payload.get("event"))
         return _nothing(outbox.DONE)
     buttons = [[(t("button.open_patient"), callbacks.OpenPatient(int(payload["patient_id"])).data)]]
-    return Prepared([(chat, Reply(text, buttons)) for chat in to])
+    return Prepared([(chat, Reply(text, buttons, priority="safety")) for chat in to])
 
 
 async def _weekly_summary(s: AsyncSession, rt: Runtime, row: Outbox) -> Prepared:
@@ -217,7 +217,8 @@ async def _why(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> 
         return _nothing()
     week = row.due_at.isocalendar().week
     await coaching.schedule_why(s, rt, p, row.due_at + timedelta(days=7))
-    return Prepared([(p.chat_id, Reply(join(t("why.weekly_intro"), t(WHY_TOPICS[week % len(WHY_TOPICS)]))))])
+    text = join(t("why.weekly_intro"), t(WHY_TOPICS[week % len(WHY_TOPICS)]))
+    return Prepared([(p.chat_id, Reply(text, priority="optional"))])
 
 
 async def prepare(s: AsyncSession, rt: Runtime, row: Outbox) -> Prepared:

@@ -16,16 +16,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
-from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import coaching
+from bot.coaching.messages import Blocked, Channel, Rejected, Reply, RetryLater, Unavailable
 from bot.delivery import kinds, reminders
-from bot.replies import Reply
 from bot.runtime import Runtime
 from bot.storage import outbox
 from bot.storage.models import Outbox, Patient
-from bot.telegram_limiter import Lane, sending_in
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +31,6 @@ MAX_ATTEMPTS = 8
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 600))
-
-
-async def send(bot: Bot, chat_id: int, reply: Reply) -> None:
-    if reply.document is not None:
-        name, content = reply.document
-        await bot.send_document(chat_id, document=content, filename=name, caption=reply.text or None)
-    elif reply.photo is not None:
-        await bot.send_photo(chat_id, photo=reply.photo, caption=reply.text or None, reply_markup=reply.markup)
-    else:
-        await bot.send_message(chat_id, reply.text, reply_markup=reply.markup)
 
 
 @dataclass
@@ -59,9 +46,9 @@ class DeliveryRunner:
     """One per process. The JobQueue's delivery job calls `run_until_idle()`; so do tests, after moving
     the clock."""
 
-    def __init__(self, rt: Runtime, bot: Bot) -> None:
+    def __init__(self, rt: Runtime, channel: Channel) -> None:
         self.rt = rt
-        self.bot = bot
+        self.channel = channel  # the messenger adapter (bot/telegram_channel.py), behind the messaging port
         self.sent = 0
         self.errors = 0
         self._lock = asyncio.Lock()
@@ -204,23 +191,23 @@ class DeliveryRunner:
             await task
 
     async def _send(self, job: _Job) -> bool:
-        """Send a prepared row's messages (in the rate limiter's bulk lane); True when Telegram took them all."""
+        """Send a prepared row's messages through the channel (on Telegram: the rate limiter's bulk lane);
+        True when the channel took them all."""
         try:
-            with sending_in(Lane.BULK):
-                for chat_id, reply in job.messages:
-                    await send(self.bot, chat_id, reply)
+            for chat_id, reply in job.messages:
+                await self.channel.send(chat_id, reply)
             self.sent += 1
             return True
-        except RetryAfter as exc:
-            delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
-            await self._later(job.row_id, self.rt.clock.now() + timedelta(seconds=delay), f"429 retry_after={delay}")
-        except Forbidden:
+        except RetryLater as exc:
+            await self._later(job.row_id, self.rt.clock.now() + timedelta(seconds=exc.after),
+                              f"429 retry_after={exc.after}")
+        except Blocked:
             await self._unreachable(job.row_id)
-        except BadRequest as exc:
-            log.warning("delivery: row %s rejected by Telegram: %s", job.row_id, exc.message)
-            await self._finish(job.row_id, outbox.FAILED, f"400 {exc.message}")
-        except (NetworkError, TelegramError) as exc:  # timeouts and 5xx
-            await self._retry(job.row_id, job.attempts, f"{type(exc).__name__}: {exc}")
+        except Rejected as exc:
+            log.warning("delivery: row %s rejected by the channel: %s", job.row_id, exc)
+            await self._finish(job.row_id, outbox.FAILED, str(exc))
+        except Unavailable as exc:  # timeouts and 5xx
+            await self._retry(job.row_id, job.attempts, str(exc))
         except Exception as exc:
             log.exception("delivery: row %s failed", job.row_id)
             await self._retry(job.row_id, job.attempts, type(exc).__name__)

@@ -36,13 +36,13 @@ from telegram.ext import ContextTypes
 
 from bot.callbacks import Trial
 from bot.coaching import patients as patient_state
-from bot.delivery.runner import send as send_to
 from bot.i18n import t
 from bot.replies import Reply
-from bot.runtime import Runtime, runtime
+from bot.runtime import Runtime
 from bot.storage import clinicians, patients
 from bot.storage.clinicians import Viewer
 from bot.storage.models import Patient
+from bot.telegram_channel import send_to
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,11 @@ class Turn:
 
 
 Handler = Callable[[Turn], Awaitable[None]]
+
+
+def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    """The Runtime kept in the application's bot_data (bot/app.py)."""
+    return context.application.bot_data["runtime"]
 
 
 async def patient_of(s: AsyncSession, rt: Runtime, user_id: int) -> Patient | None:

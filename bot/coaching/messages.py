@@ -1,0 +1,71 @@
+"""What coaching says, whatever the messenger: the messaging port.
+
+Coaching and delivery produce `Reply` values; a channel adapter renders and sends them (Telegram today:
+bot/telegram_channel.py; chat mode drives the same adapter through the stand-in). Nothing here knows a
+messenger's types. The contract (docs/architecture.md, "The messaging port"):
+
+- text, plain (no markup), short enough for a phone;
+- choice buttons as rows of (label, value): the value is callback data from bot/callbacks.py; a batch's
+  buttons go on its last message (LINE shows quick replies on the last message only, up to 13 of them);
+- a picture (PNG bytes with `picture_id`, a stable name each channel may cache or host under) or a document;
+- a priority: `safety` (red flags, alerts: always sent), `essential` (questions, answers, reminders) or
+  `optional` (the weekly explanation): a channel that pays per push may hold back optional ones.
+
+A channel's `send` raises the port's errors, never its own: `Blocked` (the person blocked the bot),
+`RetryLater(after)`, `Rejected(reason)` (the message can never be sent) or `Unavailable(reason)` (try
+again with back-off).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from bot.i18n import t
+
+Buttons = list[list[tuple[str, str]]]
+Priority = Literal["safety", "essential", "optional"]
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: Buttons = field(default_factory=list)
+    document: tuple[str, bytes] | None = None  # (file name, content)
+    photo: bytes | None = None  # a PNG/JPEG sent as a picture; `text` is its caption (at most 1024 characters)
+    picture_id: str | None = None  # a stable name for `photo` (a channel may cache or host it under this name)
+    priority: Priority = "essential"
+
+
+def join(*parts: str) -> str:
+    return "\n\n".join(p for p in parts if p)
+
+
+def closed() -> Reply:
+    return Reply(t("common.closed"))
+
+
+class Blocked(Exception):
+    """The person blocked the bot (Telegram 403): stop writing to them until they write again."""
+
+
+class RetryLater(Exception):
+    """The channel asks us to slow down: try this message again after `after` seconds."""
+
+    def __init__(self, after: float) -> None:
+        super().__init__(f"retry after {after} s")
+        self.after = after
+
+
+class Rejected(Exception):
+    """The channel refused this message for good (a bad request): record it, do not retry."""
+
+
+class Unavailable(Exception):
+    """Timeouts, server errors, network trouble: retry with back-off."""
+
+
+class Channel(Protocol):
+    """A messenger adapter, as delivery sees it."""
+
+    async def send(self, chat_id: int, reply: Reply) -> None: ...

@@ -1,0 +1,56 @@
+"""The import rules of docs/architecture.md: rules imports nothing of bot; storage imports nothing of the
+handlers; only the Telegram adapter, the handlers and the stand-in import python-telegram-bot (coaching,
+delivery, reports and storage speak the messaging port, bot/coaching/messages.py)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The Telegram edge: the adapter (application wiring, transport, rendering, command menus, the start-up token
+# check, chat mode driving the Telegram application through the stand-in), the handlers and the stand-in.
+TELEGRAM_EDGE = ("bot/app.py", "bot/telegram_channel.py", "bot/telegram_http.py", "bot/telegram_limiter.py",
+                 "bot/menus.py", "bot/ops.py", "bot/__main__.py", "bot/chat.py", "bot/handlers/", "bot/standin/",
+                 "telegram_standin/")
+
+
+def imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def modules(folder: str) -> list[Path]:
+    return sorted(p for p in (ROOT / folder).rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def rel(p: Path) -> str:
+    return p.relative_to(ROOT).as_posix()
+
+
+def test_rules_import_nothing_of_bot():
+    bad = {rel(p): sorted(m for m in imports(p) if m == "bot" or m.startswith("bot.")) for p in modules("rules")}
+    assert {k: v for k, v in bad.items() if v} == {}
+
+
+def test_storage_imports_nothing_of_handlers():
+    bad = {rel(p): sorted(m for m in imports(p) if m.startswith("bot.handlers")) for p in modules("bot/storage")}
+    assert {k: v for k, v in bad.items() if v} == {}
+
+
+def test_only_the_telegram_edge_imports_telegram():
+    bad = {}
+    for p in modules("bot"):
+        name = rel(p)
+        if name.startswith(TELEGRAM_EDGE) or name in TELEGRAM_EDGE:
+            continue
+        found = sorted(m for m in imports(p) if m == "telegram" or m.startswith("telegram."))
+        if found:
+            bad[name] = found
+    assert bad == {}
