@@ -8,7 +8,9 @@ from rules.engine import MESSAGE_KEYS, REASONS, decide
 from rules.limits import LIMITS, Limit, limits_broken
 from rules.parsing import CaseError
 from rules.programs import CONDITIONS, Exercise, Program, load_program
+from rules.redflags import RedFlagError, RedFlagItem, RedFlags, Tier, load_redflags
 from rules.request import parse_request
+from rules.symptoms import detect_symptoms
 from rules.thresholds import Thresholds
 from rules.types import (
     ELEMENT_ORDER,
@@ -38,11 +40,17 @@ __all__ = [
     "Flag",
     "Limit",
     "Program",
+    "RedFlagError",
+    "RedFlagItem",
+    "RedFlags",
     "SessionRecord",
     "Stage",
     "Thresholds",
+    "Tier",
     "decide",
+    "detect_symptoms",
     "limits_broken",
     "load_program",
+    "load_redflags",
     "parse_request",
 ]

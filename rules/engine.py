@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rules.limits import Limit, limits_broken
+from rules.redflags import Tier, load_redflags
 from rules.thresholds import Thresholds
 from rules.types import (
     ELEMENT_ORDER,
-    URGENT_FLAGS,
     Action,
     Case,
     Decision,
@@ -57,6 +57,7 @@ class Finding:
     alert: bool = False
     urgent: bool = False
     recheck: bool = False
+    tier: Tier | None = None
 
 
 Rule = Callable[[Case, SessionRecord | None, Thresholds], Finding | None]
@@ -65,14 +66,24 @@ Rule = Callable[[Case, SessionRecord | None, Thresholds], Finding | None]
 # --- the rules, in precedence order -------------------------------------------------------------
 
 
+# The STOP message of each red-flag tier (rules/redflags.toml; docs/clinical.md).
+TIER_MESSAGES: dict[Tier, str] = {
+    Tier.EMERGENCY: "decision.stop.red_flag_urgent",
+    Tier.SAME_DAY: "decision.stop.red_flag_same_day",
+    Tier.REST_TODAY: "decision.stop.red_flag_rest_today",
+    Tier.SCREEN_BACK: "decision.stop.red_flag",
+    Tier.SCREEN_KNEE: "decision.stop.red_flag",
+}
+
+
 def red_flag(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
-    """1. A red flag now (or in this session): clinical evaluation first, no exercise."""
+    """1. A red flag now (or in this session): no exercise; the most urgent tier says where to go."""
     flags = case.flags | (s.flags if s is not None and case.stage is not Stage.CHECKIN else frozenset())
-    if not flags:
+    tier = load_redflags().tier(flags)
+    if tier is None:
         return None
-    urgent = bool(flags & URGENT_FLAGS)
-    message = "decision.stop.red_flag_urgent" if urgent else "decision.stop.red_flag"
-    return Finding("red_flag", Action.STOP, message, alert=True, urgent=urgent)
+    urgent = tier is Tier.EMERGENCY
+    return Finding("red_flag", Action.STOP, TIER_MESSAGES[tier], alert=True, urgent=urgent, tier=tier)
 
 
 def severe_pain(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
@@ -156,6 +167,8 @@ REASONS: tuple[str, ...] = (
 )
 MESSAGE_KEYS: tuple[str, ...] = (
     "decision.stop.red_flag_urgent",
+    "decision.stop.red_flag_same_day",
+    "decision.stop.red_flag_rest_today",
     "decision.stop.red_flag",
     "decision.stop.severe_pain",
     "decision.step_back.during_pain",
@@ -218,6 +231,8 @@ def decide(case: Case, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Decision:
         recheck=action is not Action.STOP and any(f.recheck for f in findings),
         missing=missing(case),
         program_complete=top.reason == "program_complete",
+        tier=None if top.tier is None else top.tier.value,
+        redflags_version=load_redflags().version,
     )
 
 

@@ -7,6 +7,7 @@ used by the CLI (`python -m rules decide`) and documented in docs/rules.md.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
@@ -72,7 +73,7 @@ class Flag(StrEnum):
     NIGHT_PAIN = "night_pain"  # relentless night pain
 
 
-# Possible cauda equina syndrome: same-day emergency care.
+# Possible cauda equina syndrome: emergency care now (their catalogue items are in the emergency tier).
 URGENT_FLAGS: frozenset[Flag] = frozenset({Flag.BLADDER_BOWEL, Flag.SADDLE_NUMBNESS})
 
 _ELEMENT_KEYS = tuple(e.value for e in ELEMENT_ORDER)
@@ -80,8 +81,20 @@ RATINGS: tuple[str, ...] = ("before", "during", "after", "next_morning", "rechec
 LEVEL_CHANGES: tuple[Action, ...] = (Action.PROGRESS, Action.STEP_BACK)
 
 
-def _flags(values: Any, path: str) -> frozenset[Flag]:
-    return frozenset(as_enum(Flag, v, f"{path}[{i}]", "flag") for i, v in enumerate(as_list(values, path)))
+def _flags(values: Any, path: str) -> frozenset[Flag | str]:
+    """Reported red flags: today's `Flag` values, or ids of the red-flag catalogue (rules/redflags.toml)."""
+    return frozenset(_flag(v, f"{path}[{i}]") for i, v in enumerate(as_list(values, path)))
+
+
+def _flag(value: Any, path: str) -> Flag | str:
+    if value in Flag.__members__.values():
+        return Flag(value)
+    from rules.redflags import load_redflags  # the catalogue imports this module
+
+    if isinstance(value, str) and value in load_redflags():
+        return value
+    raise CaseError(path, f"unknown flag {json.dumps(value, ensure_ascii=False, default=str)} "
+                          "(expected a rules.Flag value or a red-flag catalogue id)")
 
 
 def _levels(values: Any, path: str, maxima: Mapping[Element, int] | None) -> dict[Element, int]:
@@ -105,7 +118,7 @@ class SessionRecord:
     after: int | None = None
     next_morning: int | None = None
     recheck: int | None = None
-    flags: frozenset[Flag] = frozenset()
+    flags: frozenset[Flag | str] = frozenset()
     level_change: Action | None = None  # PROGRESS or STEP_BACK if one was applied because of this session
 
     def __post_init__(self) -> None:
@@ -136,7 +149,7 @@ class SessionRecord:
         return {
             "date": self.date.isoformat(),
             **{name: getattr(self, name) for name in RATINGS},
-            "flags": sorted(f.value for f in self.flags),
+            "flags": sorted(str(f) for f in self.flags),
             "level_change": None if self.level_change is None else self.level_change.value,
         }
 
@@ -151,7 +164,7 @@ class Case:
     max_levels: Mapping[Element, int]
     raise_history: tuple[Element, ...] = ()  # raised and still in force, oldest first
     sessions: tuple[SessionRecord, ...] = ()  # done sessions of the last 14 days, oldest first
-    flags: frozenset[Flag] = frozenset()  # red flags reported right now
+    flags: frozenset[Flag | str] = frozenset()  # red flags reported right now (Flag values or catalogue ids)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -211,7 +224,7 @@ class Case:
             "levels": {e.value: self.levels[e] for e in ELEMENT_ORDER},
             "max_levels": {e.value: self.max_levels[e] for e in ELEMENT_ORDER},
             "raise_history": [e.value for e in self.raise_history],
-            "flags": sorted(f.value for f in self.flags),
+            "flags": sorted(str(f) for f in self.flags),
             "sessions": [s.to_json() for s in self.sessions],
         }
 
@@ -249,6 +262,8 @@ class Decision:
     recheck: bool = False  # schedule a 24-hour recheck
     missing: tuple[str, ...] = ()
     program_complete: bool = False
+    tier: str | None = None  # the red-flag tier that stopped (rules.redflags.Tier), else None
+    redflags_version: str = ""  # the red-flag catalogue's version this decision was taken with
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -19,7 +19,7 @@ from bot.reports.charts import DECISION_STYLE
 from bot.reports.summary import ATTENTION, LIMITS, TIERS
 from bot.storage.reports import NOTABLE_HOLDS
 from bot.storage.sessions import RATING_KINDS
-from rules import CONDITIONS, MESSAGE_KEYS, Action, Element, Flag, decide
+from rules import CONDITIONS, MESSAGE_KEYS, Action, Element, Flag, decide, load_redflags
 from rules.engine import EXPECTED
 from tests.rules.helpers import S, case
 
@@ -82,7 +82,9 @@ FAMILIES: dict[str, list[str]] = {
     "clinic.export.action.": [f"clinic.export.action.{a}" for a in Action],
 }
 VARIABLE_KEYS = [*WHY_TOPICS, *MESSAGE_KEYS, "reminder.text", "reminder.repeat", "reminder.snooze_over",
-                 "alert.text", "alert.urgent", "signup.red_flag", "signup.red_flag_urgent"]
+                 "alert.text", "alert.urgent", "signup.red_flag", "signup.red_flag_urgent",
+                 # the red-flag catalogue's questions and advice (rules/redflags.toml), rendered by the bot
+                 *sorted({key for i in load_redflags().items for key in (i.question, i.advice)})]
 
 
 def _engine_keys() -> list[str]:

@@ -300,7 +300,7 @@ async def test_symptom_command_non_urgent_flag(coach):
     [menu] = await coach.text(USER, "/symptom")
     assert menu.body == msg("checkin.which")
     [reply] = await coach.press(USER, msg("flag.swelling"))
-    assert reply.body.startswith(msg("decision.stop.red_flag"))
+    assert reply.body.startswith(msg("decision.stop.red_flag_rest_today"))
     assert msg("decision.stop.red_flag_urgent") not in reply.body
     [report] = await coach.rows(RedFlagReport)
     assert (report.urgent, report.flags) == (False, ["swelling"])

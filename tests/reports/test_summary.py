@@ -115,7 +115,7 @@ def test_text_lists_attention_first_with_the_numbers(week):
     assert "判断：12/7 回数↓、12/9 可動域↓、12/9 据え置き（直後に落ち着かず）、12/12 中止（強い痛み）" in taro
     assert "未回答の質問 2件" in taro
     yoshiko = message[names[0]:names[1]]
-    assert "【至急】危険サイン" in yoshiko and "危険サイン：12/10 排尿" in yoshiko
+    assert "【至急】危険サイン" in yoshiko and "危険サイン：12/10 新しく・急に、尿が出にくい" in yoshiko
     assert "5日間回答なし" in message[names[2]:names[3]]
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from rules import Action, Case, Element, Flag, SessionRecord, Stage
+from rules import Action, Case, Element, SessionRecord, Stage
 
 TODAY = dt.date(2026, 11, 25)
 MAX = {Element.ROM: 3, Element.REPS: 5, Element.LOAD: 4, Element.SPEED: 3}
@@ -32,7 +32,7 @@ def S(
         after=after,
         next_morning=next_morning,
         recheck=recheck,
-        flags=frozenset(Flag(f) for f in flags),
+        flags=frozenset(flags),
         level_change=None if change is None else Action(change),
     )
 
@@ -51,7 +51,7 @@ def case(
         max_levels=dict(MAX),
         raise_history=history,
         sessions=sessions,
-        flags=frozenset(Flag(f) for f in flags),
+        flags=frozenset(flags),
     )
 
 
