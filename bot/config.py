@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -108,6 +109,19 @@ class Settings(BaseSettings):
             raise ValueError(f"use HH:MM (24-hour clock), got {value!r}")
         return value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_webhook(cls, value: str | None) -> str | None:
+        """Telegram posts updates (patients' words) here: HTTPS only. Plain http is accepted for a loopback
+        host alone (the Bot API stand-in or a local Bot API server on this machine)."""
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if not parts.hostname or not (parts.scheme == "https" or loopback):
+            raise ValueError("use the public HTTPS URL Telegram posts updates to, e.g. https://coach.example.jp/tg")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
@@ -121,7 +135,7 @@ class Settings(BaseSettings):
 
     def require_webhook(self) -> tuple[str, str]:
         """(url, secret) for webhook mode, or a ConfigError saying what is missing."""
-        if not self.webhook_url or not self.webhook_url.startswith(("https://", "http://")):
+        if not self.webhook_url:
             raise ConfigError("WEBHOOK_URL must be the public URL Telegram posts updates to (https://...)")
         secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
         if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):

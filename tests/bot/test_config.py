@@ -75,3 +75,23 @@ def test_token_is_redacted_from_logs():
                                (GOOD_TOKEN,), None)
     line = RedactingFormatter(GOOD_TOKEN).format(record)
     assert GOOD_TOKEN not in line and "/bot<token>/getMe" in line
+
+
+@pytest.mark.parametrize("url", ["http://coach.example.jp/tg", "ftp://coach.example.jp/tg", "coach.example.jp/tg",
+                                 "https://"])
+def test_webhook_url_must_be_https(url):
+    with pytest.raises(ConfigError, match="WEBHOOK_URL") as caught:
+        load_settings(_env_file=None, webhook_url=url)
+    assert "https://" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_webhook_url_https_or_loopback_is_accepted():
+    assert load_settings(_env_file=None, webhook_url="https://coach.example.jp/tg").webhook_url
+    assert load_settings(_env_file=None, webhook_url="http://127.0.0.1:8443/tg").webhook_url  # the stand-in
+
+
+def test_plain_http_webhook_stops_start_up_with_one_line(tmp_path):
+    result = run_bot(tmp_path, {"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "WEBHOOK_URL": "http://coach.example.jp/tg",
+                                "WEBHOOK_SECRET": "s3cret-webhook-token-1234"}, "--webhook")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "WEBHOOK_URL" in result.stderr
+    assert "Traceback" not in result.stderr and GOOD_TOKEN not in result.stderr
