@@ -1,4 +1,4 @@
-"""python -m bot [--webhook] [run | migrate | status | chat]   (run: long polling against Telegram).
+"""python -m bot [--webhook] [run | migrate | status | backup [PATH] | chat]   (run: long polling against Telegram).
 
 Only the settings are imported up front: a missing token or a bad setting is answered in one line before
 python-telegram-bot, SQLAlchemy and the handlers are imported."""
@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     run_cmd.add_argument("--webhook", action="store_true", help="receive updates by webhook instead")
     sub.add_parser("migrate", help="create or upgrade the database schema, then exit")
     sub.add_parser("status", help="print delivery queue depth, last delivery and errors")
+    backup_cmd = sub.add_parser("backup", help="copy the database to PATH while the bot runs (docs/operations.md)")
+    backup_cmd.add_argument("path", nargs="?", default=None,
+                            help="where to write it (default backups/<name>-<UTC time>.db or .dump)")
     chat = sub.add_parser("chat", help="try the coach in this terminal, without Telegram")
     chat.add_argument("--database", default="sqlite+aiosqlite:///chat-demo.db", help="database URL")
     chat.add_argument("--reset", action="store_true", help="start afresh: delete the try-out database and files")
@@ -35,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.ops import migrate
 
             return asyncio.run(migrate(settings))
+        if args.command == "backup":
+            from bot.ops import backup
+
+            return backup(settings, args.path)
         if args.command == "status":
             from bot.ops import status
 

@@ -21,6 +21,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Defaul
 
 from bot import health, menus
 from bot.clock import Clock
+from bot.coaching import retention
 from bot.config import Settings
 from bot.delivery.runner import DeliveryRunner
 from bot.handlers import admin, checkin, clinician, common, mydata, patient_settings, session, signup, start
@@ -59,6 +60,13 @@ async def ensure_weekly_summaries(rt: Runtime) -> None:
     async with rt.db.session() as s:
         for c, _ in await clinicians.active_list(s):
             await alerts.schedule_summary(s, rt, c, after=rt.clock.now())
+
+
+async def _retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    try:
+        await retention.purge(context.application.bot_data["runtime"])
+    except Exception:  # the database is down: tomorrow's run (or the next start) catches up
+        log.exception("retention: purge failed")
 
 
 async def _delivery_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -115,6 +123,8 @@ def build_application(settings: Settings, *, token: str | None = None, clock: Cl
         if run_delivery_job and app.job_queue is not None:
             app.job_queue.run_repeating(_delivery_job, interval=settings.delivery_interval_seconds, first=1,
                                         name="delivery", job_kwargs={"max_instances": 1, "coalesce": True})
+            app.job_queue.run_repeating(_retention_job, interval=retention.INTERVAL, first=30, name="retention",
+                                        job_kwargs={"max_instances": 1, "coalesce": True})
         if settings.health_port:
             app.bot_data["health"] = await health.start_server(rt, app.bot_data["delivery"], settings.health_port)
 

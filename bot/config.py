@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     invite_attempts: int = Field(default=5, ge=1, le=1000)
     invite_window_minutes: int = Field(default=10, ge=1, le=24 * 60)
 
+    # Data protection (APPI, docs/operations.md "Security"): an ended patient's data is erased this many
+    # days after their program ended (daily check); abandoned enrolments after ABANDONED_SIGNUP_DAYS.
+    retention_days_after_end: int = Field(default=365, ge=1, le=3650)
+
     log_level: str = "INFO"
     log_format: str = Field(default="text", pattern="^(text|json)$")
 

@@ -1,16 +1,23 @@
-"""Operator commands: migrate, status, and the start-up checks of `run` (each failure is one line)."""
+"""Operator commands: migrate, status, backup, and the start-up checks of `run` (each failure is one line)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import sqlite3
+import subprocess
 import sys
+from datetime import datetime
+from pathlib import Path
 
 from bot.clock import Clock
 from bot.config import Settings, StartupError
 from bot.logs import redact
-from bot.storage.db import Database
+from bot.storage.db import Database, is_sqlite
 
-__all__ = ["StartupError", "database_label", "migrate", "preflight", "status"]
+__all__ = ["StartupError", "backup", "database_label", "migrate", "preflight", "status"]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -108,4 +115,70 @@ async def status(settings: Settings) -> int:
         return 1
     finally:
         await rt.db.dispose()
+    return 0
+
+
+def default_backup_path(settings: Settings, now: datetime) -> Path:
+    from sqlalchemy.engine import make_url
+
+    stem = Path(make_url(settings.database_url).database or "coach").stem if is_sqlite(settings.database_url) \
+        else make_url(settings.database_url).database or "coach"
+    suffix = ".db" if is_sqlite(settings.database_url) else ".dump"
+    return Path("backups") / f"{stem}-{now.strftime('%Y%m%dT%H%M%SZ')}{suffix}"
+
+
+def backup(settings: Settings, path: str | None = None) -> int:
+    """`python -m bot backup [PATH]`: a consistent copy of the database, safe while the bot runs.
+
+    SQLite: the sqlite3 online backup API (a snapshot of one moment, WAL included), checked with
+    `PRAGMA integrity_check`. PostgreSQL: `pg_dump -Fc` when it is on PATH, else how to run it.
+    The copy holds health data: it is written readable by its owner only (0600)."""
+    from sqlalchemy.engine import make_url
+
+    target = Path(path) if path else default_backup_path(settings, Clock().now())
+    if target.exists():
+        raise StartupError(f"{target} already exists; give another PATH (a backup never overwrites a file)")
+    url = make_url(settings.database_url)
+    if not is_sqlite(settings.database_url):
+        return _pg_dump(settings.database_url, target)
+    source = url.database
+    if not source or source == ":memory:" or not Path(source).exists():
+        raise StartupError(f"no SQLite database at {source!r}; check DATABASE_URL")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(source, timeout=30)) as src, \
+            contextlib.closing(sqlite3.connect(target)) as dst:
+        os.chmod(target, 0o600)
+        src.backup(dst)  # pages copied under a read lock; writers in WAL mode go on meanwhile
+        (check,) = dst.execute("PRAGMA integrity_check").fetchone()
+        tables = [r[0] for r in dst.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        rows = sum(dst.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in tables)
+    if check != "ok":
+        raise StartupError(f"the copy at {target} failed its integrity check ({check}); it is not a backup")
+    print(f"backup written: {target} ({len(tables)} tables, {rows} rows). Restore: stop the bot, copy it over "
+          f"{source} (remove {source}-wal and {source}-shm), start the bot.")
+    return 0
+
+
+def _pg_dump(database_url: str, target: Path) -> int:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    libpq = url.set(drivername="postgresql").render_as_string(hide_password=True).replace(":***@", "@")
+    restore = (f"Restore into an empty database: createdb NEWDB && pg_restore --no-owner -d NEWDB {target} "
+               "(or, over the same database with the bot stopped: pg_restore --clean --if-exists --no-owner "
+               f"-d {url.database} {target}).")
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        print("itami-coach: pg_dump is not installed here. On a machine with the PostgreSQL client tools, run:\n"
+              f"  PGPASSWORD=... pg_dump -Fc --file {target} '{libpq}'\n  {restore}", file=sys.stderr)
+        return 1
+    target.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **({"PGPASSWORD": url.password} if url.password else {})}
+    result = subprocess.run([pg_dump, "-Fc", "--file", str(target), libpq], env=env, capture_output=True,
+                            text=True, stdin=subprocess.DEVNULL)
+    if result.returncode != 0:
+        problem = redact((result.stderr.strip().splitlines() or ["failed"])[-1])
+        raise StartupError(f"pg_dump could not back up {database_label(database_url)}: {problem}")
+    os.chmod(target, 0o600)
+    print(f"backup written: {target} (pg_dump custom format). {restore}")
     return 0

@@ -27,6 +27,7 @@ class Patient(SQLModel, table=True):
     unreachable: bool = False  # Telegram answered 403: reminders stop until they write again
     awaiting: str | None = Field(default=None, max_length=24)  # free text expected by /settings
     consent_at: datetime
+    consent_version: int = 1  # the consent text agreed to (bot/coaching/consent.py)
     enrolled_at: datetime
     trial_ends_on: date
     rom: int = 1

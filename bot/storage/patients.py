@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
 
 from bot.storage.models import (
-    Decision,
     Erasure,
     ExerciseSession,
-    Outbox,
     Patient,
     Prompt,
-    RedFlagReport,
     Signup,
 )
 from rules import Element
@@ -46,50 +44,63 @@ async def set_reachable(s: AsyncSession, patient_id: int, reachable: bool) -> No
     await s.execute(update(Patient).where(Patient.id == patient_id).values(unreachable=not reachable))
 
 
+# Tables about clinic staff, not patients (a clinician's row stays when they also use the coach as a patient).
+STAFF_TABLES = frozenset({"clinician", "invite"})
+# What /mydata calls each table (a table not listed is exported under its own name).
+EXPORT_NAMES = {"patient": "patient", "signup": "signup_in_progress", "exercise_session": "sessions",
+                "prompt": "questions", "decision": "decisions", "red_flag_report": "red_flags",
+                "outbox": "scheduled_messages"}
+PERSON_COLUMNS = ("patient_id", "telegram_user_id", "user_id")
+
+
+def person_tables() -> list[Table]:
+    """Every table holding data about a patient or a would-be patient: a patient id or a Telegram user id
+    column (the patient table itself included), dependents before what they depend on. A table added
+    later is covered by /mydata, /delete and the retention purge without being named here."""
+    found = [table for table in SQLModel.metadata.sorted_tables
+             if table.name not in STAFF_TABLES and (table.name == "patient"
+                                                     or any(c in table.c for c in PERSON_COLUMNS))]
+    return list(reversed(found))
+
+
+def _about(table: Table, patient_id: int | None, telegram_user_id: int) -> ColumnElement[bool]:
+    """The rows of `table` about this person."""
+    if table.name == "patient":
+        return table.c.telegram_user_id == telegram_user_id
+    clauses = []
+    if "patient_id" in table.c and patient_id is not None:
+        clauses.append(table.c.patient_id == patient_id)
+    for name in ("telegram_user_id", "user_id"):
+        if name in table.c:
+            clauses.append(table.c[name] == telegram_user_id)
+    if table.name == "outbox":  # staff notices about a signup are keyed `staff:<event>:<telegram id>:...`
+        clauses.append(and_(table.c.patient_id.is_(None),
+                            table.c.dedupe_key.like(f"staff:%:{telegram_user_id}:%")))
+    return or_(*clauses) if clauses else false()
+
+
 async def export(s: AsyncSession, p: Patient) -> dict[str, Any]:
-    """Everything stored about one patient (for /mydata)."""
-
-    def rows(objs) -> list[dict[str, Any]]:
-        return [o.model_dump(mode="json") for o in objs]
-
-    pid = p.id
-    return {
-        "patient": p.model_dump(mode="json"),
-        "sessions": rows(await s.scalars(select(ExerciseSession).where(ExerciseSession.patient_id == pid)
-                                         .order_by(ExerciseSession.local_date))),
-        "questions": rows(await s.scalars(select(Prompt).where(Prompt.patient_id == pid).order_by(Prompt.id))),
-        "decisions": rows(await s.scalars(select(Decision).where(Decision.patient_id == pid)
-                                          .order_by(Decision.id))),
-        "red_flags": rows(await s.scalars(select(RedFlagReport).where(RedFlagReport.patient_id == pid))),
-        "scheduled_messages": rows(await s.scalars(select(Outbox).where(Outbox.patient_id == pid)
-                                                   .order_by(Outbox.id))),
-    }
+    """Everything stored about one patient (for /mydata): every person table, by its export name."""
+    out: dict[str, Any] = {}
+    for table in reversed(person_tables()):
+        rows = (await s.execute(select(table).where(_about(table, p.id, p.telegram_user_id))
+                                .order_by(*table.primary_key.columns))).mappings()
+        out[EXPORT_NAMES.get(table.name, table.name)] = [dict(r) for r in rows]
+    out["patient"] = out["patient"][0] if out["patient"] else None
+    return out
 
 
 async def erase(s: AsyncSession, telegram_user_id: int, today: date) -> bool:
-    """Delete everything about this person; only an anonymous count per day remains.
+    """Delete everything about this person from every person table; only an anonymous count per day remains.
 
     That includes what is kept by Telegram id rather than patient: red-flag reports from the signup
-    screening and the staff notices about their signup (keyed `staff:<event>:<telegram id>:...`).
+    screening, a signup in progress and the staff notices about their signup.
     """
+    pid = await s.scalar(select(Patient.id).where(Patient.telegram_user_id == telegram_user_id))
     found = False
-    for stmt in (
-        delete(RedFlagReport).where(RedFlagReport.telegram_user_id == telegram_user_id),
-        delete(Outbox).where(Outbox.patient_id.is_(None),
-                             Outbox.dedupe_key.like(f"staff:%:{telegram_user_id}:%")),
-    ):
-        found = bool((await s.execute(stmt)).rowcount) or found
-    p = await by_user(s, telegram_user_id)
-    if p is not None:
-        pid = p.id
-        for table in (Outbox, Decision, Prompt):
-            await s.execute(delete(table).where(table.patient_id == pid))
-        await s.execute(delete(ExerciseSession).where(ExerciseSession.patient_id == pid))
-        await s.delete(p)
-    sign = await s.get(Signup, telegram_user_id)
-    if sign is not None:
-        await s.delete(sign)
-    if not (found or p is not None or sign is not None):
+    for table in person_tables():
+        found = bool((await s.execute(delete(table).where(_about(table, pid, telegram_user_id)))).rowcount) or found
+    if not found:
         return False
     row = await s.get(Erasure, today)
     if row is None:
@@ -99,11 +110,30 @@ async def erase(s: AsyncSession, telegram_user_id: int, today: date) -> bool:
     return True
 
 
+async def past_retention(s: AsyncSession, last_day: date, abandoned_before: datetime) -> list[int]:
+    """Telegram ids of people whose data has outlived its retention: ended patients whose program's last
+    day (the trial's end, their last exercise day or question, whichever is latest) is before `last_day`,
+    and enrolments left unfinished since before `abandoned_before`."""
+    last_session = (select(ExerciseSession.patient_id, func.max(ExerciseSession.local_date).label("day"))
+                    .group_by(ExerciseSession.patient_id).subquery())
+    last_question = (select(Prompt.patient_id, func.max(Prompt.asked_at).label("at"))
+                     .group_by(Prompt.patient_id).subquery())
+    ended = await s.scalars(
+        select(Patient.telegram_user_id)
+        .outerjoin(last_session, last_session.c.patient_id == Patient.id)
+        .outerjoin(last_question, last_question.c.patient_id == Patient.id)
+        .where(Patient.status == "ended", Patient.trial_ends_on < last_day,
+               or_(last_session.c.day.is_(None), last_session.c.day < last_day),
+               or_(last_question.c.at.is_(None), last_question.c.at < datetime.combine(last_day, time(), UTC))))
+    abandoned = await s.scalars(select(Signup.telegram_user_id).where(Signup.updated_at < abandoned_before))
+    return sorted(set(ended) | set(abandoned))
+
+
 def new_patient(*, user_id: int, chat_id: int, data: dict[str, Any], consent_at: datetime, now: datetime,
                 trial_ends_on: date, timezone: str) -> Patient:
     return Patient(
         telegram_user_id=user_id, chat_id=chat_id, nickname=data["nickname"], condition=data["condition"],
         usual_pain=data["usual_pain"], exercise_time=data["exercise_time"], morning_time=data["morning_time"],
-        timezone=timezone, consent_at=consent_at, enrolled_at=now, trial_ends_on=trial_ends_on,
-        raise_history=[],
+        timezone=timezone, consent_at=consent_at, consent_version=data.get("consent_version", 1), enrolled_at=now,
+        trial_ends_on=trial_ends_on, raise_history=[],
     )
