@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import alerts, coaching
 from bot.callbacks import PATTERNS, Consent, SignupStep, Trial, from_hhmm, hhmm
+from bot.coaching import consent as consent_text
 from bot.handlers.common import Turn, anyone
 from bot.i18n import t
 from bot.parsing import NAME_MAX, parse_name, parse_rating, parse_time
@@ -62,11 +63,11 @@ def question(sign: Signup) -> Reply:
                                    [(t("button.redo"), SignupStep("redo").data)]])
 
 
-def _consent_screen(link_code: str | None = None) -> Reply:
+def _consent_screen(rt: Runtime, link_code: str | None = None) -> Reply:
     """The consent question. Before consent nothing is stored, so a clinician's invite-link code travels in
     the consent button and the clinician is looked up from it once the person consents."""
-    return Reply(t("signup.consent"), [[(t("button.consent"), Consent(True, link_code).data)],
-                                       [(t("button.decline"), Consent(False).data)]])
+    return Reply(t("signup.consent", what=consent_text.what(rt)),
+                 [[(t("button.consent"), Consent(True, link_code).data)], [(t("button.decline"), Consent(False).data)]])
 
 
 @anyone
@@ -84,7 +85,7 @@ async def trial(turn: Turn) -> None:
     elif sign is not None:
         turn.send(Reply(join(t("signup.resume"), question(sign).text), question(sign).buttons))
     else:
-        turn.send(_consent_screen(press.link_code))
+        turn.send(_consent_screen(turn.rt, press.link_code))
 
 
 @anyone
@@ -109,8 +110,9 @@ async def consent(turn: Turn) -> None:
             c = await turn.invite(lambda: clinicians.by_link_code(s, code)) if code else None
             if turn.waiting:
                 return
-            sign = Signup(telegram_user_id=user.id, chat_id=turn.chat_id, step="condition",
-                          data={"clinician_id": c.id} if c is not None else {}, consent_at=now, updated_at=now)
+            data = {"consent_version": consent_text.CONSENT_VERSION, **({"clinician_id": c.id} if c else {})}
+            sign = Signup(telegram_user_id=user.id, chat_id=turn.chat_id, step="condition", data=data,
+                          consent_at=now, updated_at=now)
             s.add(sign)
         reply = question(sign)
     turn.ack(note=t("signup.consented"))

@@ -1,0 +1,78 @@
+"""Rows in every table: some about one person (a patient, by patient id and by Telegram id), some about no
+one or about staff. Used by the backup test (a backup holds every row) and the data-rights test (/mydata
+exports and /delete erases every row about the person, and nothing else).
+
+A new table fails `check_every_table_has_rows` until a row for it is added here."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlmodel import SQLModel
+
+from bot.storage.models import (
+    Clinician,
+    Decision,
+    Erasure,
+    ExerciseSession,
+    Invite,
+    Outbox,
+    Patient,
+    Prompt,
+    RedFlagReport,
+    Signup,
+)
+
+WHEN = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+# Tables about clinic staff or about no one (the anonymous erasure count): not a patient's data.
+NOT_ABOUT_PATIENTS = frozenset({"clinician", "invite", "erasure"})
+PERSON_COLUMNS = ("patient_id", "telegram_user_id", "user_id", "chat_id")
+
+
+def about_a_person(table) -> bool:
+    """The test's own reading of the schema: a table with a column referring to a patient or a user."""
+    if table.name in NOT_ABOUT_PATIENTS:
+        return False
+    refers = any(fk.column.table.name == "patient" for c in table.columns for fk in c.foreign_keys)
+    return table.name == "patient" or refers or any(c in table.c for c in PERSON_COLUMNS)
+
+
+async def fill(s, user: int, *, staff: bool = True) -> None:
+    """At least one row about `user` in every table about a person; with `staff`, the others too."""
+    p = Patient(telegram_user_id=user, chat_id=user, nickname=f"name{user}", condition="knee", usual_pain=3,
+                exercise_time="09:00", morning_time="07:00", consent_at=WHEN, enrolled_at=WHEN,
+                trial_ends_on=date(2026, 12, 15), raise_history=[])
+    s.add(p)
+    await s.flush()
+    session = ExerciseSession(patient_id=p.id, local_date=date(2026, 12, 1), planned_at=WHEN, status="done",
+                              before=2, during=3, after=2, next_morning=1, flags=[], levels={"rom": 1})
+    s.add(session)
+    await s.flush()
+    s.add_all([
+        Signup(telegram_user_id=user, chat_id=user, step="pain", data={"condition": "knee"}, consent_at=WHEN,
+               updated_at=WHEN),
+        Prompt(patient_id=p.id, session_id=session.id, kind="before", asked_at=WHEN, answered_at=WHEN, answer="2"),
+        Decision(patient_id=p.id, session_id=session.id, stage="before", action="hold", reasons=[], message="m",
+                 created_at=WHEN),
+        RedFlagReport(patient_id=p.id, telegram_user_id=user, source="checkin", flags=["swelling"], created_at=WHEN),
+        RedFlagReport(telegram_user_id=user, source="signup", flags=["trauma"], created_at=WHEN),
+        Outbox(kind="reminder", patient_id=p.id, chat_id=user, due_at=WHEN, dedupe_key=f"reminder:{p.id}:x",
+               created_at=WHEN),
+        Outbox(kind="staff_notice", chat_id=-100, due_at=WHEN, dedupe_key=f"staff:signup_done:{user}:1",
+               created_at=WHEN),
+    ])
+    if staff:
+        s.add_all([
+            Erasure(day=date(2026, 11, 1), count=2),
+            Clinician(telegram_user_id=user + 10_000, chat_id=user + 10_000, name="先生", link_code=f"code{user}",
+                      joined_at=WHEN),
+            Invite(code=f"inv{user}", created_by=1, created_at=WHEN, expires_at=WHEN + timedelta(days=3)),
+        ])
+    await s.flush()
+
+
+async def check_every_table_has_rows(s) -> None:
+    for table in SQLModel.metadata.sorted_tables:
+        count = await s.scalar(select(func.count()).select_from(table))
+        assert count, f"table {table.name} has no row: add one to tests/storage/every_table.py fill()"
