@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from bot.coaching.consent import CONSENT_VERSION
 from bot.i18n import has, t
 from bot.storage.models import (
     Decision,
@@ -151,7 +152,7 @@ async def test_commands_during_signup_hint_and_keep_the_step(coach):
         assert reply.body == msg("common.not_enrolled")
         assert "/trial" in reply.body
         [again] = await coach.rows(Signup)
-        assert (again.step, again.data) == ("pain", {"condition": "knee"})
+        assert (again.step, again.data) == ("pain", {"consent_version": CONSENT_VERSION, "condition": "knee"})
     assert await coach.count(Patient) == 0
 
     [reply] = await coach.text(USER, "/trial")  # resumes at the same question
@@ -159,7 +160,8 @@ async def test_commands_during_signup_hint_and_keep_the_step(coach):
     [reply] = await coach.text(USER, "３")
     assert reply.body.startswith(msg("signup.redflags", flags="").strip())
     [sign] = await coach.rows(Signup)
-    assert (sign.step, sign.data) == ("redflags", {"condition": "knee", "usual_pain": 3})
+    assert (sign.step, sign.data) == ("redflags", {"consent_version": CONSENT_VERSION, "condition": "knee",
+                                                 "usual_pain": 3})
 
 
 async def test_cancel_during_signup_deletes_the_signup_row(coach):

@@ -21,6 +21,9 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
+CONSENT_SCREEN = t("signup.consent", what=t("consent.what", days=365))
+
+
 async def pending_reminders(coach) -> list[Outbox]:
     return sorted(await coach.rows(Outbox, Outbox.kind == "reminder", Outbox.state == "pending"),
                   key=lambda r: r.due_at)
@@ -33,7 +36,7 @@ async def test_start_for_a_stranger_and_for_a_patient(coach):
     assert reply.body == msg("start.welcome")
     assert reply.button_texts == [msg("button.trial")]
     [consent] = await coach.press(USER, msg("button.trial"))
-    assert consent.body == msg("signup.consent")
+    assert consent.body == CONSENT_SCREEN
 
     await enrol(coach)
     [reply] = await coach.text(USER, "/start")
@@ -337,7 +340,7 @@ async def test_signup_red_flag_ends_enrolment_kindly(coach):
     assert notice.payload["event"] == "signup_red_flag" and notice.payload["detail"] == msg("flag.swelling")
     # the person can start again later
     [reply] = await coach.text(USER, "/trial")
-    assert reply.body == msg("signup.consent")
+    assert reply.body == CONSENT_SCREEN
 
 
 async def test_signup_urgent_red_flag(coach):
