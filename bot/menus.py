@@ -12,7 +12,7 @@ from bot.i18n import t
 
 log = logging.getLogger(__name__)
 
-PATIENT = ("start", "trial", "today", "history", "settings", "symptom", "why", "help", "mydata", "delete")
+PATIENT = ("start", "trial", "today", "history", "settings", "symptom", "why", "help", "privacy", "mydata", "delete")
 CLINICIAN = ("summary", "patients", "patient", "export")
 ADMIN = ("invite", "clinicians", "remove_clinician", "assign")
 

@@ -16,6 +16,8 @@ A handler is a function of one `Turn` (the update being handled), decorated with
      go to the presser's private chat;
   3. one database session (transaction) for the whole update; the user is looked up and refused the same
      way everywhere;
+  3b. a patient who has not agreed to the current consent text (bot/coaching/consent.py) is shown it again
+     instead, unless the handler stores nothing new (`stores=False`: reading, /delete, consent buttons);
   4. the handler records what to answer (`turn.send`, `turn.ack`, `turn.notice`, `turn.closed`);
   5. after the commit, the answer is sent: nothing is said about what was not stored.
 """
@@ -34,7 +36,8 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.callbacks import Trial
+from bot.callbacks import Consent, Trial
+from bot.coaching import consent
 from bot.coaching import patients as patient_state
 from bot.i18n import t
 from bot.replies import Reply
@@ -136,6 +139,13 @@ class Turn:
     def not_enrolled(self) -> None:
         self.send(Reply(t("common.not_enrolled"), [[(t("button.trial"), Trial().data)]]))
 
+    def ask_consent_again(self) -> None:
+        """The consent text changed since this patient agreed: show the new one with the consent buttons."""
+        self.ack(keep_buttons=True)
+        self.send(Reply(t("consent.again", what=consent.what(self.rt)),
+                        [[(t("button.consent_again"), Consent(True).data)],
+                         [(t("button.decline"), Consent(False).data)]]))
+
 
 Handler = Callable[[Turn], Awaitable[None]]
 
@@ -183,7 +193,7 @@ Exempt = bool | Callable[[Update], bool]
 
 
 async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handler, *, role: Role,
-                 staff_chat: bool = False, never_dropped: Exempt = False) -> None:
+                 staff_chat: bool = False, never_dropped: Exempt = False, stores: bool = True) -> None:
     """The set-up every handler goes through (see the module docstring)."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or user.is_bot:
@@ -200,18 +210,26 @@ async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handler
         chat_id = user.id  # a button in the staff chat: the answer goes privately to whoever pressed it
     async with rt.db.session() as s:
         turn = Turn(update=update, context=context, rt=rt, s=s, user=user, chat_id=chat_id)
-        if await _admit(turn, role):
+        if not await _admit(turn, role):
+            pass
+        elif stores and turn.patient is not None and not consent.current(turn.patient):
+            turn.ask_consent_again()  # nothing new is stored until they agree to the current text
+        else:
             await fn(turn)
     await _deliver(turn)
 
 
-def handler(role: Role, *, staff_chat: bool = False, never_dropped: Exempt = False) -> Callable[[Handler], Callable]:
+def handler(role: Role, *, staff_chat: bool = False, never_dropped: Exempt = False,
+            stores: bool = True) -> Callable[[Handler], Callable]:
     """Decorate `async def fn(turn)` as a python-telegram-bot callback for users of this role.
-    `never_dropped`: the update is an answer (a rating, a red flag) that throttling never drops."""
+    `never_dropped`: the update is an answer (a rating, a red flag) that throttling never drops.
+    `stores=False` marks a handler that stores nothing new about a patient (reading, /delete, the consent
+    buttons): it is the only kind a patient who has not agreed to the current consent text can use."""
     def wrap(fn: Handler) -> Callable:
         @functools.wraps(fn)
         async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-            await handle(update, context, fn, role=role, staff_chat=staff_chat, never_dropped=never_dropped)
+            await handle(update, context, fn, role=role, staff_chat=staff_chat, never_dropped=never_dropped,
+                         stores=stores)
 
         callback.role = role  # type: ignore[attr-defined]  # read by the test that every handler is wrapped
         return callback
@@ -219,6 +237,7 @@ def handler(role: Role, *, staff_chat: bool = False, never_dropped: Exempt = Fal
 
 
 anyone = handler("anyone")
+reads_or_erases = handler("anyone", stores=False)  # usable before agreeing to a changed consent text
 patient_handler = handler("patient")
 clinician_handler = handler("clinician")
 admin_only = handler("admin")

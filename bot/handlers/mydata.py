@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import PATTERNS, Delete
 from bot.coaching import patients as patient_state
-from bot.handlers.common import Turn, anyone, patient_handler
+from bot.handlers.common import Turn, handler, reads_or_erases
 from bot.i18n import t
 from bot.replies import Reply
 from bot.storage import patients, sessions
@@ -19,7 +19,7 @@ def _cell(value: int | None) -> str:
     return "－" if value is None else str(value)
 
 
-@patient_handler
+@handler("patient", stores=False)
 async def history(turn: Turn) -> None:
     p = turn.patient
     rows = await sessions.recent(turn.s, p.id, until=local_date(turn.rt.clock.now(), p.timezone))
@@ -34,7 +34,7 @@ async def history(turn: Turn) -> None:
     turn.send(Reply(t("history.title") + "\n" + "\n".join(lines) + "\n\n" + t("history.legend")))
 
 
-@anyone
+@reads_or_erases
 async def mydata(turn: Turn) -> None:
     data = await patients.export(turn.s, turn.patient) if turn.patient else None
     if data is None:
@@ -44,13 +44,13 @@ async def mydata(turn: Turn) -> None:
     turn.send(Reply(t("mydata.caption"), document=("itami-coach-mydata.json", content)))
 
 
-@anyone
+@reads_or_erases
 async def delete(turn: Turn) -> None:
     turn.send(Reply(t("delete.confirm"), [[(t("button.delete_yes"), Delete(True).data)],
                                           [(t("button.delete_no"), Delete(False).data)]]))
 
 
-@anyone
+@reads_or_erases
 async def on_confirm(turn: Turn) -> None:
     press = Delete.parse(turn.data)
     if press is None:

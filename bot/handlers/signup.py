@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import alerts, coaching
-from bot.callbacks import PATTERNS, Consent, SignupStep, Trial, from_hhmm, hhmm
+from bot.callbacks import PATTERNS, Consent, Delete, SignupStep, Trial, from_hhmm, hhmm
 from bot.coaching import consent as consent_text
-from bot.handlers.common import Turn, anyone
+from bot.handlers.common import Turn, anyone, reads_or_erases
 from bot.i18n import t
 from bot.parsing import NAME_MAX, parse_name, parse_rating, parse_time
 from bot.replies import Reply, join
@@ -88,19 +88,27 @@ async def trial(turn: Turn) -> None:
         turn.send(_consent_screen(turn.rt, press.link_code))
 
 
-@anyone
+@reads_or_erases
 async def consent(turn: Turn) -> None:
     s, rt, user = turn.s, turn.rt, turn.user
     press = Consent.parse(turn.data)
     if press is None:
         turn.closed()
         return
+    p = turn.patient
     if not press.yes:
         turn.ack()
-        turn.send(Reply(t("signup.declined")))
+        if p is not None and not consent_text.current(p):  # a changed consent text, declined: nothing new
+            turn.send(Reply(t("consent.declined"), [[(t("button.consent_again"), Consent(True).data)],
+                                                    [(t("button.delete_yes"), Delete(True).data)]]))
+        else:
+            turn.send(Reply(t("signup.declined")))
         return
     now = rt.clock.now()
-    if turn.patient is not None:
+    if p is not None and not consent_text.current(p):
+        consent_text.agree(rt, p)
+        reply = Reply(t("consent.agreed"))
+    elif p is not None:
         reply = Reply(t("signup.already_enrolled_short"))
     else:
         sign = await patients.signup_of(s, user.id)

@@ -1,4 +1,4 @@
-"""/start, /help, /why, and everything that is not a command we know: text is routed to the enrolment,
+"""/start, /help, /privacy, /why, and everything that is not a command we know: text is routed to the enrolment,
 /settings input or the open rating question; stickers, photos and unknown commands get a kind hint."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from bot import coaching
 from bot.callbacks import Trial
 from bot.delivery.kinds import WHY_TOPICS
 from bot.handlers import patient_settings, session, signup
-from bot.handlers.common import Turn, anyone, handler
+from bot.handlers.common import Turn, handler, reads_or_erases
 from bot.i18n import t
 from bot.parsing import parse_rating
 from bot.replies import Reply, join
@@ -21,7 +21,7 @@ from bot.storage import clinicians, patients
 MAX_TEXT = 500
 
 
-@anyone
+@reads_or_erases
 async def start(turn: Turn) -> None:
     s, p = turn.s, turn.patient
     sign = await patients.signup_of(s, turn.user.id) if p is None else None
@@ -39,12 +39,18 @@ async def start(turn: Turn) -> None:
         turn.send(Reply(t("start.welcome"), [[(t("button.trial"), Trial(c.link_code if c else None).data)]]))
 
 
-@anyone
+@reads_or_erases
 async def help_(turn: Turn) -> None:
     turn.send(Reply(t("help.text")))
 
 
-@anyone
+@reads_or_erases
+async def privacy(turn: Turn) -> None:
+    """/privacy: the clinic's privacy promise (docs/operations.md), with the retention period."""
+    turn.send(Reply(t("privacy.promise", days=turn.rt.settings.retention_days_after_end)))
+
+
+@reads_or_erases
 async def why(turn: Turn) -> None:
     msg = turn.update.effective_message
     topic = random.Random(msg.message_id if msg else 0).choice(WHY_TOPICS)
@@ -76,18 +82,18 @@ async def on_text(turn: Turn) -> None:
         turn.send(await session.on_rating_text(s, rt, p, text))
 
 
-@anyone
+@reads_or_erases
 async def on_other(turn: Turn) -> None:
     """Stickers, photos, voice, files...: we can only read buttons and short text."""
     turn.send(Reply(t("common.not_text")))
 
 
-@anyone
+@reads_or_erases
 async def on_unknown_command(turn: Turn) -> None:
     turn.send(Reply(t("common.unknown_command")))
 
 
-@anyone
+@reads_or_erases
 async def on_stale_button(turn: Turn) -> None:
     """Any button no feature took: an old or forged press."""
     turn.closed()
@@ -96,6 +102,7 @@ async def on_stale_button(turn: Turn) -> None:
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_))
+    app.add_handler(CommandHandler("privacy", privacy))
     app.add_handler(CommandHandler("why", why))
 
 

