@@ -50,7 +50,7 @@ STAFF_TABLES = frozenset({"clinician", "invite"})
 EXPORT_NAMES = {"patient": "patient", "signup": "signup_in_progress", "exercise_session": "sessions",
                 "prompt": "questions", "decision": "decisions", "red_flag_report": "red_flags",
                 "outbox": "scheduled_messages"}
-PERSON_COLUMNS = ("patient_id", "telegram_user_id", "user_id")
+PERSON_COLUMNS = ("patient_id", "telegram_user_id", "user_id", "chat_id", "sender")
 
 
 def person_tables() -> list[Table]:
@@ -70,9 +70,11 @@ def _about(table: Table, patient_id: int | None, telegram_user_id: int) -> Colum
     clauses = []
     if "patient_id" in table.c and patient_id is not None:
         clauses.append(table.c.patient_id == patient_id)
-    for name in ("telegram_user_id", "user_id"):
+    for name in ("telegram_user_id", "user_id", "sender"):
         if name in table.c:
             clauses.append(table.c[name] == telegram_user_id)
+    if "chat_id" in table.c and not clauses and "patient_id" not in table.c:  # a table keyed by chat only
+        clauses.append(table.c.chat_id == telegram_user_id)  # (a private chat's id is the user's id)
     if table.name == "outbox":  # staff notices about a signup are keyed `staff:<event>:<telegram id>:...`
         clauses.append(and_(table.c.patient_id.is_(None),
                             table.c.dedupe_key.like(f"staff:%:{telegram_user_id}:%")))

@@ -27,7 +27,7 @@ from bot.storage.models import (
 WHEN = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 # Tables about clinic staff or about no one (the anonymous erasure count): not a patient's data.
 NOT_ABOUT_PATIENTS = frozenset({"clinician", "invite", "erasure"})
-PERSON_COLUMNS = ("patient_id", "telegram_user_id", "user_id", "chat_id")
+PERSON_COLUMNS = ("patient_id", "telegram_user_id", "user_id", "sender", "chat_id")
 
 
 def about_a_person(table) -> bool:

@@ -104,3 +104,12 @@ async def test_postgres_backup_restores_every_row(postgres_run, tmp_path):
     finally:
         await restored.dispose()
     assert after == before
+
+
+def test_postgres_without_pg_dump_prints_how_to_back_up_and_restore(tmp_path):
+    env = {"DATABASE_URL": "postgresql+asyncpg://coach:pw-secret@db.internal/coach", "PATH": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "bot", "backup", "nightly.dump"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "pg_dump -Fc --file nightly.dump 'postgresql://coach@db.internal/coach'" in result.stderr
+    assert "pg_restore" in result.stderr and "pw-secret" not in result.stderr + result.stdout
