@@ -19,6 +19,7 @@ from sqlalchemy import insert, text
 
 from bot.app import build_application
 from bot.clock import Clock
+from bot.coaching.consent import CONSENT_VERSION
 from bot.config import Settings
 from bot.storage.db import Database
 from bot.storage.models import Outbox, Patient
@@ -61,7 +62,8 @@ async def seed(db: Database, patients: int, *, due: int | None = None, due_at: d
             await s.execute(insert(Patient), [dict(
                 telegram_user_id=100000 + i, chat_id=100000 + i, nickname=f"p{i}", condition="knee", usual_pain=3,
                 timezone="Asia/Tokyo", exercise_time="09:00", morning_time="07:00", status="trial", paused=False,
-                unreachable=False, consent_at=NOW - timedelta(days=1), enrolled_at=NOW - timedelta(days=1),
+                unreachable=False, consent_at=NOW - timedelta(days=1), consent_version=CONSENT_VERSION,
+                enrolled_at=NOW - timedelta(days=1),
                 trial_ends_on=date(2026, 12, 14), rom=1, reps=1, load=1, speed=1, raise_history=[],
             ) for i in range(lo, hi)])
     async with db.session() as s:
