@@ -116,6 +116,8 @@ async def main() -> None:
             fan_out = asyncio.create_task(deliver_all(app))
             await tapper.tap(a.taps, during, until=fan_out)
             elapsed, deferred = await fan_out
+        limiter = app.bot.rate_limiter
+        waits = {lane: sorted(w * 1000 for w in limiter.waits[lane]) for lane in limiter.waits}
         await app.updater.stop()
         await app.stop()
         await app.shutdown()
@@ -129,6 +131,8 @@ async def main() -> None:
     print(f"  reply alone:  n={len(alone)} p50={statistics.median(alone):.1f} ms p99={pct(alone, 99):.1f} ms")
     print(f"  reply during: n={len(during)} p50={statistics.median(during):.1f} ms p99={pct(during, 99):.1f} ms "
           f"(p99 during / alone = {pct(during, 99) / pct(alone, 99):.2f})")
+    print("  time waiting in the rate limiter for a turn: " + "; ".join(
+        f"{lane} p50={pct(w, 50):.1f} ms p99={pct(w, 99):.1f} ms (n={len(w)})" for lane, w in waits.items() if w))
     print(f"  fan-out: delivered {delivered} in {elapsed:.1f} s = {delivered / elapsed:.1f}/s, "
           f"rate/limit = {delivered / elapsed / a.rate:.3f}")
     print(f"  429s={stats.get('rejected_429', 0)} lost={a.n - len(reminders) - deferred} deferred={deferred} "

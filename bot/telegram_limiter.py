@@ -300,6 +300,8 @@ class LaneRateLimiter(BaseRateLimiter[str]):
         self._handle: Any = None
         self._armed_at = INF
         self._seq = itertools.count()
+        # seconds each request waited for its turn, the latest 10,000 per lane (benchmarks read them)
+        self.waits: dict[Lane, deque[float]] = {lane: deque(maxlen=10_000) for lane in Lane}
 
     async def initialize(self) -> None:
         pass
@@ -335,13 +337,16 @@ class LaneRateLimiter(BaseRateLimiter[str]):
 
     async def _admit(self, ticket: Ticket) -> None:
         granted = asyncio.get_running_loop().create_future()
+        asked = self._clock()
         ticket.on_grant = lambda: granted.done() or granted.set_result(None)
         self.scheduler.submit(ticket)
         self.pump()
         if granted.done():
+            self.waits[ticket.lane].append(0.0)
             return
         try:
             await granted
+            self.waits[ticket.lane].append(self._clock() - asked)
         except asyncio.CancelledError:
             if not granted.done() or granted.cancelled():
                 self.scheduler.withdraw(ticket)
