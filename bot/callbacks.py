@@ -58,6 +58,15 @@ def _split(data: str | None, prefix: str, sizes: tuple[int, ...]) -> list[str] |
     return parts[1:] if parts[0] == prefix and len(parts) in sizes else None
 
 
+def _id_and_word(data: str | None, prefix: str, words: tuple[str, ...]) -> tuple[int, str] | None:
+    """`<prefix>:<id>:<word>` -> (id, word) when the id is valid and the word one of `words`."""
+    parts = _split(data, prefix, (3,))
+    if parts is None or parts[1] not in words:
+        return None
+    found = parse_id(parts[0])
+    return (found, parts[1]) if found is not None else None
+
+
 @dataclass(frozen=True)
 class Rating:
     prompt_id: int
@@ -92,11 +101,8 @@ class ReminderChoice:
 
     @classmethod
     def parse(cls, data: str | None) -> ReminderChoice | None:
-        parts = _split(data, "rm", (3,))
-        if parts is None or parts[1] not in ("now", "later", "skip"):
-            return None
-        prompt_id = parse_id(parts[0])
-        return cls(prompt_id, parts[1]) if prompt_id is not None else None  # type: ignore[arg-type]
+        found = _id_and_word(data, "rm", ("now", "later", "skip"))
+        return cls(*found) if found is not None else None  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -110,11 +116,8 @@ class AskNow:
 
     @classmethod
     def parse(cls, data: str | None) -> AskNow | None:
-        parts = _split(data, "nx", (3,))
-        if parts is None or parts[1] not in ("during", "after"):
-            return None
-        session_id = parse_id(parts[0])
-        return cls(session_id, parts[1]) if session_id is not None else None  # type: ignore[arg-type]
+        found = _id_and_word(data, "nx", ("during", "after"))
+        return cls(*found) if found is not None else None  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -265,11 +268,8 @@ class TrialAnswer:
 
     @classmethod
     def parse(cls, data: str | None) -> TrialAnswer | None:
-        parts = _split(data, "tr", (3,))
-        if parts is None or parts[1] not in ("continue", "end"):
-            return None
-        prompt_id = parse_id(parts[0])
-        return cls(prompt_id, parts[1]) if prompt_id is not None else None  # type: ignore[arg-type]
+        found = _id_and_word(data, "tr", ("continue", "end"))
+        return cls(*found) if found is not None else None  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
