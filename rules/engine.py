@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rules.limits import Limit, limits_broken
+from rules.limits import Limit, during_limit, limits_broken
 from rules.redflags import Tier, load_redflags
 from rules.thresholds import Thresholds
 from rules.types import (
@@ -88,28 +88,28 @@ def red_flag(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | No
 
 def severe_pain(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
     """2. Severe pain during or right after: stop today's session and rest."""
-    if s is None or Limit.SEVERE not in limits_broken(s, t):
+    if s is None or Limit.SEVERE not in limits_broken(s, t, case.ceiling):
         return None
     return Finding("severe_pain", Action.STOP, "decision.stop.severe_pain", alert=True)
 
 
 def during_over_limit(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
     """3. Pain during exercise above 0-3/10: the dose was too much."""
-    if s is None or Limit.DURING_OVER not in limits_broken(s, t):
+    if s is None or Limit.DURING_OVER not in limits_broken(s, t, case.ceiling):
         return None
     return Finding("during_over_limit", Action.STEP_BACK, "decision.step_back.during_pain")
 
 
 def recheck_above_reference(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
     """4. A next-morning rise still there at the 24-hour recheck: the dose was too much."""
-    if s is None or Limit.RECHECK_ABOVE not in limits_broken(s, t):
+    if s is None or Limit.RECHECK_ABOVE not in limits_broken(s, t, case.ceiling):
         return None
     return Finding("recheck_above_reference", Action.STEP_BACK, "decision.step_back.recheck_high")
 
 
 def not_settled(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
     """5. Right after exercise pain should settle or get lighter; higher than during and before: hold."""
-    if s is None or Limit.NOT_SETTLED not in limits_broken(s, t):
+    if s is None or Limit.NOT_SETTLED not in limits_broken(s, t, case.ceiling):
         return None
     return Finding("not_settled", Action.HOLD, "decision.hold.not_settled")
 
@@ -123,7 +123,7 @@ def trend_worse(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding |
 
 def progress(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
     """7. Limits met, settled by the next morning (or recheck), over enough fresh sessions: raise one element."""
-    if s is None or not _reference_ok(case.stage, s) or not meets_limits(s, t):
+    if s is None or not _reference_ok(case.stage, s) or not meets_limits(s, t, case.ceiling):
         return None
     if consecutive_within_limits(case, t) < t.sessions_to_progress:
         return Finding("needs_more_sessions", Action.HOLD, "decision.hold.one_more")
@@ -141,7 +141,8 @@ def missing_ratings(case: Case, s: SessionRecord | None, t: Thresholds) -> Findi
 
 def next_morning_above_reference(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
     """9. Next morning higher than before exercise: not yet a step back; a 24-hour recheck decides."""
-    if case.stage is not Stage.NEXT_MORNING or s is None or Limit.MORNING_ABOVE not in limits_broken(s, t):
+    if case.stage is not Stage.NEXT_MORNING or s is None \
+            or Limit.MORNING_ABOVE not in limits_broken(s, t, case.ceiling):
         return None
     return Finding("next_morning_above_reference", Action.HOLD, "decision.hold.recheck_pending", recheck=True)
 
@@ -233,17 +234,18 @@ def decide(case: Case, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Decision:
         program_complete=top.reason == "program_complete",
         tier=None if top.tier is None else top.tier.value,
         redflags_version=load_redflags().version,
+        limit=during_limit(s.before if s is not None else None, t, case.ceiling),
     )
 
 
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def meets_limits(s: SessionRecord, t: Thresholds) -> bool:
+def meets_limits(s: SessionRecord, t: Thresholds, ceiling: int | None = None) -> bool:
     """A session within the clinic's limits: all ratings in, no flags, during <= 3, settled, no 24 h rise."""
     if s.before is None or s.during is None or s.after is None or s.flags:
         return False
-    if limits_broken(s, t) & SESSION_LIMITS:
+    if limits_broken(s, t, ceiling) & SESSION_LIMITS:
         return False
     return _le(s.next_morning, s.before) or _le(s.recheck, s.before)
 
@@ -258,7 +260,7 @@ def consecutive_within_limits(case: Case, t: Thresholds) -> int:
     for i, s in enumerate(reversed(case.sessions)):
         if i > 0 and (s.level_change is not None or s.date <= oldest):
             break
-        if not meets_limits(s, t):
+        if not meets_limits(s, t, case.ceiling):
             break
         count += 1
     return count

@@ -15,7 +15,7 @@ from rules.thresholds import Thresholds
 class Limit(StrEnum):
     """A limit of the clinic's method, in the order summaries list them."""
 
-    DURING_OVER = "during_over"  # pain during exercise above 0..during_max
+    DURING_OVER = "during_over"  # pain during exercise above during_limit()
     SEVERE = "severe"  # during or right after >= severe
     NOT_SETTLED = "not_settled"  # right after higher than both before and during
     MORNING_ABOVE = "morning_above"  # next morning above before exercise
@@ -40,10 +40,19 @@ class Rated(Protocol):
     def recheck(self) -> int | None: ...
 
 
-def limits_broken(s: Rated, t: Thresholds) -> frozenset[Limit]:
+def during_limit(before: int | None, t: Thresholds, ceiling: int | None = None) -> int:
+    """The highest acceptable pain during exercise: the clinician's ceiling if set, else
+    max(during_max, min(before, during_cap)) -- no worse than before the session, never above 5, 0-3 always
+    acceptable (pain-monitoring model: Silbernagel 2007; Thomee 1997; NEMEX)."""
+    if ceiling is not None:
+        return ceiling
+    return t.during_max if before is None else max(t.during_max, min(before, t.during_cap))
+
+
+def limits_broken(s: Rated, t: Thresholds, ceiling: int | None = None) -> frozenset[Limit]:
     """The limits this session broke, judged on the ratings it has (a missing rating breaks nothing)."""
     broken = set()
-    if _gt(s.during, t.during_max):
+    if _gt(s.during, during_limit(s.before, t, ceiling)):
         broken.add(Limit.DURING_OVER)
     if _ge(s.during, t.severe) or _ge(s.after, t.severe):
         broken.add(Limit.SEVERE)

@@ -19,7 +19,8 @@ class ThresholdError(ValueError):
 
 @dataclass(frozen=True)
 class Thresholds:
-    during_max: int = 3  # pain during exercise stays 0..during_max /10
+    during_max: int = 3  # pain during exercise 0..during_max is always acceptable /10
+    during_cap: int = 5  # ...and up to min(before, during_cap) when the patient started higher (no ceiling set)
     severe: int = 7  # during or after >= severe: stop today's session
     sessions_to_progress: int = 2  # consecutive sessions within limits before a raise
     trend_window_days: int = 7  # the week-to-week trend compares two windows this long
@@ -33,6 +34,8 @@ class Thresholds:
                 raise ThresholdError(f.name, f"must be an integer, got {value!r}")
         checks = (
             ("during_max", 0 <= self.during_max < self.severe, "must be at least 0 and below severe"),
+            ("during_cap", self.during_max <= self.during_cap < self.severe,
+             "must be at least during_max and below severe"),
             ("severe", self.during_max < self.severe <= 10, "must be above during_max and at most 10"),
             ("sessions_to_progress", self.sessions_to_progress >= 1, "must be at least 1"),
             ("trend_window_days", self.trend_window_days >= 1, "must be at least 1"),

@@ -165,9 +165,14 @@ class Case:
     raise_history: tuple[Element, ...] = ()  # raised and still in force, oldest first
     sessions: tuple[SessionRecord, ...] = ()  # done sessions of the last 14 days, oldest first
     flags: frozenset[Flag | str] = frozenset()  # red flags reported right now (Flag values or catalogue ids)
+    ceiling: int | None = None  # the clinician's pain ceiling during exercise (2-6); None: the formula
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
+        if self.ceiling is not None and (isinstance(self.ceiling, bool) or not isinstance(self.ceiling, int)
+                                         or not CEILING_MIN <= self.ceiling <= CEILING_MAX):
+            raise CaseError("ceiling", f"must be an integer {CEILING_MIN}-{CEILING_MAX} or null, got "
+                                       f"{json.dumps(self.ceiling, default=str)}")
         set_(self, "today", as_date(self.today, "today"))
         set_(self, "stage", as_enum(Stage, self.stage, "stage", "stage"))
         maxima = _levels(self.max_levels, "max_levels", None)
@@ -215,7 +220,7 @@ class Case:
                 sessions.append(SessionRecord.from_json(raw))
             except CaseError as err:
                 raise err.under(f"sessions[{i}]") from None
-        return cls(today, stage, levels, max_levels, raise_history, tuple(sessions), flags)
+        return cls(today, stage, levels, max_levels, raise_history, tuple(sessions), flags, obj.get("ceiling"))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -226,11 +231,13 @@ class Case:
             "raise_history": [e.value for e in self.raise_history],
             "flags": sorted(str(f) for f in self.flags),
             "sessions": [s.to_json() for s in self.sessions],
+            "ceiling": self.ceiling,
         }
 
 
 _CASE_FIELDS = ("today", "stage", "condition", "levels", "max_levels", "raise_history", "flags", "sessions",
-                "thresholds")
+                "thresholds", "ceiling")
+CEILING_MIN, CEILING_MAX = 2, 6  # a clinician-set ceiling
 
 
 def _max_levels(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -264,6 +271,7 @@ class Decision:
     program_complete: bool = False
     tier: str | None = None  # the red-flag tier that stopped (rules.redflags.Tier), else None
     redflags_version: str = ""  # the red-flag catalogue's version this decision was taken with
+    limit: int = 3  # the pain-during limit the decision used (rules.limits.during_limit)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

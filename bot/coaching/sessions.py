@@ -154,7 +154,7 @@ async def _apply(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSess
 def decision_text(p: Patient, d: RulesDecision) -> str:
     params = element_text(p, d.element, dict(d.levels))
     missing = "、".join(t(f"rating.{m}") for m in d.missing)
-    return t(d.message, missing=missing, **params)
+    return t(d.message, missing=missing, limit=d.limit, **params)
 
 
 async def answer_rating(s: AsyncSession, rt: Runtime, p: Patient, prompt: Prompt, value: int) -> Reply:

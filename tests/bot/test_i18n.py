@@ -153,7 +153,7 @@ for _key, _prefix, _params, _ in CALLS:
     for _k in (FAMILIES.get(_key, []) if _prefix else [_key]):
         PARAMS_BY_KEY.setdefault(_k, set()).update(_params)
 for _k in MESSAGE_KEYS:  # coaching.decision_text()
-    PARAMS_BY_KEY.setdefault(_k, set()).update({"missing", "element", "level_text"})
+    PARAMS_BY_KEY.setdefault(_k, set()).update({"missing", "element", "level_text", "limit"})
 for _k in ("reminder.text", "reminder.repeat", "reminder.snooze_over", *FAMILIES["ask."]):
     PARAMS_BY_KEY.setdefault(_k, set()).add("nickname")
 for _k in ("alert.text", "alert.urgent"):  # delivery/kinds._alert()

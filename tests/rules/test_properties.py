@@ -23,6 +23,7 @@ from rules import (
     parse_request,
 )
 from rules.engine import missing
+from rules.limits import during_limit
 from tests.rules.helpers import TODAY
 
 ratings = st.one_of(st.none(), st.integers(0, 10))
@@ -74,6 +75,7 @@ def cases(draw: st.DrawFn) -> Case:
         raise_history=tuple(draw(st.lists(st.sampled_from(list(Element)), max_size=6))),
         sessions=draw(sessions()),
         flags=draw(st.one_of(st.just(frozenset()), rare_flags)),
+        ceiling=draw(st.one_of(st.none(), st.none(), st.integers(2, 6))),
     )
 
 
@@ -135,7 +137,7 @@ def test_never_raise_on_pain_missing_data_flags_or_worse_trend(case: Case, t: Th
     if d.action is not Action.PROGRESS:
         return
     s = case.sessions[-1]
-    assert s.during is not None and s.during <= t.during_max
+    assert s.during is not None and s.during <= d.limit == during_limit(s.before, t, case.ceiling)
     assert not missing(case) and None not in (s.before, s.during, s.after)
     assert not case.flags and not s.flags
     assert not trend_worse(case, t)
