@@ -166,3 +166,17 @@ def test_docs_clinical_lists_every_item_and_tier() -> None:
         assert f"| `{item.id}` | {item.tier} |" in doc, item.id
     for tier in Tier:
         assert f"| `{tier}` |" in doc
+
+
+def test_every_scenario_in_docs_clinical_names_a_test_that_exists() -> None:
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "clinical.md").read_text(encoding="utf-8")
+    names = re.findall(r"`(tests/[\w/]+\.py)::(\w+)(?:\[(\w+)\])?`", doc)
+    assert len(names) >= 10
+    for path, name, row in names:
+        source = (root / path).read_text(encoding="utf-8")
+        assert f"def {name}(" in source, f"{path}::{name}"
+        if row:
+            assert f'"{row}"' in source, f"{path}::{name}[{row}]"
