@@ -102,7 +102,7 @@ class ReminderChoice:
     @classmethod
     def parse(cls, data: str | None) -> ReminderChoice | None:
         found = _id_and_word(data, "rm", ("now", "later", "skip"))
-        return cls(*found) if found is not None else None  # type: ignore[arg-type]
+        return cls(*found) if found is not None else None  # type: ignore[arg-type]  # word checked by _id_and_word
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ class AskNow:
     @classmethod
     def parse(cls, data: str | None) -> AskNow | None:
         found = _id_and_word(data, "nx", ("during", "after"))
-        return cls(*found) if found is not None else None  # type: ignore[arg-type]
+        return cls(*found) if found is not None else None  # type: ignore[arg-type]  # word checked by _id_and_word
 
 
 @dataclass(frozen=True)
@@ -269,7 +269,7 @@ class TrialAnswer:
     @classmethod
     def parse(cls, data: str | None) -> TrialAnswer | None:
         found = _id_and_word(data, "tr", ("continue", "end"))
-        return cls(*found) if found is not None else None  # type: ignore[arg-type]
+        return cls(*found) if found is not None else None  # type: ignore[arg-type]  # word checked by _id_and_word
 
 
 @dataclass(frozen=True)
@@ -314,7 +314,7 @@ Callback = (Rating | ReminderChoice | AskNow | RedFlag | Trial | Consent | Signu
 def parse(data: str | None) -> Callback | None:
     """Any button value -> its family's value, or None (unknown, forged or stale)."""
     family = FAMILIES.get((data or "").split(":", 1)[0])
-    return family.parse(data) if family is not None else None  # type: ignore[attr-defined]
+    return family.parse(data) if family is not None else None  # type: ignore[attr-defined]  # every family has parse()
 
 
 def rating_buttons(prompt_id: int) -> list[list[tuple[str, str]]]:

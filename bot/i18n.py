@@ -26,7 +26,8 @@ def catalog(language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
     path = LOCALES / language / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as fh:
         po = read_po(fh, locale=language)
-    return {m.id: m.string for m in po if m.id and m.string and not m.fuzzy}
+    # ids and texts are plain strings (no plural forms in this catalogue)
+    return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
 
 
 def t(key: str, /, language: str = DEFAULT_LANGUAGE, **params: object) -> str:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from rules.parsing import (
     CaseError,
@@ -220,7 +220,9 @@ class Case:
                 sessions.append(SessionRecord.from_json(raw))
             except CaseError as err:
                 raise err.under(f"sessions[{i}]") from None
-        return cls(today, stage, levels, max_levels, raise_history, tuple(sessions), flags, obj.get("ceiling"))
+        # JSON maps (string keys) as given: __post_init__ validates them and converts them to Element keys
+        return cls(today, stage, cast("Mapping[Element, int]", levels), cast("Mapping[Element, int]", max_levels),
+                   raise_history, tuple(sessions), flags, obj.get("ceiling"))
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -83,7 +83,8 @@ def patient_chart(nickname: str, end: date, sessions: list[SessionRow],
     band_label = t("chart.band", max=band_max)
     ax.axhspan(0, band_max, color="#009E73", alpha=0.13, zorder=0)
     handles = [mpl.Patch(facecolor="#009E73", alpha=0.25, label=band_label)]
-    series, points = [], {band_label: 1}
+    series: list[str] = []
+    points = {band_label: 1}
     for name in RATINGS:
         values = [getattr(by_day[d], name) if d in by_day else None for d in dates]
         ys = [math.nan if v is None else v for v in values]
