@@ -88,7 +88,8 @@ class RedFlags:
         object.__setattr__(self, "_by_id", {i.id: i for i in self.items})
 
     def __getitem__(self, item_id: str) -> RedFlagItem:
-        return self._by_id[item_id]  # type: ignore[attr-defined]
+        by_id: dict[str, RedFlagItem] = self._by_id  # type: ignore[attr-defined]  # set in __post_init__ (frozen)
+        return by_id[item_id]
 
     def __contains__(self, item_id: object) -> bool:
         return item_id in self._by_id  # type: ignore[attr-defined]
@@ -177,7 +178,7 @@ def _item(raw: Any, i: int) -> RedFlagItem:
         if key not in _ITEM_KEYS:
             raise RedFlagError(f"{where}.{key}: unknown key (expected one of {', '.join(_ITEM_KEYS)})")
     try:
-        tier = Tier(raw.get("tier"))
+        tier = Tier(str(raw.get("tier")))
     except ValueError:
         raise RedFlagError(f"{where}.tier: must be one of {', '.join(TIER_ORDER)}, got {raw.get('tier')!r}") from None
     question = _key(raw.get("question"), f"{where}.question")
