@@ -5,7 +5,8 @@
   create ours; default ``postgresql+asyncpg://postgres@127.0.0.1:5432/postgres``), each run (each xdist
   worker) creates its own database ``itami_test_<pid>_<random>``, migrates it once, empties it before each
   test (DELETE in foreign-key order and sequences reset: ~10 ms, where TRUNCATE took ~100 ms and CREATE
-  DATABASE ... TEMPLATE plus DROP far more) and drops it at the end. Tests that need a database with no
+  DATABASE ... TEMPLATE plus DROP far more) and drops it at the end; databases left by runs that were killed
+  (their pid is gone) are dropped when the next run starts. Tests that need a database with no
   schema at all (the migration tests) get a fresh one, dropped at the end of the run as well.
 
 Tests are skipped, with the reason, only where no PostgreSQL server answers; a server that answers but
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +41,19 @@ def with_database(url: str, name: str) -> str:
 
 def _dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+LEFTOVER = re.compile(r"^itami_test_(\d+)_[0-9a-f]{6}(?:_fresh\d+)?$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def run_once(coroutine):
@@ -83,6 +98,7 @@ class PostgresRun:
     def start(self) -> PostgresRun:
         self.problem = run_once(self._reachable())
         if self.problem is None:
+            run_once(self._drop_leftovers())
             self.url = run_once(self._create(self.prefix))
             run_once(migrate(self.url))
             self._empty_sql = run_once(self._emptying_sql(self.url))
@@ -109,6 +125,28 @@ class PostgresRun:
                     f"({type(exc).__name__}: {exc}); set TEST_POSTGRES_URL to use another server")
         await conn.close()
         return None
+
+    async def _drop_leftovers(self) -> None:
+        """Databases of earlier runs on this machine whose process is gone (killed before it could drop them).
+        Only on a server on this machine (loopback or a socket), where the pid in the name means a process here."""
+        if (make_url(self.server).host or "localhost") not in ("127.0.0.1", "localhost", "::1"):
+            return
+        import asyncpg
+
+        conn = await self._admin()
+        try:
+            names = [r["datname"] for r in await conn.fetch(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'itami\\_test\\_%'")]
+            for name in names:
+                found = LEFTOVER.match(name)
+                if found is None or _alive(int(found[1])):
+                    continue
+                try:
+                    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                except asyncpg.PostgresError:  # another run is dropping it too
+                    pass
+        finally:
+            await conn.close()
 
     async def _create(self, name: str) -> str:
         conn = await self._admin()
