@@ -16,7 +16,8 @@ end-of-trial question).
   c:yes[:<link code>] | c:no    Consent         consent (the invite link travels until consent)
   su:<step>[:<value>]           SignupStep      enrolment steps
   st:<what>[:<value>]           Setting         /settings
-  tr:<prompt>:continue|end      TrialAnswer     the end-of-trial question
+  tr:<prompt>:continue|end|endyes  TrialAnswer  the end-of-trial question (end asks, endyes confirms)
+  rj:start|ok|flag              Rejoin          re-joining after the end (safety check, then a new trial)
   del:yes|no                    Delete          /delete confirmation
   cp:<patient>                  OpenPatient     a clinician opens a patient's detail
 """
@@ -232,12 +233,13 @@ _SETTING_VALUES = {
     "pause": lambda v: v == "",
     "resume": lambda v: v == "",
     "cond": lambda v: v == "" or v in CONDITIONS,
+    "end": lambda v: v in ("", "yes", "no"),  # ask, then confirmed or not
 }
 
 
 @dataclass(frozen=True)
 class Setting:
-    what: str  # time | morning | pause | resume | cond
+    what: str  # time | morning | pause | resume | cond | end
     value: str = ""  # a time as HHMM, a condition, or "" (ask)
 
     @property
@@ -259,7 +261,7 @@ class Setting:
 @dataclass(frozen=True)
 class TrialAnswer:
     prompt_id: int
-    choice: Literal["continue", "end"]
+    choice: Literal["continue", "end", "endyes"]  # end asks for confirmation, endyes confirms
     prompt_kinds: ClassVar[tuple[str, ...]] = ("trial",)
 
     @property
@@ -268,8 +270,26 @@ class TrialAnswer:
 
     @classmethod
     def parse(cls, data: str | None) -> TrialAnswer | None:
-        found = _id_and_word(data, "tr", ("continue", "end"))
+        found = _id_and_word(data, "tr", ("continue", "end", "endyes"))
         return cls(*found) if found is not None else None  # type: ignore[arg-type]  # word checked by _id_and_word
+
+
+@dataclass(frozen=True)
+class Rejoin:
+    """After the end: `start` shows the safety check, `ok` starts a new trial period, `flag` (a warning sign
+    applies) points to the clinic first."""
+
+    step: Literal["start", "ok", "flag"]
+
+    @property
+    def data(self) -> str:
+        return f"rj:{self.step}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> Rejoin | None:
+        parts = _split(data, "rj", (2,))
+        ok = parts is not None and parts[0] in ("start", "ok", "flag")
+        return cls(parts[0]) if ok else None  # type: ignore[arg-type,index]  # the word is checked just above
 
 
 @dataclass(frozen=True)
@@ -302,13 +322,13 @@ class OpenPatient:
 
 FAMILIES: dict[str, type] = {
     "rt": Rating, "rm": ReminderChoice, "nx": AskNow, "rf": RedFlag, "trial": Trial, "c": Consent,
-    "su": SignupStep, "st": Setting, "tr": TrialAnswer, "del": Delete, "cp": OpenPatient,
+    "su": SignupStep, "st": Setting, "tr": TrialAnswer, "rj": Rejoin, "del": Delete, "cp": OpenPatient,
 }
 # The python-telegram-bot patterns that route a press to its family's handler (the parser then checks it).
 PATTERNS = {prefix: rf"^{prefix}(:|$)" for prefix in FAMILIES}
 
 Callback = (Rating | ReminderChoice | AskNow | RedFlag | Trial | Consent | SignupStep | Setting | TrialAnswer
-            | Delete | OpenPatient)
+            | Rejoin | Delete | OpenPatient)
 
 
 def parse(data: str | None) -> Callback | None:

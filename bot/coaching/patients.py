@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts
+from bot.callbacks import Rejoin
 from bot.coaching.schedule import (
     EXERCISE_KINDS,
     PATIENT_KINDS,
@@ -43,12 +44,13 @@ from bot.coaching.schedule import (
     schedule_why,
 )
 from bot.i18n import t
+from bot.replies import Reply
 from bot.runtime import Runtime
 from bot.storage import clinicians, outbox, sessions
 from bot.storage import patients as store
 from bot.storage.models import Outbox, Patient, Signup
 from bot.timeplan import at_local, local_date
-from rules import CONDITIONS, load_program
+from rules import CONDITIONS, Flag, load_program
 
 ENROLLED = ("trial", "active")
 # What a pause closes: every exercise question (the reminder's choice and the 0-10 ratings). The question
@@ -80,6 +82,28 @@ async def _stop(s: AsyncSession, p: Patient, kinds: tuple[str, ...], questions: 
     await outbox.cancel(s, patient_id=p.id, kinds=kinds)
     await sessions.close_open(s, patient_id=p.id, kinds=questions)
     p.awaiting = None
+
+
+# --- what the patient is told about their state (/start, /today, /settings say the same) -------------
+
+def status_text(p: Patient) -> str:
+    if p.status == "ended":
+        return t("status.ended", nickname=p.nickname)
+    if p.paused:
+        return t("status.paused")
+    return t("status.running", time=p.exercise_time)
+
+
+def ended_reply(p: Patient) -> Reply:
+    """What an ended patient hears from /start, /today and /settings: ended, nothing is sent, how to re-join."""
+    return Reply(status_text(p), [[(t("button.rejoin"), Rejoin("start").data)]])
+
+
+def safety_check(none_apply: str, some_apply: str) -> Reply:
+    """The red-flag screening before (re-)joining: the warning signs, and two buttons with these data."""
+    flags = "\n".join(t("list.item", text=t(f"flag.{f}")) for f in Flag)
+    return Reply(t("signup.redflags", flags=flags),
+                 [[(t("button.none_apply"), none_apply)], [(t("button.some_apply"), some_apply)]])
 
 
 # --- joining -------------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""/settings (times, pause/resume, condition) and the end-of-trial answer (tr:)."""
+"""/settings (times, pause/resume, condition, ending), the end-of-trial answer (tr:) and re-joining (rj:).
+
+Ending asks for confirmation first (st:end -> st:end:yes, tr:<prompt>:end -> tr:<prompt>:endyes)."""
 
 from __future__ import annotations
 
@@ -26,13 +28,20 @@ def menu(p: Patient) -> Reply:
              condition=t(f"condition.{p.condition}"), state=state)
     pause = (t("button.resume"), "st:resume") if p.paused else (t("button.pause"), "st:pause")
     return Reply(text, [[(t("button.change_time"), "st:time")], [(t("button.change_morning"), "st:morning")],
-                        [pause], [(t("button.change_condition"), "st:cond")]])
+                        [pause], [(t("button.change_condition"), "st:cond")],
+                        [(t("button.end_program"), callbacks.Setting("end").data)]])
+
+
+def confirm_end(p: Patient, yes: str, no: str) -> Reply:
+    return Reply(t("end.confirm", nickname=p.nickname),
+                 [[(t("button.end_confirm"), yes)], [(t("button.keep_going"), no)]])
 
 
 @patient_handler
 async def settings(turn: Turn) -> None:
-    turn.patient.awaiting = None
-    turn.send(menu(turn.patient))
+    p = turn.patient
+    p.awaiting = None
+    turn.send(menu(p) if patient_state.enrolled(p) else patient_state.ended_reply(p))
 
 
 async def _set_time(s: AsyncSession, rt: Runtime, p: Patient, field: str, value: str) -> Reply:
@@ -60,6 +69,8 @@ async def on_button(turn: Turn) -> None:
 
 
 async def _apply(s: AsyncSession, rt: Runtime, p: Patient, what: str, value: str | None) -> Reply | None:
+    if not patient_state.enrolled(p):
+        return None
     match what, value:
         case ("time" | "morning"), None:
             p.awaiting = FIELDS[what]
@@ -78,19 +89,29 @@ async def _apply(s: AsyncSession, rt: Runtime, p: Patient, what: str, value: str
         case "cond", str() if await patient_state.change_condition(s, rt, p, value):
             return Reply(join(t("settings.saved_condition", condition=t(f"condition.{value}")),
                               coaching.plan_lines(p)))
+        case "end", None:
+            return confirm_end(p, callbacks.Setting("end", "yes").data, callbacks.Setting("end", "no").data)
+        case "end", "yes" if await patient_state.end(s, rt, p):
+            return Reply(t("trial.ended_by_patient", nickname=p.nickname))
+        case "end", "no":
+            return Reply(t("end.kept"))
     return None
 
 
 @patient_handler
 async def on_trial_answer(turn: Turn) -> None:
-    """tr:<prompt>:continue|end — the question sent near the end of the trial."""
+    """tr:<prompt>:continue|end|endyes — the question sent near the end of the trial; `end` asks first
+    (the question stays open until confirmed)."""
     s, rt, p = turn.s, turn.rt, turn.patient
     press = callbacks.TrialAnswer.parse(turn.data)
     reply = None
-    if press is not None:
-        prompt = await sessions.take_answer(s, press.prompt_id, p.id, press.choice, rt.clock.now(),
-                                            kinds=press.prompt_kinds)
-        if prompt is not None and p.status == "trial":
+    if press is not None and p.status == "trial":
+        if press.choice == "end":
+            if await sessions.is_open(s, press.prompt_id, p.id, rt.clock.now(), kinds=press.prompt_kinds):
+                reply = confirm_end(p, callbacks.TrialAnswer(press.prompt_id, "endyes").data,
+                                    callbacks.TrialAnswer(press.prompt_id, "continue").data)
+        elif await sessions.take_answer(s, press.prompt_id, p.id, press.choice, rt.clock.now(),
+                                        kinds=press.prompt_kinds) is not None:
             if press.choice == "continue":
                 await patient_state.continue_trial(s, rt, p)
                 reply = Reply(t("trial.continued", nickname=p.nickname))
@@ -104,7 +125,35 @@ async def on_trial_answer(turn: Turn) -> None:
     turn.send(reply)
 
 
+@patient_handler
+async def on_rejoin(turn: Turn) -> None:
+    """rj:start (or /trial after the end) -> the safety check -> rj:ok starts a new trial period; rj:flag
+    points to the clinic first and changes nothing."""
+    s, rt, p = turn.s, turn.rt, turn.patient
+    press = callbacks.Rejoin.parse(turn.data)
+    reply = None
+    if press is None or p.status != "ended":
+        pass
+    elif press.step == "start":
+        reply = rejoin_check()
+    elif press.step == "flag":
+        reply = Reply(t("rejoin.red_flag"))
+    elif await patient_state.rejoin(s, rt, p):
+        reply = Reply(join(t("rejoin.welcome", nickname=p.nickname, end=p.trial_ends_on.strftime("%m/%d"),
+                             time=p.exercise_time), coaching.plan_lines(p)))
+    if reply is None:
+        turn.closed()
+        return
+    turn.ack()
+    turn.send(reply)
+
+
+def rejoin_check() -> Reply:
+    return patient_state.safety_check(callbacks.Rejoin("ok").data, callbacks.Rejoin("flag").data)
+
+
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("settings", settings))
     app.add_handler(CallbackQueryHandler(on_button, pattern=callbacks.PATTERNS["st"]))
     app.add_handler(CallbackQueryHandler(on_trial_answer, pattern=callbacks.PATTERNS["tr"]))
+    app.add_handler(CallbackQueryHandler(on_rejoin, pattern=callbacks.PATTERNS["rj"]))

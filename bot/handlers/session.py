@@ -94,17 +94,20 @@ async def on_rating_text(s: AsyncSession, rt: Runtime, p: Patient, text: str) ->
 async def today(turn: Turn) -> None:
     """/today: today's plan at the current levels, and where today's session stands."""
     s, rt, p = turn.s, turn.rt, turn.patient
+    if p.status == "ended":
+        turn.send(coaching.patients.ended_reply(p))
+        return
     session = await sessions.on_date(s, p.id, local_date(rt.clock.now(), p.timezone))
     status = session.status if session else "none"
     buttons = []
-    if p.status in ("trial", "active") and not p.paused and status in ("none", "planned"):
+    if coaching.patients.active(p) and status in ("none", "planned"):
         session = session or await coaching.session_for_today(s, rt, p)
         status = session.status  # "planned": the text points to the start button below
         prompt = await sessions.ask(s, patient_id=p.id, kind="reminder", now=rt.clock.now(), session_id=session.id)
         buttons = [[(t("button.start_now"), callbacks.ReminderChoice(prompt.id, "now").data)]]
     state = t(f"today.status.{status}", time=p.exercise_time)
     if p.paused:
-        state = t("today.paused")
+        state = coaching.patients.status_text(p)
     turn.send(Reply(join(t("today.title", nickname=p.nickname), coaching.plan_lines(p), state), buttons))
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import alerts, coaching
-from bot.callbacks import PATTERNS, Consent, Delete, SignupStep, Trial, from_hhmm, hhmm
+from bot.callbacks import PATTERNS, Consent, Delete, Rejoin, SignupStep, Trial, from_hhmm, hhmm
 from bot.coaching import consent as consent_text
 from bot.handlers.common import Turn, anyone, reads_or_erases
 from bot.i18n import t
@@ -44,10 +44,7 @@ def question(sign: Signup) -> Reply:
             return Reply(t("signup.pain"), [[(str(n), SignupStep("pain", str(n)).data) for n in range(0, 6)],
                                             [(str(n), SignupStep("pain", str(n)).data) for n in range(6, 11)]])
         case "redflags":
-            flags = "\n".join(t("list.item", text=t(f"flag.{f}")) for f in Flag)
-            return Reply(t("signup.redflags", flags=flags),
-                         [[(t("button.none_apply"), SignupStep("rf", "none").data)],
-                          [(t("button.some_apply"), SignupStep("rf", "some").data)]])
+            return coaching.patients.safety_check(SignupStep("rf", "none").data, SignupStep("rf", "some").data)
         case "redflag_which":
             return Reply(t("signup.redflag_which"), [[(t(f"flag.{f}"), SignupStep("rff", f).data)] for f in Flag])
         case "time":
@@ -80,7 +77,9 @@ async def trial(turn: Turn) -> None:
         turn.closed()
         return
     sign = await patients.signup_of(turn.s, turn.user.id) if p is None else None
-    if p is not None:
+    if p is not None and p.status == "ended":  # re-joining: the safety check, then handlers/patient_settings
+        turn.send(coaching.patients.safety_check(Rejoin("ok").data, Rejoin("flag").data))
+    elif p is not None:
         turn.send(Reply(join(t("signup.already_enrolled", nickname=p.nickname), coaching.plan_lines(p))))
     elif sign is not None:
         turn.send(Reply(join(t("signup.resume"), question(sign).text), question(sign).buttons))

@@ -25,8 +25,11 @@ MAX_TEXT = 500
 async def start(turn: Turn) -> None:
     s, p = turn.s, turn.patient
     sign = await patients.signup_of(s, turn.user.id) if p is None else None
-    if p is not None:
-        turn.send(Reply(join(t("start.patient", nickname=p.nickname, time=p.exercise_time), coaching.plan_lines(p))))
+    if p is not None and p.status == "ended":
+        turn.send(coaching.patients.ended_reply(p))
+    elif p is not None:
+        turn.send(Reply(join(t("start.patient", nickname=p.nickname), coaching.patients.status_text(p),
+                             coaching.plan_lines(p))))
     elif sign is not None:
         q = signup.question(sign)
         turn.send(Reply(join(t("signup.resume"), q.text), q.buttons))

@@ -81,6 +81,14 @@ async def take_answer(s: AsyncSession, prompt_id: int, patient_id: int, answer: 
     return prompt
 
 
+async def is_open(s: AsyncSession, prompt_id: int, patient_id: int, now: datetime, *,
+                  kinds: tuple[str, ...]) -> bool:
+    """This patient's question of one of these kinds, unanswered, not closed and still answerable."""
+    return await s.scalar(select(Prompt.id).where(
+        Prompt.id == prompt_id, Prompt.patient_id == patient_id, Prompt.kind.in_(kinds),  # type: ignore[attr-defined]
+        Prompt.answered_at.is_(None), Prompt.closed.is_(False), _answerable(now))) is not None  # type: ignore[union-attr]
+
+
 async def close_open(s: AsyncSession, *, patient_id: int, session_id: int | None = None,
                      kinds: tuple[str, ...] | None = None) -> None:
     conds = [Prompt.patient_id == patient_id, Prompt.answered_at.is_(None), Prompt.closed.is_(False)]  # type: ignore[union-attr]

@@ -26,7 +26,7 @@ from tests.rules.helpers import S, case
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted(p for p in (ROOT / "bot").rglob("*.py") if "standin" not in p.parts)
 SESSION_STATUSES = ("planned", "started", "done", "skipped", "missed", "stopped")
-STAFF_EVENTS = ("signup_done", "signup_red_flag")
+STAFF_EVENTS = ("signup_done", "signup_red_flag", "rejoined")
 
 
 def _calls() -> list[tuple[str, bool, frozenset[str], str]]:

@@ -174,7 +174,7 @@ async def test_settings_pause_and_resume(coach):
     [menu] = await coach.text(USER, "/settings")
     assert msg("settings.paused") in menu.body and msg("button.resume") in menu.button_texts
     [today] = await coach.text(USER, "/today")
-    assert msg("today.paused") in today.body and today.buttons == []
+    assert msg("status.paused") in today.body and today.buttons == []
 
     sent = len(coach.standin.messages(USER))
     await coach.travel(hours=25)
