@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +67,38 @@ class Database:
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        async with self.engine.begin() as conn:
-            if not self.sqlite:  # several instances starting at once: one migrates, the others wait
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        async with migration_connection(self.engine) as conn:
             await conn.run_sync(lambda sync_conn: _upgrade(cfg, sync_conn, revision))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def migration_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection in a transaction to migrate on.
+
+    PostgreSQL: several instances starting at once: one migrates, the others wait (advisory lock).
+    SQLite: foreign keys are off while migrating, because changing a table means rebuilding it (copy, drop,
+    rename) and dropping a table that others reference would fail; they are checked before the commit.
+    The pragma only takes effect outside a transaction, hence before `begin()`.
+    """
+    async with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await conn.commit()
+        try:
+            async with conn.begin():
+                if not sqlite:
+                    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+                yield conn
+                if sqlite and (await conn.exec_driver_sql("PRAGMA foreign_key_check")).first() is not None:
+                    raise RuntimeError("migration left rows whose foreign keys point nowhere; rolled back")
+        finally:
+            if sqlite:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await conn.commit()
 
 
 def _upgrade(cfg, connection, revision: str = "head") -> None:

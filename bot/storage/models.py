@@ -8,12 +8,24 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Identity, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
+def never_reused_id() -> Any:
+    """A primary key whose values are never given again after a delete (AUTOINCREMENT on SQLite, whose
+    plain rowid reuses the highest deleted id; an identity column on PostgreSQL), so one id never names two
+    people in alerts, exports and logs. The table also needs `NEVER_REUSED` in its table args."""
+    return Field(default=None, sa_column=Column(Integer, Identity(), primary_key=True))
+
+
+NEVER_REUSED = {"sqlite_autoincrement": True}
+
+
 class Patient(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    __table_args__ = NEVER_REUSED
+
+    id: int | None = never_reused_id()
     telegram_user_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     nickname: str = Field(max_length=40)
@@ -154,7 +166,9 @@ class Clinician(SQLModel, table=True):
     """A clinician (or physiotherapist) who joined with an admin's invite code. Removing one keeps the row
     (`removed_at`) so old alerts and exports still name them; their patients become unassigned."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    __table_args__ = NEVER_REUSED
+
+    id: int | None = never_reused_id()
     telegram_user_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     name: str = Field(max_length=64)

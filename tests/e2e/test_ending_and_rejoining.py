@@ -124,3 +124,14 @@ async def test_rejoin_after_the_trial_ran_out_keeps_the_history(coach):
     # re-joining twice changes nothing
     await coach.press_raw(USER, "rj:ok", check.message_id)
     assert coach.standin.callback_answers[-1][1] == msg("common.closed")
+
+
+async def test_a_deleted_patients_id_is_never_given_to_the_next(coach):
+    await enrol(coach)
+    [first] = await coach.rows(Patient)
+    await coach.text(USER, "/delete")
+    await coach.press(USER, msg("button.delete_yes"))
+    assert await coach.count(Patient) == 0
+    await enrol(coach, USER + 1, nickname="たろう")
+    [second] = await coach.rows(Patient)
+    assert second.nickname == "たろう" and second.id != first.id

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, inspect, select, text
 
+from bot.storage import patients
 from bot.storage.db import Database
 from bot.storage.models import ExerciseSession, Outbox, Patient
 
@@ -77,5 +78,17 @@ async def test_first_schema_with_data_upgrades_to_the_newest(empty_database_url)
             assert row.payload == {"day": "2026-11-03"} and row.due_at == WHEN
             assert await s.scalar(select(func.count()).select_from(Patient)) == 1
         await db.migrate()  # idempotent
+
+        # ids are never given again (0003): the newest patient erased, the next one gets a new id
+        async with db.session() as s:
+            old = await s.scalar(select(Patient))
+            old_id = old.id
+            assert await patients.erase(s, old.telegram_user_id, date(2026, 11, 5))
+        async with db.session() as s:
+            s.add(Patient(telegram_user_id=78, chat_id=78, nickname="たろう", condition="knee", usual_pain=2,
+                          exercise_time="09:00", morning_time="07:00", consent_at=WHEN, enrolled_at=WHEN,
+                          trial_ends_on=date(2026, 11, 15), raise_history=[]))
+        async with db.session() as s:
+            assert (await s.scalar(select(Patient))).id > old_id
     finally:
         await db.dispose()

@@ -30,11 +30,11 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     from bot.config import load_settings
-    from bot.storage.db import make_engine
+    from bot.storage.db import make_engine, migration_connection
 
     async def _main() -> None:
         engine = make_engine(load_settings().database_url)
-        async with engine.begin() as conn:
+        async with migration_connection(engine) as conn:
             await conn.run_sync(_run)
         await engine.dispose()
 
