@@ -1,9 +1,10 @@
 """Delivery: scheduler tick -> claim due rows atomically -> prepare -> send (rate-limited, bulk lane) -> record.
 
 Exactly-once bookkeeping: a row is claimed with a lease (so a second instance never takes it), prepared
-and committed (reminders a batch at a time: bot/delivery/reminders.py), sent, then marked `sent` in
-group commits. A crash before the send leaves a claimed row whose lease
-expires and is delivered again; preparation is idempotent (dedupe keys, the prompt id kept in the row).
+and committed (reminders a batch at a time: bot/delivery/reminders.py), checked to be still claimed right
+before its send (a /delete meanwhile withdraws it), sent, then marked `sent` in group commits. A crash
+before the send leaves a claimed row whose lease expires and is delivered again; preparation is
+idempotent (dedupe keys, the prompt id kept in the row).
 A crash in the few milliseconds between Telegram accepting a message and the row being marked can
 repeat that one message after the lease: Telegram offers no idempotency key (docs/architecture.md).
 """
@@ -40,6 +41,39 @@ class _Job:
     row_id: int
     attempts: int
     messages: list[tuple[int, Reply]]
+
+
+class _StillClaimed:
+    """Right before a prepared row is sent: is it still claimed by this instance? A /delete erases the
+    patient's rows, claimed ones included, so a reminder prepared a moment earlier is not sent after it.
+    Checks of rows waiting at the same moment share one query (sends run DELIVERY_CONCURRENCY at a time)."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.waiting: dict[int, asyncio.Future[bool]] = {}
+        self.task: asyncio.Task | None = None
+
+    async def __call__(self, row_id: int) -> bool:
+        future = asyncio.get_running_loop().create_future()
+        self.waiting[row_id] = future
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._check())
+        return await future
+
+    async def _check(self) -> None:
+        await asyncio.sleep(0)  # the rows entering the send gate together join one query
+        while self.waiting:
+            batch, self.waiting = self.waiting, {}
+            try:
+                async with self.rt.db.session() as s:
+                    ours = set(await s.scalars(select(Outbox.id).where(
+                        Outbox.id.in_(batch), Outbox.state == outbox.CLAIMED,  # type: ignore[union-attr]
+                        Outbox.claimed_by == self.rt.worker_id)))
+            except Exception:  # database down: send as prepared (better than losing the message)
+                log.exception("delivery: could not re-check %d rows before sending", len(batch))
+                ours = set(batch)
+            for row_id, future in batch.items():
+                future.set_result(row_id in ours)
 
 
 class DeliveryRunner:
@@ -172,12 +206,16 @@ class DeliveryRunner:
                 if finished:
                     return
 
+        still_ours = _StillClaimed(self.rt)
+
         async def one(job: _Job) -> None:
             nonlocal waiting
             async with gate:
                 waiting -= 1
                 if not waiting:
                     started.set()
+                if not await still_ours(job.row_id):
+                    return  # withdrawn since it was prepared (/delete, a lost lease): not ours to send
                 if await self._send(job):
                     sent.append(job.row_id)
                     wake.set()

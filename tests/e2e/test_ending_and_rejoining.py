@@ -3,7 +3,8 @@ patient is told (/start, /today, /settings agree, nothing more is sent); re-join
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+from datetime import UTC, datetime, timedelta
 
 from bot.i18n import has, t
 from bot.storage.models import ExerciseSession, Outbox, Patient, Prompt
@@ -135,3 +136,20 @@ async def test_a_deleted_patients_id_is_never_given_to_the_next(coach):
     await enrol(coach, USER + 1, nickname="たろう")
     [second] = await coach.rows(Patient)
     assert second.nickname == "たろう" and second.id != first.id
+
+
+async def test_delete_withdraws_a_reminder_already_prepared_for_sending(coach):
+    await enrol(coach)
+    await enrol(coach, USER + 1, nickname="たろう")
+    await coach.runner.run_until_idle()  # the staff notices about the signups
+    coach.clock.travel(timedelta(hours=1))  # 09:00: both reminders due
+    claimed, jobs = await coach.runner._claim_and_prepare()  # claimed and prepared, not yet sent
+    assert claimed == 2 and len(jobs) == 2
+    await coach.text(USER, "/delete")
+    await coach.press(USER, msg("button.delete_yes"))
+    sent = len(coach.standin.messages(USER))
+    await coach.runner._send_all(jobs, asyncio.Semaphore(4), asyncio.Event())
+    assert coach.standin.messages(USER)[sent:] == []  # withdrawn
+    assert msg("reminder.text", nickname="たろう").split("\n")[0] in coach.last(USER + 1)  # the other goes
+    assert await coach.count(Outbox, Outbox.patient_id.is_not(None), Outbox.kind == "reminder",
+                             Outbox.state == "sent") == 1
