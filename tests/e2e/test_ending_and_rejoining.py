@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.i18n import has, t
 from bot.storage.models import ExerciseSession, Outbox, Patient, Prompt
-from tests.e2e.test_journey import USER, enrol
+from tests.helpers import USER, enrol
 
 # the question about continuing comes 2 days before the trial's end (12/15), with the 09:00 reminder
 NOTICE_DAY = datetime(2026, 12, 13, 0, 0, tzinfo=UTC)
