@@ -8,7 +8,7 @@ Nothing here talks to Telegram.
 """
 
 from bot.coaching import patients
-from bot.coaching.schedule import REMINDER_KINDS, SESSION_PROMPT_KINDS, reminder_key, schedule_reminder, schedule_why
+from bot.coaching.schedule import REMINDER_KINDS, reminder_key, schedule_reminder, schedule_why
 from bot.coaching.sessions import (
     answer_rating,
     ask,
@@ -25,7 +25,6 @@ from bot.coaching.sessions import (
 
 __all__ = [
     "REMINDER_KINDS",
-    "SESSION_PROMPT_KINDS",
     "answer_rating",
     "ask",
     "ask_now",

@@ -16,13 +16,14 @@ half-finished /settings input. Handlers and delivery call these; they never writ
 | end              | trial/active       | ended                | all rows to the patient cancelled, all      |
 |                  |                    |                      | questions closed                            |
 | expire           | trial (last day)   | ended                | as end                                      |
-| unreachable      | any                | unreachable          | exercise rows, trial question cancelled     |
+| unreachable      | any                | unreachable          | exercise rows cancelled                     |
 | reachable        | unreachable        | reachable            | rows planned again (as resume)              |
 | change_condition | trial/active       | another program      | levels clamped to the new program           |
 | change_time      | trial/active       | same                 | reminders / morning questions moved         |
 | delete           | any                | (no patient)         | every row about the person erased           |
 
-Alerts and staff notices about a patient are never cancelled by a state change: they go to the clinic.
+Which rows a pause or the end cancels is declared per kind in bot/delivery/registry.py. Alerts and staff
+notices about a patient are never cancelled by a state change: they go to the clinic.
 Functions return False (and change nothing) when the event does not apply to the current state.
 """
 
@@ -35,14 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts
 from bot.callbacks import Rejoin
-from bot.coaching.schedule import (
-    EXERCISE_KINDS,
-    PATIENT_KINDS,
-    TRIAL_KINDS,
-    schedule_reminder,
-    schedule_trial_rows,
-    schedule_why,
-)
+from bot.coaching.schedule import TRIAL_KINDS, schedule_reminder, schedule_trial_rows, schedule_why
+from bot.delivery.registry import cancelled_by_end, cancelled_by_pause
 from bot.i18n import t
 from bot.replies import Reply
 from bot.runtime import Runtime
@@ -151,7 +146,7 @@ async def pause(s: AsyncSession, rt: Runtime, p: Patient) -> bool:
     if not enrolled(p):
         return False
     p.paused = True
-    await _stop(s, p, EXERCISE_KINDS, EXERCISE_QUESTIONS)
+    await _stop(s, p, cancelled_by_pause(), EXERCISE_QUESTIONS)
     return True
 
 
@@ -181,7 +176,7 @@ async def end(s: AsyncSession, rt: Runtime, p: Patient) -> bool:
     if not enrolled(p):
         return False
     p.status, p.paused = "ended", False
-    await _stop(s, p, PATIENT_KINDS, None)
+    await _stop(s, p, cancelled_by_end(), None)
     return True
 
 
@@ -196,10 +191,10 @@ async def expire(s: AsyncSession, rt: Runtime, p: Patient) -> bool:
 
 async def unreachable(s: AsyncSession, rt: Runtime, p: Patient) -> None:
     """Telegram answered 403 (the patient blocked the bot): stop sending until they write again.
-    Open questions stay open: unblocking, they can still answer the one on their screen. The trial still
-    runs out (its expiry stays planned)."""
+    What a pause cancels is cancelled; open questions stay open (unblocking, they can still answer the one
+    on their screen); the trial rows stay (its question is not sent while unreachable; it still runs out)."""
     p.unreachable = True
-    await outbox.cancel(s, patient_id=p.id, kinds=(*EXERCISE_KINDS, "trial_notice"))
+    await outbox.cancel(s, patient_id=p.id, kinds=cancelled_by_pause())
 
 
 async def reachable(s: AsyncSession, rt: Runtime, p: Patient) -> bool:

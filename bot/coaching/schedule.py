@@ -15,13 +15,8 @@ from bot.storage import outbox
 from bot.storage.models import Patient
 from bot.timeplan import at_local, local_date, next_at
 
-REMINDER_KINDS = ("reminder", "reminder_repeat", "reminder_expire")
-SESSION_PROMPT_KINDS = ("during_prompt", "after_prompt", "morning_prompt", "recheck")
+REMINDER_KINDS = ("reminder", "reminder_repeat", "reminder_expire")  # a day's reminder and what follows it
 TRIAL_KINDS = ("trial_notice", "trial_expire")
-# What a pause (or an unreachable patient) cancels: the exercise rows. The trial still runs out.
-EXERCISE_KINDS = (*REMINDER_KINDS, *SESSION_PROMPT_KINDS, "why")
-# Everything sent to the patient (cancelled at the end); alerts and staff notices go to the clinic.
-PATIENT_KINDS = (*EXERCISE_KINDS, *TRIAL_KINDS)
 
 
 def reminder_key(p: Patient, day: date) -> str:

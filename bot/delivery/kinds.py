@@ -1,20 +1,16 @@
-"""What each kind of due row becomes when it is delivered, and the catch-up policy.
+"""How each kind of due row is prepared, row by row (daily reminders: a batch at a time, reminders.py).
 
-`prepare()` runs in a database transaction *before* sending: it checks the row is still relevant,
+A preparation runs in a database transaction *before* sending: it checks the row is still relevant,
 records the question it asks (a Prompt whose id goes into the buttons) and schedules what follows.
-It returns the messages to send, or a final state when there is nothing to send.
-
-Catch-up policy (what fell due while the bot was down): a row later than MAX_LATENESS[kind] is
-recorded as `missed` and not sent (a reminder from 5 hours ago is no use); the daily reminder chain still
-moves on to the next day. Alerts, staff notices and internal bookkeeping rows have no limit.
+It returns the messages to send, or a final state when there is nothing to send. Each attaches itself to
+its kind in the registry (bot/delivery/registry.py), which also holds the catch-up policy.
 """
 
 from __future__ import annotations
 
 import logging
 import traceback
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +19,7 @@ from bot import alerts, callbacks, coaching
 from bot.callbacks import rating_buttons
 from bot.coaching import patients as patient_state
 from bot.delivery import reminders
+from bot.delivery.registry import KINDS, Prepared, nothing, prepares, too_late
 from bot.i18n import t
 from bot.replies import Reply, join
 from bot.reports import text as report_text
@@ -34,49 +31,10 @@ from bot.timeplan import local_date
 
 log = logging.getLogger(__name__)
 
-MAX_LATENESS: dict[str, timedelta | None] = {
-    "reminder": timedelta(hours=3),
-    "reminder_repeat": timedelta(hours=1),
-    "reminder_expire": None,
-    "during_prompt": timedelta(hours=1),
-    "after_prompt": timedelta(hours=2),
-    "morning_prompt": timedelta(hours=6),
-    "recheck": timedelta(hours=6),
-    "alert": None,
-    "staff_notice": None,
-    "trial_notice": timedelta(hours=24),
-    "trial_expire": None,
-    "why": timedelta(hours=24),
-    "weekly_summary": None,  # built from the database when sent: late is still useful, and it is sent once
-}
-
 WHY_TOPICS = ("why.hypoalgesia", "why.limit", "why.one_element", "why.red_flags")
 
 
-@dataclass
-class Prepared:
-    messages: list[tuple[int, Reply]] = field(default_factory=list)
-    state: str = outbox.SENT  # the row's final state when there is nothing (more) to send
-    retry: str | None = None  # nothing to send now: try the row again later (bounded), for this reason
-
-
-def _nothing(state: str = outbox.CANCELLED) -> Prepared:
-    return Prepared(state=state)
-
-
 _active = patient_state.active
-
-
-def too_late(row: Outbox, now: datetime) -> bool:
-    """The catch-up policy: later than its kind's limit, a row is recorded as missed, not sent."""
-    limit = MAX_LATENESS.get(row.kind, timedelta(hours=1))
-    return limit is not None and now - row.due_at > limit
-
-
-async def _reminder(s: AsyncSession, rt: Runtime, row: Outbox) -> Prepared:
-    """One reminder row through the batch preparation (the runner normally sends whole batches there)."""
-    state, messages = (await reminders.prepare(s, rt, [row]))[row.id]
-    return Prepared(messages, state)
 
 
 async def _ask_once(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient, session: ExerciseSession | None,
@@ -91,10 +49,11 @@ async def _ask_once(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient, sessi
     return prompt_id
 
 
+@prepares("reminder_repeat")
 async def _reminder_repeat(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
     session = await sessions.get(s, row.session_id) if row.session_id else None
     if not _active(p) or session is None or session.status != "planned":
-        return _nothing()
+        return nothing()
     prompt_id = await _ask_once(s, rt, row, p, session, "reminder")
     now = rt.clock.now()
     n = int(row.payload.get("n", 1))
@@ -111,23 +70,33 @@ async def _reminder_repeat(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient
     return Prepared([(p.chat_id, Reply(text, reminders.buttons(prompt_id)))])
 
 
+@prepares("reminder_expire")
 async def _reminder_expire(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
     """No answer to the reminder and its repeat: record the day as missed, quietly."""
     session = await sessions.get(s, row.session_id) if row.session_id else None
     if p is not None and session is not None and session.status == "planned":
         session.status = "missed"
         await sessions.close_open(s, patient_id=p.id, session_id=session.id, kinds=("reminder",))
-    return _nothing(outbox.DONE)
+    return nothing(outbox.DONE)
 
 
-async def _rating(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None, kind: str, need_status: str,
-                  text_key: str) -> Prepared:
+RATING_QUESTIONS = {  # kind of row -> (the rating it asks, the session status it needs, its text)
+    "during_prompt": ("during", "started", "ask.during"),
+    "after_prompt": ("after", "started", "ask.after"),
+    "morning_prompt": ("next_morning", "done", "ask.next_morning"),
+    "recheck": ("recheck", "done", "ask.recheck"),
+}
+
+
+@prepares(*RATING_QUESTIONS)
+async def _rating(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    kind, need_status, text_key = RATING_QUESTIONS[row.kind]
     session = await sessions.get(s, row.session_id) if row.session_id else None
     if not _active(p) or session is None or session.status != need_status \
             or getattr(session, kind) is not None:
-        return _nothing()
+        return nothing()
     if row.payload.get("prompt_id") is None and await sessions.has_open(s, session.id, kind):
-        return _nothing()  # the patient already asked for this question with a tap
+        return nothing()  # the patient already asked for this question with a tap
     prompt_id = await _ask_once(s, rt, row, p, session, kind)
     p.awaiting = None  # a typed number now answers this question, not a half-finished /settings input
     buttons = rating_buttons(prompt_id)
@@ -138,6 +107,7 @@ async def _rating(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None, 
     return Prepared([(p.chat_id, Reply(text, buttons))])
 
 
+@prepares("alert")
 async def _alert(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
     """To the patient's clinician (else staff chat / admins): nickname, what happened, urgent marking, and a
     button that opens the patient's detail (cp:<patient id>, allowed for that clinician and admins only)."""
@@ -155,19 +125,20 @@ async def _alert(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -
     if not to:
         log.warning("alert for patient %s (%s): no clinician, STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS to send to",
                     payload.get("patient_id"), payload.get("event"))
-        return _nothing(outbox.DONE)
+        return nothing(outbox.DONE)
     buttons = [[(t("button.open_patient"), callbacks.OpenPatient(int(payload["patient_id"])).data)]]
     return Prepared([(chat, Reply(text, buttons, priority="safety")) for chat in to])
 
 
-async def _weekly_summary(s: AsyncSession, rt: Runtime, row: Outbox) -> Prepared:
+@prepares("weekly_summary")
+async def _weekly_summary(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
     """A clinician's weekly summary: the next week's is scheduled (and committed), then this one is built from the
     database. A chart that cannot be drawn is left out (bot/reports/build.py: drawn)."""
     from bot.reports import build
 
     c = await clinicians.get_active(s, row.payload.get("clinician_id"))
     if c is None:  # removed meanwhile: no summary, no next one
-        return _nothing()
+        return nothing()
     # The next week's summary first: it is committed even if building this one fails (in a savepoint), and
     # this one is then tried again later, a bounded number of times (the runner's retry policy).
     await alerts.schedule_summary(s, rt, c, after=max(row.due_at, rt.clock.now()))
@@ -184,19 +155,21 @@ async def _weekly_summary(s: AsyncSession, rt: Runtime, row: Outbox) -> Prepared
     return Prepared([(c.chat_id, reply) for reply in replies])
 
 
+@prepares("staff_notice")
 async def _staff_notice(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
     to = alerts.recipients(rt)
     text = t(f"staff.{row.payload['event']}", nickname=row.payload.get("nickname", ""),
              detail=row.payload.get("detail", ""))
     if not to:
         log.info("staff notice %s: no STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS configured", row.payload["event"])
-        return _nothing(outbox.DONE)
+        return nothing(outbox.DONE)
     return Prepared([(chat, Reply(text)) for chat in to])
 
 
+@prepares("trial_notice")
 async def _trial_notice(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
     if p is None or p.status != "trial" or p.unreachable:
-        return _nothing()
+        return nothing()
     prompt_id = await _ask_once(s, rt, row, p, None, "trial")
     days = (p.trial_ends_on - local_date(rt.clock.now(), p.timezone)).days
     return Prepared([(p.chat_id, Reply(t("trial.notice", nickname=p.nickname, days=max(days, 0)),
@@ -204,17 +177,19 @@ async def _trial_notice(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | 
                                          (t("button.end_trial"), callbacks.TrialAnswer(prompt_id, "end").data)]]))])
 
 
+@prepares("trial_expire")
 async def _trial_expire(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
     if p is None or not await patient_state.expire(s, rt, p):
-        return _nothing(outbox.DONE)
+        return nothing(outbox.DONE)
     if p.unreachable:
-        return _nothing(outbox.DONE)
+        return nothing(outbox.DONE)
     return Prepared([(p.chat_id, Reply(t("trial.ended", nickname=p.nickname)))])
 
 
+@prepares("why")
 async def _why(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
     if not _active(p):
-        return _nothing()
+        return nothing()
     week = row.due_at.isocalendar().week
     await coaching.schedule_why(s, rt, p, row.due_at + timedelta(days=7))
     text = join(t("why.weekly_intro"), t(WHY_TOPICS[week % len(WHY_TOPICS)]))
@@ -222,38 +197,16 @@ async def _why(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> 
 
 
 async def prepare(s: AsyncSession, rt: Runtime, row: Outbox) -> Prepared:
+    """One due row, by its kind's preparation; too late (the catch-up policy), it is recorded as missed."""
     p = await patients.get(s, row.patient_id) if row.patient_id else None
     if too_late(row, rt.clock.now()):
-        if row.kind == "reminder" and _active(p):
+        if row.kind == "reminder" and _active(p):  # the daily chain moves on
             await coaching.schedule_reminder(s, rt, p, after=rt.clock.now())
-        return _nothing(outbox.MISSED)
-    match row.kind:
-        case "reminder":
-            return await _reminder(s, rt, row)
-        case "reminder_repeat":
-            return await _reminder_repeat(s, rt, row, p)
-        case "reminder_expire":
-            return await _reminder_expire(s, rt, row, p)
-        case "during_prompt":
-            return await _rating(s, rt, row, p, "during", "started", "ask.during")
-        case "after_prompt":
-            return await _rating(s, rt, row, p, "after", "started", "ask.after")
-        case "morning_prompt":
-            return await _rating(s, rt, row, p, "next_morning", "done", "ask.next_morning")
-        case "recheck":
-            return await _rating(s, rt, row, p, "recheck", "done", "ask.recheck")
-        case "alert":
-            return await _alert(s, rt, row, p)
-        case "staff_notice":
-            return await _staff_notice(s, rt, row, p)
-        case "trial_notice":
-            return await _trial_notice(s, rt, row, p)
-        case "trial_expire":
-            return await _trial_expire(s, rt, row, p)
-        case "why":
-            return await _why(s, rt, row, p)
-        case "weekly_summary":
-            return await _weekly_summary(s, rt, row)
+        return nothing(outbox.MISSED)
+    kind = KINDS.get(row.kind)
+    if kind is not None and kind.prepare is not None:
+        return await kind.prepare(s, rt, row, p)
+    if kind is not None and kind.prepare_batch is not None:
+        return (await kind.prepare_batch(s, rt, [row]))[row.id]
     log.error("unknown outbox kind %s (row %s)", row.kind, row.id)
-    return _nothing(outbox.FAILED)
-
+    return nothing(outbox.FAILED)

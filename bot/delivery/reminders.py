@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import coaching
 from bot.callbacks import ReminderChoice
+from bot.delivery.registry import Prepared, nothing, prepares_batch
 from bot.i18n import t
 from bot.replies import Reply, join
 from bot.runtime import Runtime
@@ -40,14 +41,15 @@ async def _insert(s: AsyncSession, table, unique: list[str], values: list[dict])
     await s.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=unique), values)
 
 
-async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int, tuple[str, list]]:
-    """For each reminder row: (final state, [(chat id, Reply)]). Runs in the caller's transaction."""
+@prepares_batch("reminder")
+async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int, Prepared]:
+    """For each reminder row what it becomes. Runs in the caller's transaction."""
     now = rt.clock.now()
     by_id = {p.id: p for p in await s.scalars(
         select(Patient).where(Patient.id.in_({r.patient_id for r in rows})))}  # type: ignore[union-attr]
     live = [r for r in rows if coaching.patients.active(by_id.get(r.patient_id))]
     live_ids = {r.id for r in live}  # by id: model objects compare field by field (slow, and not identity)
-    result: dict[int, tuple[str, list]] = {r.id: (outbox.CANCELLED, []) for r in rows if r.id not in live_ids}
+    result: dict[int, Prepared] = {r.id: nothing() for r in rows if r.id not in live_ids}
     if not live:
         return result
 
@@ -77,7 +79,7 @@ async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int,
         session = sessions[(r.patient_id, date.fromisoformat(r.payload["day"]))]
         r.session_id = session.id
         if session.status != "planned":
-            result[r.id] = (outbox.CANCELLED, [])
+            result[r.id] = nothing()
         elif r.payload.get("prompt_id") is None:  # a retried row reuses the question it recorded
             asking.append(r)
     if asking:
@@ -99,6 +101,6 @@ async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int,
                            state=outbox.PENDING, attempts=0, payload={"n": 1}, dedupe_key=key, created_at=now,
                            due_at=now + timedelta(minutes=rt.settings.reminder_repeat_after_minutes)))
         text = join(t("reminder.text", nickname=p.nickname), coaching.plan_lines(p))
-        result[r.id] = (outbox.SENT, [(p.chat_id, Reply(text, buttons(r.payload["prompt_id"])))])
+        result[r.id] = Prepared([(p.chat_id, Reply(text, buttons(r.payload["prompt_id"])))])
     await _insert(s, Outbox, ["dedupe_key"], follow)
     return result

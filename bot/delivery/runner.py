@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from bot import coaching
 from bot.coaching.messages import Blocked, Channel, Rejected, Reply, RetryLater, Unavailable
-from bot.delivery import kinds, reminders
+from bot.delivery import kinds, registry
 from bot.runtime import Runtime
 from bot.storage import outbox
 from bot.storage.models import Outbox, Patient
@@ -129,39 +129,43 @@ class DeliveryRunner:
             return None
         return (len(rows), await self._prepare(rows)) if rows else None
 
-    # --- prepare: reminders a batch at a time, everything else row by row --------------------------------
+    # --- prepare: kinds with a batch preparation (reminders) a batch at a time, the others row by row ----
     async def _prepare(self, rows: list[Outbox]) -> list[_Job]:
         now = self.rt.clock.now()
-        bulk = [r.id for r in rows if r.kind == "reminder" and not kinds.too_late(r, now)]
-        in_bulk = set(bulk)
+        batches: dict[str, list[int]] = {}
+        for r in rows:
+            kind = registry.KINDS.get(r.kind)
+            if kind is not None and kind.prepare_batch is not None and not registry.too_late(r, now):
+                batches.setdefault(r.kind, []).append(r.id)
+        in_batch = {row_id for ids in batches.values() for row_id in ids}
         jobs: list[_Job] = []
-        if bulk:
+        for kind, ids in batches.items():
             try:
-                jobs += await self._prepare_reminders(bulk)
+                jobs += await self._prepare_batch(kind, ids)
             except Exception:  # one bad row must not hold up the others: take them one by one
-                log.exception("delivery: batch of %d reminders failed; preparing them one by one", len(bulk))
-                for row_id in bulk:
+                log.exception("delivery: batch of %d %s rows failed; preparing them one by one", len(ids), kind)
+                for row_id in ids:
                     try:
-                        jobs += await self._prepare_reminders([row_id])
+                        jobs += await self._prepare_batch(kind, [row_id])
                     except Exception:
-                        log.exception("delivery: reminder row %s failed", row_id)
+                        log.exception("delivery: %s row %s failed", kind, row_id)
                         await self._retry(row_id, 1, "prepare failed")
         for row in rows:
-            if row.id not in in_bulk:
+            if row.id not in in_batch:
                 jobs += await self._prepare_one(row)
         return jobs
 
-    async def _prepare_reminders(self, ids: list[int]) -> list[_Job]:
+    async def _prepare_batch(self, kind: str, ids: list[int]) -> list[_Job]:
         rt = self.rt
         async with rt.db.session() as s:
             rows = list(await s.scalars(select(Outbox).where(
                 Outbox.id.in_(ids), Outbox.claimed_by == rt.worker_id, Outbox.state == outbox.CLAIMED)))  # type: ignore[union-attr]
-            outcome = await reminders.prepare(s, rt, rows)
+            outcome = await registry.KINDS[kind].prepare_batch(s, rt, rows)
             attempts = {r.id: r.attempts for r in rows}
-            for state in {st for st, msgs in outcome.values() if not msgs}:
-                await outbox.finish_many(s, [rid for rid, (st, msgs) in outcome.items() if st == state and not msgs],
+            for state in {p.state for p in outcome.values() if not p.messages}:
+                await outbox.finish_many(s, [rid for rid, p in outcome.items() if p.state == state and not p.messages],
                                          worker=rt.worker_id, state=state, now=rt.clock.now())
-        return [_Job(rid, attempts[rid], msgs) for rid, (_, msgs) in outcome.items() if msgs]
+        return [_Job(rid, attempts[rid], p.messages) for rid, p in outcome.items() if p.messages]
 
     async def _prepare_one(self, row: Outbox) -> list[_Job]:
         rt = self.rt

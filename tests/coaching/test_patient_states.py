@@ -18,8 +18,9 @@ from sqlalchemy import select
 from bot import coaching
 from bot.clock import Clock
 from bot.coaching import patients as patient_state
-from bot.coaching.schedule import EXERCISE_KINDS, PATIENT_KINDS, TRIAL_KINDS
+from bot.coaching.schedule import TRIAL_KINDS
 from bot.config import Settings
+from bot.delivery.registry import cancelled_by_end, cancelled_by_pause
 from bot.runtime import Runtime
 from bot.storage import outbox, sessions
 from bot.storage.db import Database
@@ -143,24 +144,22 @@ async def _check(rt: Runtime, pid: int, user_id: int, expected, before: tuple[st
     pending = sorted(r.kind for r in rows)
     asked = sorted(q.kind for q in open_questions)
     if status == "ended":
-        assert [k for k in pending if k in PATIENT_KINDS] == [], "nothing is sent to an ended patient"
+        assert [k for k in pending if k in cancelled_by_end()] == [], "nothing is sent to an ended patient"
         assert asked == [], "no question of an ended patient stays open"
         assert p.awaiting is None
         return
     if paused:
-        assert [k for k in pending if k in EXERCISE_KINDS] == [], "nothing about exercise to a paused patient"
+        assert [k for k in pending if k in cancelled_by_pause()] == [], "nothing about exercise while paused"
         assert set(asked) <= {"trial"}, "only the question about continuing stays open during a pause"
     if unreachable:
-        assert [k for k in pending if k in EXERCISE_KINDS or k == "trial_notice"] == []
+        assert [k for k in pending if k in cancelled_by_pause()] == []
     if not paused and not unreachable:
         assert pending.count("reminder") == 1 and pending.count("why") == 1, pending
     trial_rows = sorted(k for k in pending if k in TRIAL_KINDS)
     if status == "active":
         assert trial_rows == [] and "trial" not in asked
-    elif not unreachable:
-        assert trial_rows == ["trial_expire", "trial_notice"]
     else:
-        assert trial_rows == ["trial_expire"]  # the trial still runs out
+        assert trial_rows == ["trial_expire", "trial_notice"]  # the trial runs out, paused or unreachable
 
 
 async def test_every_state_and_event(rt):
