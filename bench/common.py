@@ -21,8 +21,9 @@ from bot.app import build_application
 from bot.clock import Clock
 from bot.coaching.consent import CONSENT_VERSION
 from bot.config import Settings
+from bot.storage import outbox
 from bot.storage.db import Database
-from bot.storage.models import Outbox, Patient
+from bot.storage.models import Patient
 from telegram_standin import StandIn
 
 TOKEN = "123456789:BENCHbenchBENCHbenchBENCHbench0000"
@@ -70,11 +71,10 @@ async def seed(db: Database, patients: int, *, due: int | None = None, due_at: d
         ids = (await s.execute(text("SELECT id FROM patient ORDER BY id LIMIT :n"), {"n": due})).scalars().all()
     for lo in range(0, len(ids), chunk):
         async with db.session() as s:
-            await s.execute(insert(Outbox), [dict(
-                kind="reminder", patient_id=pid, chat_id=100000 + pid - 1, due_at=due_at, state="pending",
-                dedupe_key=f"reminder:{pid}:2026-12-01", payload={"day": "2026-12-01"}, attempts=0,
-                created_at=NOW - timedelta(days=1),
-            ) for pid in ids[lo:lo + chunk]])
+            await outbox.schedule_many(s, [dict(
+                kind="reminder", patient_id=pid, chat_id=100000 + pid - 1, due_at=due_at, payload={"day": "2026-12-01"},
+                local_date=date(2026, 12, 1), variant="09:00",
+            ) for pid in ids[lo:lo + chunk]], now=NOW - timedelta(days=1))
     print(f"seeded {patients} patients, {len(ids)} due, in {time.perf_counter() - start:.1f} s")
 
 

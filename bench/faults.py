@@ -12,7 +12,7 @@ import asyncio
 import sys
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -51,7 +51,7 @@ async def main() -> None:
             async with app.bot_data["runtime"].db.session() as s:
                 blocked = await s.scalar(select(func.count()).select_from(Patient).where(Patient.unreachable))
                 states = Counter((await s.execute(select(Outbox.state).where(
-                    Outbox.kind == "reminder", Outbox.dedupe_key.like("reminder:%:2026-12-01")))).scalars())
+                    Outbox.kind == "reminder", Outbox.local_date == date(2026, 12, 1)))).scalars())
         await app.post_shutdown(app)
         chats = Counter(m.chat_id for m in standin.all_messages())
         st = standin.stats

@@ -32,15 +32,15 @@ async def recipients_for(s: AsyncSession, rt: Runtime, p: Patient | None) -> lis
 
 async def schedule_summary(s: AsyncSession, rt: Runtime, c: Clinician, *, after: datetime) -> bool:
     """This clinician's next weekly summary (SUMMARY_WEEKDAY at SUMMARY_TIME) after `after`, covering the 7 days
-    before its delivery day. Idempotent: one row per clinician and summarised week (dedupe key)."""
+    before its delivery day. Idempotent: one row per clinician and summarised week (clinician_id, and
+    local_date: the week's last day)."""
     from bot.reports.build import next_summary_at
 
     due = next_summary_at(rt, after)
     end = local_date(due, rt.settings.clinic_timezone) - timedelta(days=1)
-    week = end.isocalendar()
     return await outbox.schedule(
-        s, kind="weekly_summary", due_at=due, now=rt.clock.now(), chat_id=c.chat_id,
-        dedupe_key=f"summary:{c.id}:{week.year}-{week.week:02d}",
+        s, kind="weekly_summary", due_at=due, now=rt.clock.now(), chat_id=c.chat_id, clinician_id=c.id,
+        local_date=end,
         payload={"clinician_id": c.id, "start": (end - timedelta(days=6)).isoformat(), "end": end.isoformat()},
     )
 
@@ -58,10 +58,9 @@ async def schedule(s: AsyncSession, rt: Runtime, p: Patient, *, event: str, urge
     """Alert the clinic at once about this patient (red flag, severe-pain stop, step back at level 1);
     once per event and session, however many answers in that session repeat it."""
     now = rt.clock.now()
-    scope = f"s{session_id}" if session_id is not None else str(int(now.timestamp()))
     await outbox.schedule(
         s, kind="alert", due_at=now, now=now, patient_id=p.id, session_id=session_id,
-        dedupe_key=f"alert:{p.id}:{event}:{scope}",
+        variant=event if session_id is not None else f"{event}@{int(now.timestamp())}",
         payload={"event": event, "urgent": urgent, "nickname": p.nickname, "patient_id": p.id},
     )
 
@@ -72,6 +71,6 @@ async def staff_notice(s: AsyncSession, rt: Runtime, *, event: str, telegram_use
     now = rt.clock.now()
     await outbox.schedule(
         s, kind="staff_notice", due_at=now, now=now,
-        dedupe_key=f"staff:{event}:{telegram_user_id}:{int(now.timestamp())}",
+        telegram_user_id=telegram_user_id, variant=f"{event}@{int(now.timestamp())}",
         payload={"event": event, "nickname": nickname or "", "detail": detail},
     )

@@ -8,7 +8,7 @@ Nothing here talks to Telegram.
 """
 
 from bot.coaching import patients
-from bot.coaching.schedule import REMINDER_KINDS, reminder_key, schedule_reminder, schedule_why
+from bot.coaching.schedule import REMINDER_KINDS, reminder_row, schedule_reminder, schedule_why
 from bot.coaching.sessions import (
     answer_rating,
     ask,
@@ -32,7 +32,7 @@ __all__ = [
     "element_text",
     "patients",
     "plan_lines",
-    "reminder_key",
+    "reminder_row",
     "report_red_flags",
     "schedule_reminder",
     "schedule_why",

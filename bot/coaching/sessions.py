@@ -75,7 +75,7 @@ async def snooze(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSess
     await outbox.cancel(s, patient_id=p.id, kinds=("reminder_repeat", "reminder_expire"), session_id=session.id)
     due = now + timedelta(minutes=rt.settings.snooze_minutes)
     await outbox.schedule(s, kind="reminder_repeat", due_at=due, now=now, patient_id=p.id, chat_id=p.chat_id,
-                          session_id=session.id, dedupe_key=f"snooze:{session.id}:{int(now.timestamp())}",
+                          session_id=session.id, variant=f"snooze{int(now.timestamp())}",
                           payload={"snooze": True})
     return Reply(t("reminder.snoozed", minutes=rt.settings.snooze_minutes))
 
@@ -148,7 +148,7 @@ async def _apply(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSess
         base = session.started_at or session.planned_at
         due = max(base + timedelta(hours=24), now + timedelta(minutes=1))
         await outbox.schedule(s, kind="recheck", due_at=due, now=now, patient_id=p.id, chat_id=p.chat_id,
-                              session_id=session.id, dedupe_key=f"recheck:{session.id}")
+                              session_id=session.id)
 
 
 def decision_text(p: Patient, d: RulesDecision) -> str:
@@ -173,13 +173,13 @@ async def answer_rating(s: AsyncSession, rt: Runtime, p: Patient, prompt: Prompt
         return Reply(text)
     if kind == "before":
         await outbox.schedule(s, kind="during_prompt", now=now, patient_id=p.id, chat_id=p.chat_id,
-                              session_id=session.id, dedupe_key=f"during:{session.id}",
+                              session_id=session.id,
                               due_at=now + timedelta(minutes=rt.settings.during_prompt_after_minutes))
         return Reply(join(text, plan_lines(p), t("session.tap_after_first")),
                      [[(t("button.first_done"), AskNow(session.id, "during").data)]])
     if kind == "during":
         await outbox.schedule(s, kind="after_prompt", now=now, patient_id=p.id, chat_id=p.chat_id,
-                              session_id=session.id, dedupe_key=f"after:{session.id}",
+                              session_id=session.id,
                               due_at=(session.started_at or now)
                               + timedelta(minutes=rt.settings.after_prompt_after_minutes))
         return Reply(join(text, t("session.tap_when_done")),
@@ -189,7 +189,7 @@ async def answer_rating(s: AsyncSession, rt: Runtime, p: Patient, prompt: Prompt
         await outbox.cancel(s, patient_id=p.id, kinds=("after_prompt", "during_prompt"), session_id=session.id)
         morning_day = session.local_date + timedelta(days=1)
         await outbox.schedule(s, kind="morning_prompt", now=now, patient_id=p.id, chat_id=p.chat_id,
-                              session_id=session.id, dedupe_key=f"morning:{session.id}",
+                              session_id=session.id,
                               due_at=at_local(morning_day, p.morning_time, p.timezone))
         return Reply(join(text, t("session.see_you_morning", time=p.morning_time)))
     # next_morning / recheck: the session's verdict

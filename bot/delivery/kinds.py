@@ -59,11 +59,11 @@ async def _reminder_repeat(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient
     n = int(row.payload.get("n", 1))
     later = now + timedelta(minutes=rt.settings.reminder_repeat_after_minutes)
     if not row.payload.get("snooze") and n < rt.settings.reminder_repeats:
-        await outbox.schedule(s, kind="reminder_repeat", dedupe_key=f"repeat:{session.id}:{n + 1}", now=now,
+        await outbox.schedule(s, kind="reminder_repeat", variant=str(n + 1), now=now,
                               patient_id=p.id, chat_id=p.chat_id, session_id=session.id, payload={"n": n + 1},
                               due_at=later)
     else:
-        await outbox.schedule(s, kind="reminder_expire", dedupe_key=f"expire:{session.id}:{row.id}", now=now,
+        await outbox.schedule(s, kind="reminder_expire", variant=str(row.id), now=now,
                               patient_id=p.id, chat_id=p.chat_id, session_id=session.id, due_at=later)
     key = "reminder.snooze_over" if row.payload.get("snooze") else "reminder.repeat"
     text = join(t(key, nickname=p.nickname), coaching.plan_lines(p))

@@ -66,12 +66,8 @@ async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int,
     chain = []
     for r in live:
         p = by_id[r.patient_id]
-        day = next_at(r.due_at + timedelta(minutes=1), p.exercise_time, p.timezone)
-        chain.append(dict(kind="reminder", patient_id=p.id, chat_id=p.chat_id, state=outbox.PENDING, attempts=0,
-                          due_at=at_local(day, p.exercise_time, p.timezone), created_at=now,
-                          payload={"day": day.isoformat()},
-                          dedupe_key=coaching.reminder_key(p, day)))
-    await _insert(s, Outbox, ["dedupe_key"], chain)
+        chain.append(coaching.reminder_row(p, next_at(r.due_at + timedelta(minutes=1), p.exercise_time, p.timezone)))
+    await outbox.schedule_many(s, chain, now=now)
 
     # the reminder questions, one multi-row INSERT ... RETURNING (keyed by session: one per session here)
     asking: list[Outbox] = []
@@ -95,12 +91,10 @@ async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int,
         if r.id in result:
             continue
         p = by_id[r.patient_id]
-        kind, key = (("reminder_repeat", f"repeat:{r.session_id}:1") if rt.settings.reminder_repeats
-                     else ("reminder_expire", f"expire:{r.session_id}"))
-        follow.append(dict(kind=kind, patient_id=p.id, chat_id=p.chat_id, session_id=r.session_id,
-                           state=outbox.PENDING, attempts=0, payload={"n": 1}, dedupe_key=key, created_at=now,
-                           due_at=now + timedelta(minutes=rt.settings.reminder_repeat_after_minutes)))
+        kind, variant = ("reminder_repeat", "1") if rt.settings.reminder_repeats else ("reminder_expire", None)
+        follow.append(dict(kind=kind, patient_id=p.id, chat_id=p.chat_id, session_id=r.session_id, variant=variant,
+                           payload={"n": 1}, due_at=now + timedelta(minutes=rt.settings.reminder_repeat_after_minutes)))
         text = join(t("reminder.text", nickname=p.nickname), coaching.plan_lines(p))
         result[r.id] = Prepared([(p.chat_id, Reply(text, buttons(r.payload["prompt_id"])))])
-    await _insert(s, Outbox, ["dedupe_key"], follow)
+    await outbox.schedule_many(s, follow, now=now)
     return result

@@ -139,8 +139,7 @@ async def remove(s: AsyncSession, clinician_id: int, now: datetime) -> int | Non
     c.removed_at = now
     moved = await s.execute(update(Patient).where(Patient.clinician_id == clinician_id).values(clinician_id=None))
     await s.execute(update(Outbox).where(Outbox.kind == "weekly_summary", Outbox.state == "pending",
-                                         Outbox.dedupe_key.like(f"summary:{clinician_id}:%"))  # type: ignore[attr-defined]
-                    .values(state="cancelled"))
+                                         Outbox.clinician_id == clinician_id).values(state="cancelled"))
     return moved.rowcount or 0
 
 

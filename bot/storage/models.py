@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Identity, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Identity, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -133,19 +133,29 @@ class Outbox(SQLModel, table=True):
     """Everything the bot sends on its own: due rows -> claimed -> sent (or missed / failed / cancelled).
 
     `dedupe_key` makes scheduling idempotent: two instances (or a retried handler) scheduling the same
-    reminder insert one row.
+    reminder insert one row. It is unique among live rows (a cancelled row does not block planning the same
+    row again) and is built from the key columns by one function (bot/storage/outbox.py:dedupe_key).
     """
 
-    __table_args__ = (Index("ix_outbox_due", "state", "due_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "due_at"),
+        Index("ux_outbox_dedupe_key_live", "dedupe_key", unique=True,
+              sqlite_where=text("state != 'cancelled'"), postgresql_where=text("state != 'cancelled'")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=24)
-    patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
     chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # What the row is about (bot/storage/outbox.py:KEY_COLUMNS); with the kind they make its dedupe key.
+    patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
     session_id: int | None = Field(default=None, foreign_key="exercise_session.id")
+    clinician_id: int | None = None  # weekly summaries
+    telegram_user_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
+    local_date: date | None = None  # the local day (or week, or trial period) the row is for
+    variant: str | None = Field(default=None, max_length=40)  # e.g. the reminder's time, the alert's event
     due_at: datetime
     state: str = Field(default="pending", max_length=12)  # pending/claimed/sent/done/missed/failed/cancelled
-    dedupe_key: str = Field(max_length=120, unique=True)
+    dedupe_key: str = Field(max_length=120)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     attempts: int = 0
     claimed_by: str | None = Field(default=None, max_length=64)

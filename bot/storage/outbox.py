@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,43 +16,57 @@ PENDING, CLAIMED, SENT, DONE = "pending", "claimed", "sent", "done"
 MISSED, FAILED, CANCELLED = "missed", "failed", "cancelled"
 
 
-async def schedule(
-    s: AsyncSession,
-    *,
-    kind: str,
-    due_at: datetime,
-    dedupe_key: str,
-    now: datetime,
-    patient_id: int | None = None,
-    chat_id: int | None = None,
-    session_id: int | None = None,
-    payload: dict[str, Any] | None = None,
-    revive: bool = False,
-) -> bool:
-    """Insert a due row unless one with the same dedupe key exists. True if inserted.
-
-    With `revive`, a row of that key that was cancelled (by a pause, a change of time, ...) is planned
-    again instead (True as well); a pending, claimed or delivered row stays as it is (False)."""
-    values = dict(
-        kind=kind, due_at=due_at, dedupe_key=dedupe_key, patient_id=patient_id, chat_id=chat_id,
-        session_id=session_id, payload=payload or {}, state=PENDING, attempts=0, created_at=now,
-    )
-    dialect = s.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(Outbox).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = await s.execute(stmt)
-    if result.rowcount or not revive:
-        return bool(result.rowcount)
-    revived = await s.execute(
-        update(Outbox).where(Outbox.dedupe_key == dedupe_key, Outbox.state == CANCELLED)
-        .values(state=PENDING, due_at=due_at, payload=payload or {}, session_id=session_id, attempts=0,
-                claimed_by=None, claimed_until=None, last_error=None)
-        .execution_options(synchronize_session=False))
-    return bool(revived.rowcount)
+# The columns that say what a row is about; with the kind they make its dedupe key.
+KEY_COLUMNS = ("patient_id", "session_id", "clinician_id", "telegram_user_id", "local_date", "variant")
+_TAGS = dict(zip(KEY_COLUMNS, ("p", "s", "c", "u", "d", "v"), strict=True))
+LIVE = Outbox.state != CANCELLED  # the dedupe key is unique among these: a cancelled row never blocks a new one
+_LIVE_INDEX = text("state != 'cancelled'")  # as written in the partial unique index (a literal, to match it)
 
 
-async def state_of(s: AsyncSession, dedupe_key: str) -> str | None:
-    return await s.scalar(select(Outbox.state).where(Outbox.dedupe_key == dedupe_key))
+def dedupe_key(kind: str, **columns: Any) -> str:
+    """The one way a dedupe key is made: the kind and the row's key columns that are set, e.g.
+    `reminder:p12:d2026-12-01:v09:00`. Rows are found by those columns, never by matching the key."""
+    unknown = set(columns) - set(KEY_COLUMNS)
+    if unknown:
+        raise ValueError(f"not a key column: {sorted(unknown)}")
+    parts = [f"{_TAGS[c]}{columns[c].isoformat() if isinstance(columns[c], date) else columns[c]}"
+             for c in KEY_COLUMNS if columns.get(c) is not None]
+    return ":".join([kind, *parts])
+
+
+def _row(kind: str, due_at: datetime, now: datetime, chat_id: int | None, payload: dict[str, Any] | None,
+         columns: dict[str, Any]) -> dict[str, Any]:
+    keyed = {c: columns.get(c) for c in KEY_COLUMNS}
+    return dict(kind=kind, due_at=due_at, chat_id=chat_id, payload=payload or {}, state=PENDING, attempts=0,
+                created_at=now, dedupe_key=dedupe_key(kind, **columns), **keyed)
+
+
+def _insert(s: AsyncSession):
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(Outbox).on_conflict_do_nothing(index_elements=["dedupe_key"], index_where=_LIVE_INDEX)
+
+
+async def schedule(s: AsyncSession, *, kind: str, due_at: datetime, now: datetime, chat_id: int | None = None,
+                   payload: dict[str, Any] | None = None, **columns: Any) -> bool:
+    """Insert a due row unless a live (not cancelled) row with the same key exists. True if inserted.
+
+    `columns` are the key columns (KEY_COLUMNS) saying what the row is about; a row cancelled by a pause
+    or a change of time does not block planning the same row again."""
+    result = await s.execute(_insert(s).values(**_row(kind, due_at, now, chat_id, payload, columns)))
+    return bool(result.rowcount)
+
+
+async def schedule_many(s: AsyncSession, rows: list[dict[str, Any]], *, now: datetime) -> None:
+    """Many rows in one statement (dicts of kind, due_at, chat_id, payload and key columns), each skipped
+    if a live row with its key exists."""
+    if rows:
+        await s.execute(_insert(s), [_row(r.pop("kind"), r.pop("due_at"), now, r.pop("chat_id", None),
+                                          r.pop("payload", None), r) for r in map(dict, rows)])
+
+
+async def state_of(s: AsyncSession, kind: str, **columns: Any) -> str | None:
+    """The state of the live row of this kind and key, None if there is none."""
+    return await s.scalar(select(Outbox.state).where(Outbox.dedupe_key == dedupe_key(kind, **columns), LIVE))
 
 
 async def cancel(s: AsyncSession, *, patient_id: int, kinds: tuple[str, ...] | None = None,

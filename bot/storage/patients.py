@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, delete, false, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, delete, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -70,14 +70,11 @@ def _about(table: Table, patient_id: int | None, telegram_user_id: int) -> Colum
     clauses = []
     if "patient_id" in table.c and patient_id is not None:
         clauses.append(table.c.patient_id == patient_id)
-    for name in ("telegram_user_id", "user_id", "sender"):
+    for name in ("telegram_user_id", "user_id", "sender"):  # outbox: staff notices about a signup
         if name in table.c:
             clauses.append(table.c[name] == telegram_user_id)
     if "chat_id" in table.c and not clauses and "patient_id" not in table.c:  # a table keyed by chat only
         clauses.append(table.c.chat_id == telegram_user_id)  # (a private chat's id is the user's id)
-    if table.name == "outbox":  # staff notices about a signup are keyed `staff:<event>:<telegram id>:...`
-        clauses.append(and_(table.c.patient_id.is_(None),
-                            table.c.dedupe_key.like(f"staff:%:{telegram_user_id}:%")))
     return or_(*clauses) if clauses else false()
 
 

@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.coaching import patients as patient_state
 from bot.coaching.schedule import TRIAL_KINDS
 from bot.config import Settings
-from bot.delivery.registry import cancelled_by_end, cancelled_by_pause
+from bot.delivery.registry import KINDS, cancelled_by_end, cancelled_by_pause
 from bot.runtime import Runtime
 from bot.storage import outbox, sessions
 from bot.storage.db import Database
@@ -132,6 +132,8 @@ async def _check(rt: Runtime, pid: int, user_id: int, expected, before: tuple[st
         rows = list(await s.scalars(select(Outbox).where(Outbox.patient_id == pid, Outbox.state == outbox.PENDING)))
         open_questions = list(await s.scalars(select(Prompt).where(
             Prompt.patient_id == pid, Prompt.answered_at.is_(None), Prompt.closed.is_(False))))
+    for row in rows:  # each row carries the key columns its kind declares
+        assert all(getattr(row, c) is not None for c in KINDS[row.kind].key), (row.kind, row.dedupe_key)
     if expected == DELETED:
         assert p is None and rows == [] and open_questions == []
         async with rt.db.session() as s:

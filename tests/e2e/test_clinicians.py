@@ -79,7 +79,7 @@ async def test_an_invite_is_single_use_and_expires(clinic):
     assert await clinic.count(Clinician) == 1
     # the first weekly summary is scheduled at once: Monday 08:00 Tokyo
     [row] = await clinic.rows(Outbox, Outbox.kind == "weekly_summary")
-    assert row.due_at == MONDAY_0800 and row.dedupe_key == f"summary:{doc.id}:2026-49"
+    assert row.due_at == MONDAY_0800 and (row.clinician_id, row.local_date.strftime("%G-%V")) == (doc.id, "2026-49")
 
 
 async def test_admins_list_and_remove_clinicians_and_assign_patients(clinic):
@@ -228,7 +228,8 @@ async def test_weekly_summary_is_sent_once_across_restarts(standin, database_url
         await third.travel(hours=1)
         assert len(summaries(third)) == 1
         rows = await third.rows(Outbox, Outbox.kind == "weekly_summary")
-        assert sorted((r.state, r.dedupe_key[-7:]) for r in rows) == [("pending", "2026-50"), ("sent", "2026-49")]
+        assert sorted((r.state, r.local_date.strftime("%G-%V")) for r in rows) == \
+            [("pending", "2026-50"), ("sent", "2026-49")]
         await third.travel(days=7)  # next Monday: the next week's summary, once
         assert len(summaries(third)) == 2
     finally:

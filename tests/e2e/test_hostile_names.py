@@ -85,7 +85,8 @@ async def test_math_nickname_weekly_summary_goes_out_and_the_next_is_scheduled(c
     [summary] = [m for m in clinic.standin.messages(DOC) if m.body and m.body.startswith("【週次サマリー】")]
     assert f"{MATH}さん" in summary.body and len(photos(clinic, DOC)) == 2
     rows = await clinic.rows(Outbox, Outbox.kind == "weekly_summary")
-    assert sorted((r.state, r.dedupe_key[-7:]) for r in rows) == [("pending", "2026-50"), ("sent", "2026-49")]
+    assert sorted((r.state, r.local_date.strftime("%G-%V")) for r in rows) == \
+        [("pending", "2026-50"), ("sent", "2026-49")]
 
 
 async def test_a_chart_that_cannot_be_drawn_is_left_out_and_logged_without_the_nickname(
@@ -125,7 +126,7 @@ async def test_a_weekly_summary_that_fails_is_retried_and_the_next_one_is_alread
     monkeypatch.setattr(build, "summary_replies", failing)
     await clinic.travel_to(MONDAY_0800 + timedelta(minutes=1))
     assert len(calls) == 1 and photos(clinic, DOC) == []
-    rows = {r.dedupe_key[-7:]: r for r in await clinic.rows(Outbox, Outbox.kind == "weekly_summary")}
+    rows = {r.local_date.strftime("%G-%V"): r for r in await clinic.rows(Outbox, Outbox.kind == "weekly_summary")}
     assert rows["2026-50"].state == "pending"  # next week's: scheduled although this one failed
     assert (rows["2026-49"].state, rows["2026-49"].attempts) == ("pending", 1)  # to be retried
     monkeypatch.setattr(build, "summary_replies", real)
@@ -133,7 +134,8 @@ async def test_a_weekly_summary_that_fails_is_retried_and_the_next_one_is_alread
     weekly = [m for m in clinic.standin.messages(DOC) if m.body and m.body.startswith("【週次サマリー】")]
     assert len(weekly) == 1 and len(photos(clinic, DOC)) == 2
     rows = await clinic.rows(Outbox, Outbox.kind == "weekly_summary")
-    assert sorted((r.state, r.dedupe_key[-7:]) for r in rows) == [("pending", "2026-50"), ("sent", "2026-49")]
+    assert sorted((r.state, r.local_date.strftime("%G-%V")) for r in rows) == \
+        [("pending", "2026-50"), ("sent", "2026-49")]
 
 
 async def test_retries_of_a_failing_weekly_summary_are_bounded(clinic, monkeypatch):  # noqa: F811
@@ -146,6 +148,6 @@ async def test_retries_of_a_failing_weekly_summary_are_bounded(clinic, monkeypat
     await clinic.travel_to(MONDAY_0800 + timedelta(minutes=1))
     for _ in range(MAX_ATTEMPTS + 2):
         await clinic.travel(minutes=15)  # past every back-off (at most 10 min)
-    rows = {r.dedupe_key[-7:]: r for r in await clinic.rows(Outbox, Outbox.kind == "weekly_summary")}
+    rows = {r.local_date.strftime("%G-%V"): r for r in await clinic.rows(Outbox, Outbox.kind == "weekly_summary")}
     assert (rows["2026-49"].state, rows["2026-49"].attempts) == ("failed", MAX_ATTEMPTS)
     assert rows["2026-50"].state == "pending"

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, inspect, select, text
 
-from bot.storage import patients
+from bot.storage import outbox, patients
 from bot.storage.db import Database
 from bot.storage.models import ExerciseSession, Outbox, Patient
 
@@ -76,6 +76,9 @@ async def test_first_schema_with_data_upgrades_to_the_newest(empty_database_url)
             assert (session.before, session.during, session.after, session.next_morning) == (2, 3, 2, 1)
             row = await s.scalar(select(Outbox))
             assert row.payload == {"day": "2026-11-03"} and row.due_at == WHEN
+            # 0003b: the key's parts became columns, and the key is rebuilt from them as new rows' are
+            assert (row.patient_id, row.local_date) == (p.id, date(2026, 11, 3))
+            assert row.dedupe_key == outbox.dedupe_key("reminder", patient_id=p.id, local_date=date(2026, 11, 3))
             assert await s.scalar(select(func.count()).select_from(Patient)) == 1
         await db.migrate()  # idempotent
 
