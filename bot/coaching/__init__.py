@@ -8,13 +8,12 @@ Nothing here talks to Telegram.
 """
 
 from bot.coaching import patients
-from bot.coaching.schedule import REMINDER_KINDS, reminder_row, schedule_reminder, schedule_why
+from bot.coaching.schedule import reminder_row, schedule_reminder, schedule_why
 from bot.coaching.sessions import (
     answer_rating,
     ask,
     ask_now,
     decision_text,
-    element_text,
     plan_lines,
     report_red_flags,
     session_for_today,
@@ -24,12 +23,10 @@ from bot.coaching.sessions import (
 )
 
 __all__ = [
-    "REMINDER_KINDS",
     "answer_rating",
     "ask",
     "ask_now",
     "decision_text",
-    "element_text",
     "patients",
     "plan_lines",
     "reminder_row",

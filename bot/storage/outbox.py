@@ -70,15 +70,13 @@ async def state_of(s: AsyncSession, kind: str, **columns: Any) -> str | None:
 
 
 async def cancel(s: AsyncSession, *, patient_id: int, kinds: tuple[str, ...] | None = None,
-                 session_id: int | None = None, not_before: datetime | None = None) -> int:
-    """Cancel a patient's pending rows (optionally only some kinds / one session / due from a time)."""
+                 session_id: int | None = None) -> int:
+    """Cancel a patient's pending rows (optionally only some kinds / one session)."""
     conds = [Outbox.patient_id == patient_id, Outbox.state == PENDING]
     if kinds:
         conds.append(Outbox.kind.in_(kinds))  # type: ignore[attr-defined]
     if session_id is not None:
         conds.append(Outbox.session_id == session_id)
-    if not_before is not None:
-        conds.append(Outbox.due_at >= not_before)
     result = await s.execute(update(Outbox).where(and_(*conds)).values(state=CANCELLED))
     return result.rowcount or 0
 

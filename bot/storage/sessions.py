@@ -125,8 +125,3 @@ def record_red_flags(s: AsyncSession, **fields) -> RedFlagReport:
     row = RedFlagReport(**fields)
     s.add(row)
     return row
-
-
-async def decisions_of(s: AsyncSession, patient_id: int, since: datetime) -> list[Decision]:
-    return list(await s.scalars(select(Decision).where(Decision.patient_id == patient_id,
-                                                       Decision.created_at >= since).order_by(Decision.id)))
