@@ -8,7 +8,7 @@ Nothing here talks to Telegram.
 """
 
 from bot.coaching import patients
-from bot.coaching.schedule import reminder_row, schedule_reminder, schedule_why
+from bot.coaching.schedule import reminder_follow_up, reminder_row, schedule_reminder, schedule_why
 from bot.coaching.sessions import (
     answer_rating,
     ask,
@@ -29,6 +29,7 @@ __all__ = [
     "decision_text",
     "patients",
     "plan_lines",
+    "reminder_follow_up",
     "reminder_row",
     "report_red_flags",
     "schedule_reminder",

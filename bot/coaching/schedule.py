@@ -26,6 +26,19 @@ def reminder_row(p: Patient, day: date) -> dict[str, Any]:
                 payload={"day": day.isoformat()}, patient_id=p.id, local_date=day, variant=p.exercise_time)
 
 
+def reminder_follow_up(rt: Runtime, p: Patient, session_id: int, *, n: int, after_row: int, now: datetime,
+                       snoozed: bool = False) -> dict[str, Any]:
+    """What follows reminder number `n` of a day (0: the daily reminder itself; after a snooze nothing is
+    repeated): the next repeat while REMINDER_REPEATS last, else the silent expiry that records the day
+    as missed (one per row it follows)."""
+    due = now + timedelta(minutes=rt.settings.reminder_repeat_after_minutes)
+    if not snoozed and n < rt.settings.reminder_repeats:
+        return dict(kind="reminder_repeat", due_at=due, chat_id=p.chat_id, payload={"n": n + 1}, patient_id=p.id,
+                    session_id=session_id, variant=str(n + 1))
+    return dict(kind="reminder_expire", due_at=due, chat_id=p.chat_id, patient_id=p.id, session_id=session_id,
+                variant=str(after_row))
+
+
 async def schedule_reminder(s: AsyncSession, rt: Runtime, p: Patient, *, after: datetime | None = None) -> None:
     """The next daily reminder at the patient's exercise time (idempotent per patient, day and time).
 

@@ -57,14 +57,8 @@ async def _reminder_repeat(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient
     prompt_id = await _ask_once(s, rt, row, p, session, "reminder")
     now = rt.clock.now()
     n = int(row.payload.get("n", 1))
-    later = now + timedelta(minutes=rt.settings.reminder_repeat_after_minutes)
-    if not row.payload.get("snooze") and n < rt.settings.reminder_repeats:
-        await outbox.schedule(s, kind="reminder_repeat", variant=str(n + 1), now=now,
-                              patient_id=p.id, chat_id=p.chat_id, session_id=session.id, payload={"n": n + 1},
-                              due_at=later)
-    else:
-        await outbox.schedule(s, kind="reminder_expire", variant=str(row.id), now=now,
-                              patient_id=p.id, chat_id=p.chat_id, session_id=session.id, due_at=later)
+    await outbox.schedule(s, now=now, **coaching.reminder_follow_up(
+        rt, p, session.id, n=n, after_row=row.id, now=now, snoozed=bool(row.payload.get("snooze"))))
     key = "reminder.snooze_over" if row.payload.get("snooze") else "reminder.repeat"
     text = join(t(key, nickname=p.nickname), coaching.plan_lines(p))
     return Prepared([(p.chat_id, Reply(text, reminders.buttons(prompt_id)))])

@@ -91,9 +91,7 @@ async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int,
         if r.id in result:
             continue
         p = by_id[r.patient_id]
-        kind, variant = ("reminder_repeat", "1") if rt.settings.reminder_repeats else ("reminder_expire", None)
-        follow.append(dict(kind=kind, patient_id=p.id, chat_id=p.chat_id, session_id=r.session_id, variant=variant,
-                           payload={"n": 1}, due_at=now + timedelta(minutes=rt.settings.reminder_repeat_after_minutes)))
+        follow.append(coaching.reminder_follow_up(rt, p, r.session_id, n=0, after_row=r.id, now=now))
         text = join(t("reminder.text", nickname=p.nickname), coaching.plan_lines(p))
         result[r.id] = Prepared([(p.chat_id, Reply(text, buttons(r.payload["prompt_id"])))])
     await outbox.schedule_many(s, follow, now=now)
