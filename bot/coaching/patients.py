@@ -36,10 +36,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts
 from bot.callbacks import Rejoin
+from bot.coaching.messages import Reply
 from bot.coaching.schedule import TRIAL_KINDS, schedule_reminder, schedule_trial_rows, schedule_why
 from bot.delivery.registry import cancelled_by_end, cancelled_by_pause
 from bot.i18n import t
-from bot.replies import Reply
 from bot.runtime import Runtime
 from bot.storage import clinicians, outbox, sessions
 from bot.storage import patients as store

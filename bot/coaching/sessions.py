@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts
 from bot.callbacks import AskNow, rating_buttons
+from bot.coaching.messages import Reply, join
 from bot.coaching.patients import pause
 from bot.coaching.schedule import REMINDER_KINDS
 from bot.i18n import t
-from bot.replies import Reply, join
 from bot.runtime import Runtime
 from bot.storage import outbox, patients, sessions
 from bot.storage.models import ExerciseSession, Patient, Prompt

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.coaching.messages import Reply
 from bot.storage import outbox
 from bot.storage.models import Outbox
+
+if TYPE_CHECKING:  # coaching imports this module (what a pause cancels): no import back at run time
+    from bot.coaching.messages import Reply
 
 
 @dataclass
