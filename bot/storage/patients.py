@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, false, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, delete, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -38,10 +38,6 @@ def set_levels(p: Patient, new: dict[Element, int], raise_history: tuple[Element
 
 async def signup_of(s: AsyncSession, telegram_user_id: int) -> Signup | None:
     return await s.get(Signup, telegram_user_id)
-
-
-async def set_reachable(s: AsyncSession, patient_id: int, reachable: bool) -> None:
-    await s.execute(update(Patient).where(Patient.id == patient_id).values(unreachable=not reachable))
 
 
 # Tables about clinic staff, not patients (a clinician's row stays when they also use the coach as a patient).
