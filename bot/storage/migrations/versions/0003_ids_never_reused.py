@@ -1,7 +1,7 @@
 """ids of patients and clinicians are never reused (issue 12)
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0005 (numbered 0003 when written; placed after 0005, which landed first)
 Create Date: 2026-11-25
 
 SQLite gives a new row the highest id + 1, so after deleting the newest patient the next one got the
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0003'
-down_revision: str | None = '0002'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
