@@ -59,10 +59,7 @@ async def preflight(settings: Settings, token: str) -> None:
     from bot.app import api_urls
     from bot.telegram_http import AiohttpRequest
 
-    folder = _missing_sqlite_folder(settings.database_url)
-    if folder is not None:  # said before aiosqlite fails on it (its worker thread may outlive the event loop)
-        raise StartupError(f"cannot open the database {database_label(settings.database_url)} (the folder "
-                           f"{folder} does not exist); check DATABASE_URL")
+    _require_sqlite_folder(settings.database_url)
     db = Database(settings.database_url)
     try:
         await db.migrate()
@@ -87,11 +84,17 @@ async def preflight(settings: Settings, token: str) -> None:
         await bot.shutdown()
 
 
+def _require_sqlite_folder(url: str) -> None:
+    """A SQLite file in a folder that does not exist is named in one line before aiosqlite fails on it (its
+    worker thread may outlive the event loop and print a traceback)."""
+    folder = _missing_sqlite_folder(url)
+    if folder is not None:
+        raise StartupError(f"cannot open the database {database_label(url)} (the folder {folder} does not exist); "
+                           "check DATABASE_URL")
+
+
 async def migrate(settings: Settings) -> int:
-    folder = _missing_sqlite_folder(settings.database_url)
-    if folder is not None:  # said before aiosqlite fails on it (its worker thread may outlive the event loop)
-        raise StartupError(f"cannot open the database {database_label(settings.database_url)} (the folder "
-                           f"{folder} does not exist); check DATABASE_URL")
+    _require_sqlite_folder(settings.database_url)
     db = Database(settings.database_url)
     try:
         await db.migrate()
