@@ -11,7 +11,7 @@ import asyncio
 import re
 import shutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -174,6 +174,34 @@ def _flat(msg: SentMessage) -> list[tuple[str, str | None]]:
     return [button for row in msg.buttons for button in row]
 
 
+class HandledUpdates:
+    """Which updates the Application has finished handling: a handler in the last group marks each one, so a
+    driver (chat mode, the test harness) waits for the bot by update id instead of for a time."""
+
+    def __init__(self, app: Application) -> None:
+        self._updates: set[int] = set()
+        self._queries: set[str] = set()
+        self._cond = asyncio.Condition()
+        app.add_handler(TypeHandler(Update, self._mark), group=99)
+
+    async def _mark(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        async with self._cond:
+            self._updates.add(update.update_id)
+            if update.callback_query is not None:
+                self._queries.add(update.callback_query.id)
+            self._cond.notify_all()
+
+    async def update(self, update_id: int, timeout: float) -> None:  # noqa: ASYNC109
+        """Until update `update_id` is handled; TimeoutError after `timeout` seconds."""
+        async with self._cond:
+            await asyncio.wait_for(self._cond.wait_for(lambda: update_id in self._updates), timeout)
+
+    async def query(self, query_id: str, timeout: float) -> None:  # noqa: ASYNC109
+        """Until the button press `query_id` is handled; TimeoutError after `timeout` seconds."""
+        async with self._cond:
+            await asyncio.wait_for(self._cond.wait_for(lambda: query_id in self._queries), timeout)
+
+
 class ChatSession:
     """The bot, the stand-in and the clock for one try-out; `handle(line)` does what one typed line asks."""
 
@@ -182,39 +210,28 @@ class ChatSession:
         self.standin = standin
         self.clock = clock
         self.term = term
-        self._handled: set[int] = set()
-        self._queries: set[str] = set()
-        self._cond = asyncio.Condition()
-        app.add_handler(TypeHandler(Update, self._mark), group=99)
+        self._handled = HandledUpdates(app)
 
     @property
     def rt(self) -> Runtime:
         return self.app.bot_data["runtime"]
 
-    async def _mark(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        async with self._cond:
-            self._handled.add(update.update_id)
-            if update.callback_query is not None:
-                self._queries.add(update.callback_query.id)
-            self._cond.notify_all()
-
-    async def _until(self, done) -> None:
-        async with self._cond:
-            try:
-                await asyncio.wait_for(self._cond.wait_for(done), ANSWER_WAIT)
-            except TimeoutError:
-                self.term.say("(the bot did not finish answering)")
+    async def _until(self, handled: Awaitable[None]) -> None:
+        try:
+            await handled
+        except TimeoutError:
+            self.term.say("(the bot did not finish answering)")
 
     # --- what the person does ----------------------------------------------------------------------
     async def send(self, text: str, role: str | None = None) -> None:
         role = role or self.term.role
         update = await self.standin.user_sends_text(ROLES[role], text, first_name=t(NAMES[role]))
-        await self._until(lambda: update["update_id"] in self._handled)
+        await self._until(self._handled.update(update["update_id"], ANSWER_WAIT))
 
     async def press(self, shown: Shown, data: str) -> None:
         user = ROLES[shown.role]
         qid = await self.standin.user_presses_raw(user, data, shown.msg.message_id, chat_id=shown.msg.chat_id)
-        await self._until(lambda: qid in self._queries)
+        await self._until(self._handled.query(qid, ANSWER_WAIT))
 
     async def deliver(self) -> int:
         return await self.app.bot_data["delivery"].run_until_idle()

@@ -7,16 +7,15 @@ records it), so tests never poll or sleep.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from telegram import Update
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import Application
 
 from bot import callbacks
 from bot.app import build_application
+from bot.chat import HandledUpdates
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.runner import DeliveryRunner
@@ -40,17 +39,7 @@ class Coach:
         self.settings = Settings(_env_file=None, telegram_bot_token=TOKEN, database_url=database_url,
                                  telegram_api_base_url=standin.base_url, **settings)
         self.app: Application = build_application(self.settings, clock=self.clock, run_delivery_job=False)
-        self._handled: set[int] = set()
-        self._handled_queries: set[str] = set()
-        self._cond = asyncio.Condition()
-        self.app.add_handler(TypeHandler(Update, self._mark), group=99)
-
-    async def _mark(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        async with self._cond:
-            self._handled.add(update.update_id)
-            if update.callback_query is not None:
-                self._handled_queries.add(update.callback_query.id)
-            self._cond.notify_all()
+        self._handled = HandledUpdates(self.app)
 
     @property
     def rt(self) -> Runtime:
@@ -77,9 +66,7 @@ class Coach:
         await self.app.post_shutdown(self.app)
 
     async def _handled_by_bot(self, update: dict[str, Any], timeout: float = HANDLED_WITHIN) -> None:  # noqa: ASYNC109
-        update_id = update["update_id"]
-        async with self._cond:
-            await asyncio.wait_for(self._cond.wait_for(lambda: update_id in self._handled), timeout)
+        await self._handled.update(update["update_id"], timeout)
 
     def check_buttons(self) -> None:
         """Every button the bot sent in this test parses back with its family's parser (bot/callbacks.py):
@@ -132,9 +119,7 @@ class Coach:
         return self.standin.messages(user)[before:]
 
     async def _wait_query(self, query_id: str) -> None:
-        async with self._cond:
-            await asyncio.wait_for(self._cond.wait_for(lambda: query_id in self._handled_queries),
-                                   HANDLED_WITHIN)
+        await self._handled.query(query_id, HANDLED_WITHIN)
 
     def find(self, user: int, *, button_text: str | None = None, data: str | None = None):
         for msg in reversed(self.standin.messages(user)):
