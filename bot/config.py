@@ -75,6 +75,17 @@ class Settings(BaseSettings):
     summary_time: str = "08:00"  # "HH:MM", clinic time zone
     summary_max_patient_charts: int = Field(default=20, ge=0, le=200)
 
+    # The clinic, as every red-flag advice names it (docs/clinical.md): its name, phone and hours, and the
+    # out-of-hours advice line (#7119 by default; it does not cover every prefecture: set your area's).
+    # Unset, patients see a clear placeholder and start-up and `status` warn (bot/ops.py: warnings).
+    clinic_name: str | None = None
+    clinic_phone: str | None = None
+    clinic_hours: str | None = None
+    clinic_advice_line: str = "#7119"
+    # An emergency alert nobody marked 「対応しました」 within this many minutes is sent again to the admins
+    # and the staff chat (bot/alerts.py)
+    alert_renotify_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
     # Fair use (bot/fair_use.py, in memory per process): per-user burst and sustained rate of updates;
     # wrong invite codes allowed per user within the window
     throttle_burst: int = Field(default=20, ge=1, le=10_000)
@@ -132,6 +143,11 @@ class Settings(BaseSettings):
         if not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db")
         return value
+
+    def missing_clinic_settings(self) -> list[str]:
+        """The clinic settings every red-flag advice needs and that are not set (names as in .env)."""
+        return [name.upper() for name in ("clinic_name", "clinic_phone", "clinic_hours")
+                if not (getattr(self, name) or "").strip()]
 
     @property
     def tz(self) -> ZoneInfo:

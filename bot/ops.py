@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -17,7 +18,9 @@ from bot.config import Settings, StartupError
 from bot.logs import redact
 from bot.storage.db import Database, is_sqlite
 
-__all__ = ["StartupError", "backup", "database_label", "migrate", "preflight", "status"]
+__all__ = ["StartupError", "backup", "database_label", "migrate", "preflight", "status", "warnings"]
+
+log = logging.getLogger("bot.ops")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -50,9 +53,30 @@ def _missing_sqlite_folder(url: str) -> str | None:
     return None if folder.is_dir() else str(folder)
 
 
+async def warnings(settings: Settings, db: Database) -> list[str]:
+    """What runs but is not safe yet, one line each (start-up logs them, `status` prints them):
+    the clinic's contact for red-flag advice not set; alerts with nowhere to go."""
+    from bot.storage import clinicians
+
+    out = []
+    missing = settings.missing_clinic_settings()
+    if missing:
+        out.append(f"{', '.join(missing)} not set: red-flag advice shows a placeholder instead of the clinic's "
+                   "contact; set them in .env")
+    if settings.staff_chat_id is None and not settings.admin_telegram_ids:
+        async with db.session() as s:
+            n = len(await clinicians.active_list(s))
+        reach = "alerts have nowhere to go" if n == 0 else \
+            "alerts about patients without a clinician have nowhere to go"
+        out.append(f"no STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS{' and no clinician' if n == 0 else ''}: {reach}; "
+                   "set STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS")
+    return out
+
+
 async def preflight(settings: Settings, token: str) -> None:
     """Before `run` starts polling or the webhook: the database opens and is at the newest schema, and
-    Telegram accepts the token. Raises StartupError with one line saying what to fix."""
+    Telegram accepts the token. Raises StartupError with one line saying what to fix. Once all passed, what
+    runs but is not safe yet (`warnings`) is logged as warnings (a failed start-up stays one line)."""
     from telegram import Bot
     from telegram.error import InvalidToken, NetworkError
 
@@ -82,6 +106,12 @@ async def preflight(settings: Settings, token: str) -> None:
                            "and the network") from None
     finally:
         await bot.shutdown()
+    db = Database(settings.database_url)  # everything checked: what runs but is not safe yet is logged
+    try:
+        for line in await warnings(settings, db):
+            log.warning("%s", line)
+    finally:
+        await db.dispose()
 
 
 def _require_sqlite_folder(url: str) -> None:
@@ -111,7 +141,11 @@ async def status(settings: Settings) -> int:
 
     rt = Runtime(settings=settings, db=Database(settings.database_url), clock=Clock())
     try:
-        print(json.dumps(await figures(rt), default=str, indent=2))
+        found = await figures(rt)
+        found["warnings"] = await warnings(settings, rt.db)
+        print(json.dumps(found, default=str, indent=2, ensure_ascii=False))
+        for line in found["warnings"]:
+            print(f"itami-coach: warning: {line}", file=sys.stderr)
     except Exception as exc:
         print(f"itami-coach: cannot read the queue ({type(exc).__name__}); is the database migrated?",
               file=sys.stderr)

@@ -28,6 +28,9 @@ def test_env_example_loads_with_every_setting_known(tmp_path, monkeypatch):
     settings = load_settings()
     assert settings.database_url == "sqlite+aiosqlite:///coach.db" and settings.trial_days == 14
     assert settings.telegram_bot_token is None and settings.staff_chat_id is None
+    # the clinic's contact is empty until configured; the advice line keeps its default (# is not a comment)
+    assert settings.clinic_advice_line == "#7119" and settings.alert_renotify_minutes == 15
+    assert settings.missing_clinic_settings() == ["CLINIC_NAME", "CLINIC_PHONE", "CLINIC_HOURS"]
     keys = {line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text().splitlines()
             if line and not line.startswith("#")}
     assert keys == {name.upper() for name in Settings.model_fields}

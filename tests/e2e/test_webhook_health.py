@@ -77,3 +77,24 @@ async def test_status_reports_the_queue(coach, tmp_path):
     figures = json.loads(out)
     assert figures["pending"] >= 1 and figures["failed"] == 0 and "instance" in figures
 
+
+
+async def _status(db_url: str, tmp_path, **env: str) -> tuple[dict, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "status", cwd=tmp_path,
+        env={"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin", **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    return json.loads(out), err.decode()
+
+
+async def test_status_warns_about_missing_clinic_contact_and_alerts_with_nowhere_to_go(coach, tmp_path):
+    """Issue 8: the operator sees that red-flag advice lacks the clinic's phone and that alerts reach no one."""
+    db_url = coach.settings.database_url
+    figures, err = await _status(db_url, tmp_path)
+    assert any("CLINIC_PHONE" in w for w in figures["warnings"]) and "CLINIC_PHONE" in err
+    assert any("alerts have nowhere to go" in w for w in figures["warnings"])
+    figures, err = await _status(db_url, tmp_path, CLINIC_NAME="いたみ整形外科", CLINIC_PHONE="03-1234-5678",
+                                 CLINIC_HOURS="平日 9:00〜18:00", STAFF_CHAT_ID="-100123")
+    assert figures["warnings"] == [] and "warning" not in err
