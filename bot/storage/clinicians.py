@@ -10,9 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
+from bot.storage.db import rowcount
 from bot.storage.models import Clinician, Invite, Outbox, Patient
 
 # Codes people type: no 0/O, 1/I/L.
@@ -32,7 +34,10 @@ class Viewer:
     @property
     def scope(self) -> int | None:
         """The clinician whose patients this viewer sees; None = all patients (admins)."""
-        return None if self.admin else self.clinician.id  # type: ignore[union-attr]
+        if self.admin:
+            return None
+        assert self.clinician is not None  # viewer() makes a viewer who is not an admin only for a clinician
+        return self.clinician.id
 
 
 def new_code() -> str:
@@ -44,7 +49,7 @@ def new_code() -> str:
 async def by_user(s: AsyncSession, telegram_user_id: int) -> Clinician | None:
     """The active clinician with this Telegram user id."""
     return await s.scalar(select(Clinician).where(Clinician.telegram_user_id == telegram_user_id,
-                                                  Clinician.removed_at.is_(None)))  # type: ignore[union-attr]
+                                                  col(Clinician.removed_at).is_(None)))
 
 
 async def get_active(s: AsyncSession, clinician_id: int | None) -> Clinician | None:
@@ -56,7 +61,7 @@ async def get_active(s: AsyncSession, clinician_id: int | None) -> Clinician | N
 
 async def by_link_code(s: AsyncSession, code: str) -> Clinician | None:
     return await s.scalar(select(Clinician).where(Clinician.link_code == code,
-                                                  Clinician.removed_at.is_(None)))  # type: ignore[union-attr]
+                                                  col(Clinician.removed_at).is_(None)))
 
 
 async def viewer(s: AsyncSession, admin_ids: Iterable[int], telegram_user_id: int) -> Viewer | None:
@@ -78,25 +83,25 @@ async def may_see(s: AsyncSession, v: Viewer, patient_id: int) -> Patient | None
 
 async def active_list(s: AsyncSession) -> list[tuple[Clinician, int]]:
     """Active clinicians with their number of enrolled patients, in joining order."""
-    counts = (select(Patient.clinician_id, func.count().label("n")).where(Patient.status.in_(ENROLLED))  # type: ignore[attr-defined]
-              .group_by(Patient.clinician_id).subquery())
+    counts = (select(Patient.clinician_id, func.count().label("n")).where(col(Patient.status).in_(ENROLLED))
+              .group_by(col(Patient.clinician_id)).subquery())
     rows = await s.execute(
         select(Clinician, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.clinician_id == Clinician.id)
-        .where(Clinician.removed_at.is_(None)).order_by(Clinician.id))  # type: ignore[union-attr]
+        .where(col(Clinician.removed_at).is_(None)).order_by(col(Clinician.id)))
     return [(c, int(n)) for c, n in rows.all()]
 
 
 async def unassigned_count(s: AsyncSession) -> int:
     return await s.scalar(select(func.count()).select_from(Patient).where(
-        Patient.clinician_id.is_(None), Patient.status.in_(ENROLLED))) or 0  # type: ignore[union-attr,attr-defined]
+        col(Patient.clinician_id).is_(None), col(Patient.status).in_(ENROLLED))) or 0
 
 
 async def default_for_new_patient(s: AsyncSession, default_clinician_id: int | None) -> int | None:
     """DEFAULT_CLINICIAN_ID if that clinician is active; otherwise the only active clinician; otherwise None."""
     if (c := await get_active(s, default_clinician_id)) is not None:
         return c.id
-    ids = list(await s.scalars(select(Clinician.id).where(Clinician.removed_at.is_(None)).limit(2)))  # type: ignore[union-attr]
+    ids = list(await s.scalars(select(Clinician.id).where(col(Clinician.removed_at).is_(None)).limit(2)))
     return ids[0] if len(ids) == 1 else None
 
 
@@ -114,10 +119,10 @@ async def redeem(s: AsyncSession, *, code: str, telegram_user_id: int, chat_id: 
     """Use an invite exactly once (an atomic UPDATE ... WHERE unused AND unexpired) and make this user an
     active clinician (a removed clinician is reactivated). None when the code is unknown, used or expired."""
     taken = await s.execute(
-        update(Invite).where(Invite.code == code.strip().upper(), Invite.used_at.is_(None),  # type: ignore[union-attr]
-                             Invite.expires_at > now)
+        update(Invite).where(col(Invite.code) == code.strip().upper(), col(Invite.used_at).is_(None),
+                             col(Invite.expires_at) > now)
         .values(used_at=now, used_by=telegram_user_id))
-    if not taken.rowcount:
+    if not rowcount(taken):
         return None
     c = await s.scalar(select(Clinician).where(Clinician.telegram_user_id == telegram_user_id))
     if c is None:
@@ -137,10 +142,11 @@ async def remove(s: AsyncSession, clinician_id: int, now: datetime) -> int | Non
     if c is None:
         return None
     c.removed_at = now
-    moved = await s.execute(update(Patient).where(Patient.clinician_id == clinician_id).values(clinician_id=None))
-    await s.execute(update(Outbox).where(Outbox.kind == "weekly_summary", Outbox.state == "pending",
-                                         Outbox.clinician_id == clinician_id).values(state="cancelled"))
-    return moved.rowcount or 0
+    moved = await s.execute(update(Patient).where(col(Patient.clinician_id) == clinician_id)
+                            .values(clinician_id=None))
+    await s.execute(update(Outbox).where(col(Outbox.kind) == "weekly_summary", col(Outbox.state) == "pending",
+                                         col(Outbox.clinician_id) == clinician_id).values(state="cancelled"))
+    return rowcount(moved)
 
 
 async def names(s: AsyncSession) -> dict[int, str]:

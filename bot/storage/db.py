@@ -6,14 +6,21 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import event, text
+from sqlalchemy import CursorResult, Result, event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 7_243_001  # pg advisory lock id held while migrating
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE, DELETE or INSERT touched (AsyncSession.execute is typed as returning a
+    plain Result; for these statements it is a CursorResult)."""
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def is_sqlite(url: str) -> bool:

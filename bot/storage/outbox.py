@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import Insert, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import and_, col, or_, select
 
+from bot.storage.db import rowcount
 from bot.storage.models import Outbox
 
 PENDING, CLAIMED, SENT, DONE = "pending", "claimed", "sent", "done"
@@ -19,7 +21,7 @@ MISSED, FAILED, CANCELLED = "missed", "failed", "cancelled"
 # The columns that say what a row is about; with the kind they make its dedupe key.
 KEY_COLUMNS = ("patient_id", "session_id", "clinician_id", "telegram_user_id", "local_date", "variant")
 _TAGS = dict(zip(KEY_COLUMNS, ("p", "s", "c", "u", "d", "v"), strict=True))
-LIVE = Outbox.state != CANCELLED  # the dedupe key is unique among these: a cancelled row never blocks a new one
+LIVE = col(Outbox.state) != CANCELLED  # the dedupe key is unique among these: a cancelled row never blocks a new one
 _LIVE_INDEX = text("state != 'cancelled'")  # as written in the partial unique index (a literal, to match it)
 
 
@@ -41,7 +43,7 @@ def _row(kind: str, due_at: datetime, now: datetime, chat_id: int | None, payloa
                 created_at=now, dedupe_key=dedupe_key(kind, **columns), **keyed)
 
 
-def _insert(s: AsyncSession):
+def _insert(s: AsyncSession) -> Insert:
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     return insert(Outbox).on_conflict_do_nothing(index_elements=["dedupe_key"], index_where=_LIVE_INDEX)
 
@@ -53,7 +55,7 @@ async def schedule(s: AsyncSession, *, kind: str, due_at: datetime, now: datetim
     `columns` are the key columns (KEY_COLUMNS) saying what the row is about; a row cancelled by a pause
     or a change of time does not block planning the same row again."""
     result = await s.execute(_insert(s).values(**_row(kind, due_at, now, chat_id, payload, columns)))
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 async def schedule_many(s: AsyncSession, rows: list[dict[str, Any]], *, now: datetime) -> None:
@@ -72,13 +74,13 @@ async def state_of(s: AsyncSession, kind: str, **columns: Any) -> str | None:
 async def cancel(s: AsyncSession, *, patient_id: int, kinds: tuple[str, ...] | None = None,
                  session_id: int | None = None) -> int:
     """Cancel a patient's pending rows (optionally only some kinds / one session)."""
-    conds = [Outbox.patient_id == patient_id, Outbox.state == PENDING]
+    conds = [col(Outbox.patient_id) == patient_id, col(Outbox.state) == PENDING]
     if kinds:
-        conds.append(Outbox.kind.in_(kinds))  # type: ignore[attr-defined]
+        conds.append(col(Outbox.kind).in_(kinds))
     if session_id is not None:
-        conds.append(Outbox.session_id == session_id)
+        conds.append(col(Outbox.session_id) == session_id)
     result = await s.execute(update(Outbox).where(and_(*conds)).values(state=CANCELLED))
-    return result.rowcount or 0
+    return rowcount(result)
 
 
 async def claim_due(s: AsyncSession, *, now: datetime, worker: str, limit: int,
@@ -90,14 +92,14 @@ async def claim_due(s: AsyncSession, *, now: datetime, worker: str, limit: int,
     """
     due = or_(
         and_(Outbox.state == PENDING, Outbox.due_at <= now),
-        and_(Outbox.state == CLAIMED, Outbox.claimed_until < now),
+        and_(Outbox.state == CLAIMED, col(Outbox.claimed_until) < now),
     )
-    ids = select(Outbox.id).where(due).order_by(Outbox.due_at, Outbox.id).limit(limit)
+    ids = select(Outbox.id).where(due).order_by(col(Outbox.due_at), col(Outbox.id)).limit(limit)
     if s.get_bind().dialect.name == "postgresql":
         ids = ids.with_for_update(skip_locked=True)
     stmt = (
         update(Outbox)
-        .where(Outbox.id.in_(ids.scalar_subquery()))  # type: ignore[union-attr]
+        .where(col(Outbox.id).in_(ids.scalar_subquery()))
         .values(state=CLAIMED, claimed_by=worker, claimed_until=now + lease, attempts=Outbox.attempts + 1)
         .returning(Outbox)
         .execution_options(synchronize_session=False)
@@ -113,10 +115,10 @@ async def finish(s: AsyncSession, row_id: int, *, worker: str, state: str, now: 
     if state == SENT:
         values["sent_at"] = now
     result = await s.execute(
-        update(Outbox).where(Outbox.id == row_id, Outbox.claimed_by == worker, Outbox.state == CLAIMED)
+        update(Outbox).where(col(Outbox.id) == row_id, col(Outbox.claimed_by) == worker, col(Outbox.state) == CLAIMED)
         .values(**values)
     )
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 async def finish_many(s: AsyncSession, ids: list[int], *, worker: str, state: str, now: datetime) -> None:
@@ -126,13 +128,13 @@ async def finish_many(s: AsyncSession, ids: list[int], *, worker: str, state: st
     values: dict[str, Any] = {"state": state, "claimed_until": None, "last_error": None}
     if state == SENT:
         values["sent_at"] = now
-    await s.execute(update(Outbox).where(Outbox.id.in_(ids), Outbox.claimed_by == worker,  # type: ignore[union-attr]
-                                         Outbox.state == CLAIMED).values(**values))
+    await s.execute(update(Outbox).where(col(Outbox.id).in_(ids), col(Outbox.claimed_by) == worker,
+                                         col(Outbox.state) == CLAIMED).values(**values))
 
 
 async def retry_later(s: AsyncSession, row_id: int, *, worker: str, due_at: datetime, error: str) -> None:
     await s.execute(
-        update(Outbox).where(Outbox.id == row_id, Outbox.claimed_by == worker, Outbox.state == CLAIMED)
+        update(Outbox).where(col(Outbox.id) == row_id, col(Outbox.claimed_by) == worker, col(Outbox.state) == CLAIMED)
         .values(state=PENDING, due_at=due_at, claimed_until=None, claimed_by=None, last_error=error[:200])
     )
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, false, func, or_, select
+from sqlalchemy import ColumnElement, Table, delete, false, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col, select
 
+from bot.storage.db import rowcount
 from bot.storage.models import (
     Erasure,
     ExerciseSession,
@@ -94,7 +95,7 @@ async def erase(s: AsyncSession, telegram_user_id: int, today: date) -> bool:
     pid = await s.scalar(select(Patient.id).where(Patient.telegram_user_id == telegram_user_id))
     found = False
     for table in person_tables():
-        found = bool((await s.execute(delete(table).where(_about(table, pid, telegram_user_id)))).rowcount) or found
+        found = bool(rowcount(await s.execute(delete(table).where(_about(table, pid, telegram_user_id))))) or found
     if not found:
         return False
     row = await s.get(Erasure, today)
@@ -110,9 +111,9 @@ async def past_retention(s: AsyncSession, last_day: date, abandoned_before: date
     day (the trial's end, their last exercise day or question, whichever is latest) is before `last_day`,
     and enrolments left unfinished since before `abandoned_before`."""
     last_session = (select(ExerciseSession.patient_id, func.max(ExerciseSession.local_date).label("day"))
-                    .group_by(ExerciseSession.patient_id).subquery())
+                    .group_by(col(ExerciseSession.patient_id)).subquery())
     last_question = (select(Prompt.patient_id, func.max(Prompt.asked_at).label("at"))
-                     .group_by(Prompt.patient_id).subquery())
+                     .group_by(col(Prompt.patient_id)).subquery())
     ended = await s.scalars(
         select(Patient.telegram_user_id)
         .outerjoin(last_session, last_session.c.patient_id == Patient.id)

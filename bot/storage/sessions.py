@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, or_, select
 
 from bot.storage.models import Decision, ExerciseSession, Prompt, RedFlagReport
 
@@ -15,8 +16,8 @@ RATING_KINDS = ("before", "during", "after", "next_morning", "recheck")
 RATING_ANSWERABLE_FOR = timedelta(hours=18)
 
 
-def _answerable(now: datetime):
-    return or_(Prompt.kind.not_in(RATING_KINDS), Prompt.asked_at >= now - RATING_ANSWERABLE_FOR)  # type: ignore[attr-defined]
+def _answerable(now: datetime) -> ColumnElement[bool]:
+    return or_(col(Prompt.kind).not_in(RATING_KINDS), Prompt.asked_at >= now - RATING_ANSWERABLE_FOR)
 
 
 async def get(s: AsyncSession, session_id: int) -> ExerciseSession | None:
@@ -47,7 +48,7 @@ async def recent(s: AsyncSession, patient_id: int, until: date, days: int = 14) 
         .where(ExerciseSession.patient_id == patient_id,
                ExerciseSession.local_date > until - timedelta(days=days),
                ExerciseSession.local_date <= until)
-        .order_by(ExerciseSession.local_date)))
+        .order_by(col(ExerciseSession.local_date))))
 
 
 async def ask(s: AsyncSession, *, patient_id: int, kind: str, now: datetime,
@@ -70,8 +71,8 @@ async def take_answer(s: AsyncSession, prompt_id: int, patient_id: int, answer: 
     # is the hottest in the bot (docs/benchmarks.md, CPU per answer).
     prompt = await s.scalar(
         update(Prompt)
-        .where(Prompt.id == prompt_id, Prompt.patient_id == patient_id, Prompt.kind.in_(kinds),  # type: ignore[attr-defined]
-               Prompt.answered_at.is_(None), Prompt.closed.is_(False), _answerable(now))  # type: ignore[union-attr]
+        .where(col(Prompt.id) == prompt_id, col(Prompt.patient_id) == patient_id, col(Prompt.kind).in_(kinds),
+               col(Prompt.answered_at).is_(None), col(Prompt.closed).is_(False), _answerable(now))
         .values(answered_at=now, answer=answer)
         .returning(Prompt),
         execution_options={"synchronize_session": False, "populate_existing": True},
@@ -85,17 +86,17 @@ async def is_open(s: AsyncSession, prompt_id: int, patient_id: int, now: datetim
                   kinds: tuple[str, ...]) -> bool:
     """This patient's question of one of these kinds, unanswered, not closed and still answerable."""
     return await s.scalar(select(Prompt.id).where(
-        Prompt.id == prompt_id, Prompt.patient_id == patient_id, Prompt.kind.in_(kinds),  # type: ignore[attr-defined]
-        Prompt.answered_at.is_(None), Prompt.closed.is_(False), _answerable(now))) is not None  # type: ignore[union-attr]
+        Prompt.id == prompt_id, Prompt.patient_id == patient_id, col(Prompt.kind).in_(kinds),
+        col(Prompt.answered_at).is_(None), col(Prompt.closed).is_(False), _answerable(now))) is not None
 
 
 async def close_open(s: AsyncSession, *, patient_id: int, session_id: int | None = None,
                      kinds: tuple[str, ...] | None = None) -> None:
-    conds = [Prompt.patient_id == patient_id, Prompt.answered_at.is_(None), Prompt.closed.is_(False)]  # type: ignore[union-attr]
+    conds = [col(Prompt.patient_id) == patient_id, col(Prompt.answered_at).is_(None), col(Prompt.closed).is_(False)]
     if session_id is not None:
-        conds.append(Prompt.session_id == session_id)
+        conds.append(col(Prompt.session_id) == session_id)
     if kinds:
-        conds.append(Prompt.kind.in_(kinds))  # type: ignore[attr-defined]
+        conds.append(col(Prompt.kind).in_(kinds))
     await s.execute(update(Prompt).where(*conds).values(closed=True))
 
 
@@ -103,16 +104,16 @@ async def open_rating_prompt(s: AsyncSession, patient_id: int, now: datetime) ->
     """The newest unanswered rating question still answerable: what a typed number answers."""
     return await s.scalar(
         select(Prompt)
-        .where(Prompt.patient_id == patient_id, Prompt.kind.in_(RATING_KINDS),  # type: ignore[attr-defined]
-               Prompt.answered_at.is_(None), Prompt.closed.is_(False), _answerable(now))  # type: ignore[union-attr]
-        .order_by(Prompt.id.desc())  # type: ignore[union-attr]
+        .where(Prompt.patient_id == patient_id, col(Prompt.kind).in_(RATING_KINDS),
+               col(Prompt.answered_at).is_(None), col(Prompt.closed).is_(False), _answerable(now))
+        .order_by(col(Prompt.id).desc())
         .limit(1))
 
 
 async def has_open(s: AsyncSession, session_id: int, kind: str) -> bool:
     return await s.scalar(select(Prompt.id).where(
         Prompt.session_id == session_id, Prompt.kind == kind,
-        Prompt.answered_at.is_(None), Prompt.closed.is_(False)).limit(1)) is not None  # type: ignore[union-attr]
+        col(Prompt.answered_at).is_(None), col(Prompt.closed).is_(False)).limit(1)) is not None
 
 
 def record_decision(s: AsyncSession, **fields) -> Decision:
