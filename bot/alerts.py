@@ -30,6 +30,12 @@ async def recipients_for(s: AsyncSession, rt: Runtime, p: Patient | None) -> lis
     return [c.chat_id] if c is not None else recipients(rt)
 
 
+async def reaches_someone(s: AsyncSession, rt: Runtime, p: Patient | None) -> bool:
+    """An alert about this patient has someone to go to now (their clinician, the staff chat or an admin): only
+    then is the patient told the clinic has been informed (bot/coaching/safety.py)."""
+    return bool(await recipients_for(s, rt, p))
+
+
 async def schedule_summary(s: AsyncSession, rt: Runtime, c: Clinician, *, after: datetime) -> bool:
     """This clinician's next weekly summary (SUMMARY_WEEKDAY at SUMMARY_TIME) after `after`, covering the 7 days
     before its delivery day. Idempotent: one row per clinician and summarised week (clinician_id, and

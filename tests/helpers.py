@@ -37,3 +37,11 @@ async def day(coach, before: int, during: int, after: int, morning: int | None, 
     if morning is not None:
         await coach.press(user, str(morning))
     await coach.travel(hours=1)  # back to 08:00
+
+
+def advice(coach, key: str, **params: object) -> str:
+    """A red-flag text as this coach renders it: with the clinic's contact (bot/coaching/safety.py)."""
+    from bot.coaching import safety
+    from bot.i18n import t
+
+    return t(key, **safety.contact(coach.rt), **params)

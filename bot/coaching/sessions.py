@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts
 from bot.callbacks import AskNow, rating_buttons
+from bot.coaching import safety
 from bot.coaching.messages import Reply, join
 from bot.coaching.patients import pause
 from bot.coaching.schedule import REMINDER_KINDS
@@ -151,10 +152,10 @@ async def _apply(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSess
                               session_id=session.id)
 
 
-def decision_text(p: Patient, d: RulesDecision) -> str:
+def decision_text(rt: Runtime, p: Patient, d: RulesDecision) -> str:
     params = element_text(p, d.element, dict(d.levels))
     missing = "、".join(t(f"rating.{m}") for m in d.missing)
-    return t(d.message, missing=missing, limit=d.limit, **params)
+    return t(d.message, missing=missing, limit=d.limit, **params, **safety.contact(rt))
 
 
 async def answer_rating(s: AsyncSession, rt: Runtime, p: Patient, prompt: Prompt, value: int) -> Reply:
@@ -168,7 +169,7 @@ async def answer_rating(s: AsyncSession, rt: Runtime, p: Patient, prompt: Prompt
     stage = Stage(kind)
     d = await _decide(s, rt, p, session, stage)
     await _apply(s, rt, p, session, stage, d)
-    text = decision_text(p, d)
+    text = decision_text(rt, p, d)
     if d.action is Action.STOP:
         return Reply(text)
     if kind == "before":
@@ -214,4 +215,5 @@ async def report_red_flags(s: AsyncSession, rt: Runtime, p: Patient, flags: froz
     d = await _decide(s, rt, p, session, Stage.CHECKIN, flags)
     await _apply(s, rt, p, session, Stage.CHECKIN, d)
     await pause(s, rt, p)
-    return Reply(join(decision_text(p, d), t("redflag.paused")), priority="safety")
+    informed = safety.informed_line(rt, await alerts.reaches_someone(s, rt, p))
+    return Reply(join(decision_text(rt, p, d), informed, t("redflag.paused")), priority="safety")

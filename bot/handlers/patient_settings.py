@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks, coaching
 from bot.coaching import patients as patient_state
+from bot.coaching import safety
 from bot.handlers.common import Turn, patient_handler
 from bot.handlers.signup import EXERCISE_TIMES, MORNING_TIMES
 from bot.i18n import t
@@ -137,7 +138,7 @@ async def on_rejoin(turn: Turn) -> None:
     elif press.step == "start":
         reply = rejoin_check()
     elif press.step == "flag":
-        reply = Reply(t("rejoin.red_flag"))
+        reply = Reply(t("rejoin.red_flag", **safety.contact(rt)), priority="safety")
     elif await patient_state.rejoin(s, rt, p):
         reply = Reply(join(t("rejoin.welcome", nickname=p.nickname, end=p.trial_ends_on.strftime("%m/%d"),
                              time=p.exercise_time), coaching.plan_lines(p)))

@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import alerts, coaching
 from bot.callbacks import PATTERNS, Consent, Delete, Rejoin, SignupStep, Trial, from_hhmm, hhmm
 from bot.coaching import consent as consent_text
+from bot.coaching import safety
 from bot.handlers.common import Turn, anyone, reads_or_erases
 from bot.i18n import t
 from bot.parsing import NAME_MAX, parse_name, parse_rating, parse_time
@@ -140,7 +141,9 @@ async def _end_with_red_flag(s: AsyncSession, rt: Runtime, sign: Signup, flag: F
     await alerts.staff_notice(s, rt, event="signup_red_flag", telegram_user_id=sign.telegram_user_id,
                               detail=t(f"flag.{flag}"))
     await s.delete(sign)
-    return Reply(t("signup.red_flag_urgent" if urgent else "signup.red_flag"))
+    contact = safety.contact(rt)
+    return Reply(join(t("signup.red_flag_urgent" if urgent else "signup.red_flag", **contact),
+                      safety.informed_line(rt, bool(alerts.recipients(rt)))), priority="safety")
 
 
 async def _enrol(s: AsyncSession, rt: Runtime, sign: Signup) -> Reply:

@@ -152,8 +152,12 @@ PARAMS_BY_KEY: dict[str, set[str]] = {}
 for _key, _prefix, _params, _ in CALLS:
     for _k in (FAMILIES.get(_key, []) if _prefix else [_key]):
         PARAMS_BY_KEY.setdefault(_k, set()).update(_params)
+CONTACT = {"contact", "advice_line"}  # coaching.safety.contact(): the clinic in every red-flag text
 for _k in MESSAGE_KEYS:  # coaching.decision_text()
-    PARAMS_BY_KEY.setdefault(_k, set()).update({"missing", "element", "level_text", "limit"})
+    PARAMS_BY_KEY.setdefault(_k, set()).update({"missing", "element", "level_text", "limit", *CONTACT})
+for _k in ("signup.red_flag", "signup.red_flag_urgent", "rejoin.red_flag", "redflag.call_clinic",
+           *{i.advice for i in load_redflags().items}):
+    PARAMS_BY_KEY.setdefault(_k, set()).update(CONTACT)
 for _k in ("reminder.text", "reminder.repeat", "reminder.snooze_over", *FAMILIES["ask."]):
     PARAMS_BY_KEY.setdefault(_k, set()).add("nickname")
 for _k in ("alert.text", "alert.urgent"):  # delivery/kinds._alert()

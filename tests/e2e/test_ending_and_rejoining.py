@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from bot.i18n import has, t
 from bot.storage.models import ExerciseSession, Outbox, Patient, Prompt
 from tests.helpers import USER, enrol
+from tests.helpers import advice as clinic_advice
 
 # the question about continuing comes 2 days before the trial's end (12/15), with the 09:00 reminder
 NOTICE_DAY = datetime(2026, 12, 13, 0, 0, tzinfo=UTC)
@@ -108,7 +109,7 @@ async def test_rejoin_after_the_trial_ran_out_keeps_the_history(coach):
     [check] = await coach.text(USER, "/trial")
     assert check.button_texts == [msg("button.none_apply"), msg("button.some_apply")]
     [advice] = await coach.press(USER, msg("button.some_apply"))
-    assert advice.body == msg("rejoin.red_flag") and await status(coach) == "ended"
+    assert advice.body == clinic_advice(coach, "rejoin.red_flag") and await status(coach) == "ended"
 
     await coach.text(USER, "/start")
     [check] = await coach.press(USER, msg("button.rejoin"))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from bot.delivery.kinds import WHY_TOPICS
 from bot.i18n import has, t
 from bot.storage.models import Decision, ExerciseSession, Outbox, Patient, RedFlagReport, Signup
-from tests.helpers import USER, enrol
+from tests.helpers import USER, advice, enrol
 
 
 def msg(key: str, **params: object) -> str:
@@ -282,7 +282,7 @@ async def test_next_morning_red_flag_urgent(coach):
     assert msg("flag.bladder_bowel") in menu.button_texts and msg("button.no_symptom") in menu.button_texts
 
     [reply] = await coach.press(USER, msg("flag.bladder_bowel"))
-    assert reply.body.startswith(msg("decision.stop.red_flag_urgent"))
+    assert reply.body.startswith(advice(coach, "decision.stop.red_flag_urgent"))
     assert msg("redflag.paused") in reply.body
     [report] = await coach.rows(RedFlagReport)
     assert (report.urgent, report.flags, report.source) == (True, ["bladder_bowel"], "checkin")
@@ -303,8 +303,8 @@ async def test_symptom_command_non_urgent_flag(coach):
     [menu] = await coach.text(USER, "/symptom")
     assert menu.body == msg("checkin.which")
     [reply] = await coach.press(USER, msg("flag.swelling"))
-    assert reply.body.startswith(msg("decision.stop.red_flag_rest_today"))
-    assert msg("decision.stop.red_flag_urgent") not in reply.body
+    assert reply.body.startswith(advice(coach, "decision.stop.red_flag_rest_today"))
+    assert advice(coach, "decision.stop.red_flag_urgent") not in reply.body
     [report] = await coach.rows(RedFlagReport)
     assert (report.urgent, report.flags) == (False, ["swelling"])
     [p] = await coach.rows(Patient)
@@ -332,7 +332,7 @@ async def test_signup_red_flag_ends_enrolment_kindly(coach):
     [which] = await coach.press(USER, msg("button.some_apply"))
     assert which.body == msg("signup.redflag_which")
     [reply] = await coach.press(USER, msg("flag.swelling"))
-    assert reply.body == msg("signup.red_flag")
+    assert reply.body == "\n\n".join([advice(coach, "signup.red_flag"), advice(coach, "redflag.call_clinic")])
     assert await coach.count(Patient) == 0 and await coach.count(Signup) == 0
     [report] = await coach.rows(RedFlagReport)
     assert (report.source, report.flags, report.urgent, report.patient_id) == ("signup", ["swelling"], False, None)
@@ -350,7 +350,7 @@ async def test_signup_urgent_red_flag(coach):
     await coach.press(USER, "5")
     await coach.press(USER, msg("button.some_apply"))
     [reply] = await coach.press(USER, msg("flag.saddle_numbness"))
-    assert reply.body == msg("signup.red_flag_urgent")
+    assert reply.body == "\n\n".join([advice(coach, "signup.red_flag_urgent"), advice(coach, "redflag.call_clinic")])
     [report] = await coach.rows(RedFlagReport)
     assert report.urgent
     assert await coach.count(Patient) == 0
