@@ -13,11 +13,12 @@ Handler order (first match wins within group 0):
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, Defaults, ExtBot
 
 from bot import health, menus
 from bot.clock import Clock
@@ -99,7 +100,8 @@ def build_application(settings: Settings, *, token: str | None = None, clock: Cl
                       run_delivery_job: bool = True, migrate: bool = True) -> Application:
     rt = Runtime(settings=settings, db=Database(settings.database_url), clock=clock or Clock(),
                  thresholds=load_thresholds(settings))
-    builder = (
+    # Any: the rate limiter, when set, changes the bot's type parameter
+    builder: ApplicationBuilder[ExtBot[Any], Any, Any, Any, Any, Any] = (
         Application.builder()
         .token(token or settings.require_token())
         .defaults(Defaults(tzinfo=settings.tz))

@@ -17,8 +17,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.engine import make_url
+from sqlmodel import col, select
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
@@ -159,9 +160,10 @@ class Terminal:
         if target is None:
             return None
         buttons = _flat(target.msg)  # the message as it is now: an edit may have removed its buttons
-        if not 1 <= index <= len(buttons) or buttons[index - 1][1] is None:
+        data = buttons[index - 1][1] if 1 <= index <= len(buttons) else None
+        if data is None:
             return None
-        return target, buttons[index - 1][1]
+        return target, data
 
 
 def _extension(data: bytes) -> str:
@@ -260,15 +262,15 @@ class ChatSession:
 
     async def _next_due(self, until: datetime) -> datetime | None:
         async with self.rt.db.session() as s:
-            due = await s.scalar(select(func.min(Outbox.due_at)).where(Outbox.state == outbox.PENDING,
-                                                                      Outbox.due_at <= until))
+            due = await s.scalar(select(func.min(col(Outbox.due_at))).where(Outbox.state == outbox.PENDING,
+                                                                           Outbox.due_at <= until))
         return None if due is None else _utc(due)
 
     async def _report_missed(self, start: datetime, end: datetime) -> None:
         async with self.rt.db.session() as s:
             rows = (await s.execute(select(Outbox.kind, Outbox.due_at).where(
                 Outbox.state == outbox.MISSED, Outbox.due_at > start, Outbox.due_at <= end)
-                .order_by(Outbox.due_at))).all()
+                .order_by(col(Outbox.due_at)))).all()
         for kind, due in rows:
             self.term.say(f"⚠ not sent, too late: {kind} due {self._local(due)}")
 
@@ -362,6 +364,7 @@ async def run_chat(database_url: str = DEFAULT_DATABASE, lines: Iterable[str] | 
                             telegram_api_base_url=standin.base_url, rate_limit_enabled=False,
                             delivery_interval_seconds=1, admin_telegram_ids=[ROLES["admin"]])
         app = build_application(settings, clock=clock, run_delivery_job=False)
+        assert app.post_init and app.post_shutdown and app.updater  # build_application sets them
         term = Terminal(standin, out, files)
         chat = ChatSession(app, standin, clock, term)
         await app.initialize()

@@ -93,7 +93,8 @@ async def preflight(settings: Settings, token: str) -> None:
     finally:
         await db.dispose()
     urls = api_urls(settings)
-    bot = Bot(token, request=AiohttpRequest(connection_pool_size=2), get_updates_request=AiohttpRequest(1), **urls)
+    bot = Bot(token, request=AiohttpRequest(connection_pool_size=2), get_updates_request=AiohttpRequest(1),
+              base_url=urls["base_url"], base_file_url=urls["base_file_url"])
     try:
         await bot.initialize()  # getMe
     except InvalidToken:

@@ -238,6 +238,7 @@ class LaneScheduler:
         global_at = self._global_ready()
         if global_at > now:
             return global_at
+        ticket: Ticket | None
         if i_ticket is not None and (b_ticket is None or self._run < self._max_run):
             ticket = i_ticket
             self._run = self._run + 1 if b_ticket is not None else 0
@@ -338,7 +339,12 @@ class LaneRateLimiter(BaseRateLimiter[str]):
     async def _admit(self, ticket: Ticket) -> None:
         granted = asyncio.get_running_loop().create_future()
         asked = self._clock()
-        ticket.on_grant = lambda: granted.done() or granted.set_result(None)
+
+        def grant() -> None:
+            if not granted.done():
+                granted.set_result(None)
+
+        ticket.on_grant = grant
         self.scheduler.submit(ticket)
         self.pump()
         if granted.done():

@@ -142,8 +142,8 @@ def parse_week(arg: str, today: date) -> Period | None:
         return Period.week_of(today - timedelta(days=7))
     try:
         if "-W" in value:
-            year, week = value.split("-W", 1)
-            return Period.iso(int(year), int(week))
+            y, w = value.split("-W", 1)
+            return Period.iso(int(y), int(w))
         if value.startswith("W") or value.isdigit():
             week = int(value.lstrip("W"))
             year = today.isocalendar().year

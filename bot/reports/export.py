@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -44,7 +45,7 @@ class SafeWriter:
     def __init__(self, buf: io.StringIO) -> None:
         self._out = csv.writer(buf, lineterminator="\r\n")
 
-    def writerow(self, row: list[Cell | None]) -> None:
+    def writerow(self, row: Sequence[Cell | None]) -> None:
         self._out.writerow([neutralise(cell) for cell in row])
 
 

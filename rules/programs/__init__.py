@@ -38,7 +38,7 @@ class Program:
     def max_levels(self) -> dict[Element, int]:
         return {e: len(self.levels[e]) for e in ELEMENT_ORDER}
 
-    def element_name(self, element: Element) -> str:
+    def element_name(self, element: Element | str) -> str:
         return self.names[Element(element)]
 
     def describe_level(self, element: Element, level: int) -> str:
