@@ -31,12 +31,21 @@ def _number(text: str) -> int | None:
     return _kanji_number(text)
 
 
-_RATING = re.compile(r"^(?P<n>[0-9]+|[〇零一二三四五六七八九十]+)\s*(?:/\s*10|点|てん)?$")
+# A rating as patients type it: the number, optionally out of 10 or with 点, with the few words people put
+# around it (「２です」「2くらい」「たぶん3」「今は4かな」「痛みは5です」). Only these words: anything else
+# (「2か3」「一番痛い」「3日前から」) is not a rating and gets the kind retry.
+_NUM = r"[0-9]+|[〇零一二三四五六七八九十]+"
+_BEFORE = r"(?:(?:今|いま)(?:は|の)?|痛みは|いたみは|たぶん|多分|だいたい|大体|およそ|約|う[ー〜~]+ん|えっと|えーと)"
+_AFTER = (r"(?:くらい|ぐらい|位|程度|ほど|前後|かな|かなあ|かなぁ|かも|です|でした|だと思います|と思います|ですね|"
+          r"ですかね|ですか|だね|だな|だよ|ですよ|ね|よ|な)")
+_RATING = re.compile(
+    rf"^(?:{_BEFORE}[、,\s]*)*(?P<n>{_NUM})\s*(?:/\s*10|点|てん)?\s*(?:{_AFTER})*[。.!?！？\s]*$")
 
 
 def parse_rating(text: str) -> int | None:
-    """A 0-10 pain rating from `3`, `３`, `3/10`, `３／１０`, `三`, `3点`; None for anything else
-    (11, -1, 3.5, words, emoji)."""
+    """A 0-10 pain rating from `3`, `３`, `3/10`, `３／１０`, `三`, `3点`, and with the words people type
+    around it (`２です`, `2くらい`, `たぶん3`); None for anything else (11, -1, 3.5, `2か3`, other words,
+    emoji)."""
     match = _RATING.match(normalize(text))
     if not match:
         return None

@@ -13,6 +13,10 @@ from bot.parsing import normalize, parse_rating, parse_time
     ("三", 3), ("〇", 0), ("零", 0), ("十", 10),              # kanji
     ("3/10", 3), ("３／１０", 3), ("3 / 10", 3), ("10/10", 10), ("三/10", 3),
     ("3点", 3), ("３点", 3), ("3てん", 3), ("十点", 10),
+    # with the words people type around the number
+    ("3です", 3), ("２です", 2), ("2くらい", 2), ("2ぐらいです", 2), ("たぶん3", 3), ("多分３です。", 3),
+    ("今は4かな", 4), ("今は、4かな", 4), ("痛みは5です", 5), ("三です", 3), ("10点です", 10), ("3/10です", 3),
+    ("うーん、4かな", 4), ("約3", 3), ("5です！", 5), ("3ぐらいかな？", 3), ("今は十です", 10),
 ])
 def test_parse_rating_accepts(text, expected):
     assert parse_rating(text) == expected
@@ -20,7 +24,9 @@ def test_parse_rating_accepts(text, expected):
 
 @pytest.mark.parametrize("text", [
     "", " ", "11", "１１", "十一", "100", "-1", "−1", "3.5", "３．５", "2-3", "3/5", "3/", "/10",
-    "abc", "三つ", "痛い", "😀", "3😀", "3です", "NaN", "٣", "1e1", "0x3", "3 4",
+    "abc", "三つ", "痛い", "😀", "3😀", "NaN", "٣", "1e1", "0x3", "3 4",
+    # ambiguous or not a rating: two numbers, out of range, other words
+    "2か3", "2〜3", "12です", "十一です", "一番痛い", "3日前から", "息子は3", "3時", "ー3",
 ])
 def test_parse_rating_rejects(text):
     assert parse_rating(text) is None

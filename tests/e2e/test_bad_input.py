@@ -69,7 +69,7 @@ async def start_session(coach, user: int = USER) -> None:
 
 # --- typed ratings ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("typed", ["11", "-1", "3.5", "abc", "😀"])
+@pytest.mark.parametrize("typed", ["11", "-1", "3.5", "abc", "😀", "2か3", "12です"])
 async def test_invalid_typed_rating_is_asked_again_and_nothing_stored(coach, typed):
     await start_session(coach)
     before = await snapshot(coach)
@@ -86,6 +86,16 @@ async def test_invalid_typed_rating_is_asked_again_and_nothing_stored(coach, typ
     assert msg("decision.hold.start", limit=3) in accepted.body
     [session] = await coach.rows(ExerciseSession)
     assert session.before == 3
+    assert await coach.count(Decision) == 1
+
+
+@pytest.mark.parametrize(("typed", "value"), [("２です", 2), ("2くらい", 2), ("たぶん3", 3), ("今は、4かな", 4)])
+async def test_a_rating_typed_with_words_around_it_is_understood(coach, typed, value):
+    await start_session(coach)
+    [reply] = await coach.text(USER, typed)
+    assert not reply.body.startswith(msg("rating.retry"))
+    [session] = await coach.rows(ExerciseSession)
+    assert session.before == value
     assert await coach.count(Decision) == 1
 
 
