@@ -20,6 +20,7 @@ end-of-trial question).
   rj:start|ok|flag              Rejoin          re-joining after the end (safety check, then a new trial)
   del:yes|no                    Delete          /delete confirmation
   cp:<patient>                  OpenPatient     a clinician opens a patient's detail
+  ls:<1-7>                      Lesson          one of the seven lessons (/why)
 """
 
 from __future__ import annotations
@@ -320,15 +321,31 @@ class OpenPatient:
         return cls(patient_id) if patient_id is not None else None
 
 
+@dataclass(frozen=True)
+class Lesson:
+    number: int  # 1..7 (bot/coaching/lessons.py)
+
+    @property
+    def data(self) -> str:
+        return f"ls:{self.number}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> Lesson | None:
+        parts = _split(data, "ls", (2,))
+        number = _number(parts[0], 1, 7) if parts is not None else None
+        return cls(number) if number is not None else None
+
+
 FAMILIES: dict[str, type] = {
     "rt": Rating, "rm": ReminderChoice, "nx": AskNow, "rf": RedFlag, "trial": Trial, "c": Consent,
     "su": SignupStep, "st": Setting, "tr": TrialAnswer, "rj": Rejoin, "del": Delete, "cp": OpenPatient,
+    "ls": Lesson,
 }
 # The python-telegram-bot patterns that route a press to its family's handler (the parser then checks it).
 PATTERNS = {prefix: rf"^{prefix}(:|$)" for prefix in FAMILIES}
 
 Callback = (Rating | ReminderChoice | AskNow | RedFlag | Trial | Consent | SignupStep | Setting | TrialAnswer
-            | Rejoin | Delete | OpenPatient)
+            | Rejoin | Delete | OpenPatient | Lesson)
 
 
 def parse(data: str | None) -> Callback | None:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts, callbacks, coaching
 from bot.callbacks import rating_buttons
+from bot.coaching import lessons
 from bot.coaching import patients as patient_state
 from bot.delivery import reminders
 from bot.delivery.registry import KINDS, Prepared, nothing, prepares, too_late
@@ -31,7 +32,6 @@ from bot.timeplan import local_date
 
 log = logging.getLogger(__name__)
 
-WHY_TOPICS = ("why.hypoalgesia", "why.limit", "why.one_element", "why.red_flags")
 
 
 _active = patient_state.active
@@ -186,7 +186,9 @@ async def _why(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> 
         return nothing()
     week = row.due_at.isocalendar().week
     await coaching.schedule_why(s, rt, p, row.due_at + timedelta(days=7))
-    text = join(t("why.weekly_intro"), t(WHY_TOPICS[week % len(WHY_TOPICS)]))
+    # after the first week's daily lessons, one of them again each week, in turn
+    n = week % lessons.COUNT + 1
+    text = join(t("why.weekly_intro"), t("lesson.header", n=n, title=t(f"lesson.{n}.title")), lessons.body(rt, n))
     return Prepared([(p.chat_id, Reply(text, priority="optional"))])
 
 

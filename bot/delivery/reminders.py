@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import coaching
 from bot.callbacks import ReminderChoice
+from bot.coaching import lessons
 from bot.delivery.registry import Prepared, nothing, prepares_batch
 from bot.i18n import t
 from bot.replies import Reply, join
@@ -86,6 +87,7 @@ async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int,
         for r in asking:
             r.payload = {**r.payload, "prompt_id": prompt_of[r.session_id]}
 
+    lesson_of = await _lessons(s, rt, [by_id[r.patient_id] for r in live if r.id not in result])
     follow = []
     for r in live:
         if r.id in result:
@@ -93,6 +95,27 @@ async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int,
         p = by_id[r.patient_id]
         follow.append(coaching.reminder_follow_up(rt, p, r.session_id, n=0, after_row=r.id, now=now))
         text = join(t("reminder.text", nickname=p.nickname), coaching.plan_lines(p))
-        result[r.id] = Prepared([(p.chat_id, Reply(text, buttons(r.payload["prompt_id"])))])
+        reminder = (p.chat_id, Reply(text, buttons(r.payload["prompt_id"])))
+        n = lesson_of.get(p.id)
+        # the lesson first: a batch's buttons go on its last message (the messaging port's rule)
+        result[r.id] = Prepared([(p.chat_id, lessons.lesson(rt, n)), reminder] if n else [reminder])
     await outbox.schedule_many(s, follow, now=now)
     return result
+
+
+async def _lessons(s: AsyncSession, rt: Runtime, people: list[Patient]) -> dict[int, int]:
+    """Patient id -> the lesson that goes with today's reminder: the n-th day with a session in this trial
+    period gets lesson n (bot/coaching/lessons.py). Only patients in a trial period (at most TRIAL_DAYS of
+    sessions each); one statement for the batch."""
+    first_day = {p.id: p.trial_ends_on - timedelta(days=rt.settings.trial_days) for p in people
+                 if p.status == "trial" and p.id is not None}
+    if not first_day:
+        return {}
+    days: dict[int, int] = {}
+    for pid, day in (await s.execute(
+            select(ExerciseSession.patient_id, ExerciseSession.local_date)
+            .where(ExerciseSession.patient_id.in_(first_day),  # type: ignore[attr-defined]
+                   ExerciseSession.local_date >= min(first_day.values())))).all():
+        if day >= first_day[pid]:
+            days[pid] = days.get(pid, 0) + 1
+    return {pid: n for pid, count in days.items() if (n := lessons.for_reminder(count)) is not None}

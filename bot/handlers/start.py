@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import random
-
 from telegram import Update
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import coaching
-from bot.callbacks import Trial
-from bot.delivery.kinds import WHY_TOPICS
+from bot import callbacks, coaching
+from bot.callbacks import Lesson, Trial
+from bot.coaching import lessons
 from bot.handlers import patient_settings, session, signup
 from bot.handlers.common import Turn, handler, reads_or_erases
 from bot.i18n import t
@@ -55,9 +53,19 @@ async def privacy(turn: Turn) -> None:
 
 @reads_or_erases
 async def why(turn: Turn) -> None:
-    msg = turn.update.effective_message
-    topic = random.Random(msg.message_id if msg else 0).choice(WHY_TOPICS)
-    turn.send(Reply(t(topic)))
+    """/why: the seven lessons, one button each."""
+    turn.send(lessons.listing())
+
+
+@reads_or_erases
+async def on_lesson(turn: Turn) -> None:
+    """ls:<n>: one lesson, sent as a new message (the list stays for the next one)."""
+    press = Lesson.parse(turn.data)
+    if press is None:
+        turn.closed()
+        return
+    turn.ack(keep_buttons=True)
+    turn.send(lessons.lesson(turn.rt, press.number))
 
 
 def _typed_rating(update: Update) -> bool:
@@ -107,6 +115,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("help", help_))
     app.add_handler(CommandHandler("privacy", privacy))
     app.add_handler(CommandHandler("why", why))
+    app.add_handler(CallbackQueryHandler(on_lesson, pattern=callbacks.PATTERNS["ls"]))
 
 
 def register_fallbacks(app: Application) -> None:

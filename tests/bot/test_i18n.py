@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import alerts
-from bot.delivery.kinds import WHY_TOPICS
+from bot.coaching.lessons import COUNT as LESSONS
 from bot.handlers.patient_settings import FIELDS
 from bot.i18n import catalog, has, t
 from bot.menus import ADMIN, CLINICIAN, PATIENT
@@ -80,8 +80,9 @@ FAMILIES: dict[str, list[str]] = {
     "report.session.": [f"report.session.{s}" for s in SESSION_STATUSES],
     "chart.decision.": [f"chart.decision.{k}" for k in DECISION_STYLE],
     "clinic.export.action.": [f"clinic.export.action.{a}" for a in Action],
+    "lesson.": [k for n in range(1, LESSONS + 1) for k in (f"lesson.{n}", f"lesson.{n}.title")],
 }
-VARIABLE_KEYS = [*WHY_TOPICS, *MESSAGE_KEYS, "reminder.text", "reminder.repeat", "reminder.snooze_over",
+VARIABLE_KEYS = [*MESSAGE_KEYS, "reminder.text", "reminder.repeat", "reminder.snooze_over",
                  "alert.text", "alert.urgent", "signup.red_flag", "signup.red_flag_urgent",
                  # the red-flag catalogue's questions and advice (rules/redflags.toml), rendered by the bot
                  *sorted({key for i in load_redflags().items for key in (i.question, i.advice)})]

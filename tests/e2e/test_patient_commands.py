@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot.delivery.kinds import WHY_TOPICS
 from bot.i18n import has, t
 from bot.storage.models import Decision, ExerciseSession, Outbox, Patient, RedFlagReport, Signup
 from tests.helpers import USER, advice, enrol
@@ -52,14 +51,10 @@ async def test_start_during_signup_resumes_the_question(coach):
     assert msg("condition.knee") in reply.button_texts
 
 
-async def test_help_and_why(coach):
+async def test_help(coach):
     [reply] = await coach.text(USER, "/help")
     assert reply.body == msg("help.text")
     assert "/today" in reply.body and "/delete" in reply.body
-    whys = {msg(topic) for topic in WHY_TOPICS}
-    for _ in range(3):
-        [reply] = await coach.text(USER, "/why")
-        assert reply.body in whys
 
 
 # --- /today and /history ---------------------------------------------------------------------------------
