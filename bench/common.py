@@ -54,7 +54,9 @@ async def fresh_database(url: str) -> Database:
 
 async def seed(db: Database, patients: int, *, due: int | None = None, due_at: datetime = NOW,
                chunk: int = 5000) -> None:
-    """`patients` enrolled patients (chat id = 100000 + i); the first `due` of them have a reminder due."""
+    """`patients` enrolled patients (chat id = 100000 + i); the first `due` of them have a reminder due.
+    They have continued after their trial (status `active`): a typical day, one message per reminder (a
+    trial's first seven reminders also bring a lesson, bot/coaching/lessons.py)."""
     due = patients if due is None else due
     start = time.perf_counter()
     for lo in range(0, patients, chunk):
@@ -62,7 +64,7 @@ async def seed(db: Database, patients: int, *, due: int | None = None, due_at: d
         async with db.session() as s:
             await s.execute(insert(Patient), [dict(
                 telegram_user_id=100000 + i, chat_id=100000 + i, nickname=f"p{i}", condition="knee", usual_pain=3,
-                timezone="Asia/Tokyo", exercise_time="09:00", morning_time="07:00", status="trial", paused=False,
+                timezone="Asia/Tokyo", exercise_time="09:00", morning_time="07:00", status="active", paused=False,
                 unreachable=False, consent_at=NOW - timedelta(days=1), consent_version=CONSENT_VERSION,
                 enrolled_at=NOW - timedelta(days=1),
                 trial_ends_on=date(2026, 12, 14), rom=1, reps=1, load=1, speed=1, raise_history=[],
