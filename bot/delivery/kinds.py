@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts, callbacks, coaching
 from bot.callbacks import rating_buttons
-from bot.coaching import lessons
+from bot.coaching import lessons, safety
 from bot.coaching import patients as patient_state
 from bot.delivery import reminders
 from bot.delivery.registry import KINDS, Prepared, nothing, prepares, too_late
@@ -177,7 +177,9 @@ async def _trial_expire(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | 
         return nothing(outbox.DONE)
     if p.unreachable:
         return nothing(outbox.DONE)
-    return Prepared([(p.chat_id, Reply(t("trial.ended", nickname=p.nickname)))])
+    # as the clinic's article ends: an invitation to continue at the clinic
+    text = join(t("trial.ended", nickname=p.nickname), t("trial.invite", **safety.contact(rt)))
+    return Prepared([(p.chat_id, Reply(text))])
 
 
 @prepares("why")

@@ -156,7 +156,7 @@ for _key, _prefix, _params, _ in CALLS:
 CONTACT = {"contact", "advice_line"}  # coaching.safety.contact(): the clinic in every red-flag text
 for _k in MESSAGE_KEYS:  # coaching.decision_text()
     PARAMS_BY_KEY.setdefault(_k, set()).update({"missing", "element", "level_text", "limit", *CONTACT})
-for _k in ("signup.red_flag", "signup.red_flag_urgent", "rejoin.red_flag", "redflag.call_clinic",
+for _k in ("signup.red_flag", "signup.red_flag_urgent", "rejoin.red_flag", "redflag.call_clinic", "trial.invite",
            *{i.advice for i in load_redflags().items}):
     PARAMS_BY_KEY.setdefault(_k, set()).update(CONTACT)
 for _k in ("reminder.text", "reminder.repeat", "reminder.snooze_over", *FAMILIES["ask."]):

@@ -103,7 +103,10 @@ async def test_rejoin_after_the_trial_ran_out_keeps_the_history(coach):
     await coach.press(USER, msg("button.start_now"))
     await coach.press(USER, "2")
     await coach.travel_to(datetime(2026, 12, 15, 14, 0, tzinfo=UTC))  # 23:00 Tokyo on the last day
-    assert coach.last(USER) == msg("trial.ended", nickname="はなこ")
+    ended = coach.last(USER)
+    assert ended.startswith(msg("trial.ended", nickname="はなこ"))
+    assert msg("trial.invite", contact=msg("clinic.contact", clinic=msg("clinic.unset.name"),
+                                           phone=msg("clinic.unset.phone"), hours=msg("clinic.unset.hours"))) in ended
     assert await status(coach) == "ended"
 
     [check] = await coach.text(USER, "/trial")
