@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import insert, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from bot import coaching
 from bot.callbacks import ReminderChoice
@@ -46,8 +47,8 @@ async def _insert(s: AsyncSession, table, unique: list[str], values: list[dict])
 async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int, Prepared]:
     """For each reminder row what it becomes. Runs in the caller's transaction."""
     now = rt.clock.now()
-    by_id = {p.id: p for p in await s.scalars(
-        select(Patient).where(Patient.id.in_({r.patient_id for r in rows})))}  # type: ignore[union-attr]
+    by_id: dict[int | None, Patient] = {p.id: p for p in await s.scalars(  # keyed as Outbox.patient_id is
+        select(Patient).where(col(Patient.id).in_({r.patient_id for r in rows})))}
     live = [r for r in rows if coaching.patients.active(by_id.get(r.patient_id))]
     live_ids = {r.id for r in live}  # by id: model objects compare field by field (slow, and not identity)
     result: dict[int, Prepared] = {r.id: nothing() for r in rows if r.id not in live_ids}
@@ -60,8 +61,9 @@ async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int,
         patient_id=pid, local_date=day, planned_at=at_local(day, by_id[pid].exercise_time, by_id[pid].timezone),
         status="planned", flags=[], levels={str(k): v for k, v in patients.levels(by_id[pid]).items()})
         for pid, day in keys])
-    sessions = {(x.patient_id, x.local_date): x for x in await s.scalars(
-        select(ExerciseSession).where(tuple_(ExerciseSession.patient_id, ExerciseSession.local_date).in_(keys)))}
+    sessions: dict[tuple[int | None, date], ExerciseSession] = {
+        (x.patient_id, x.local_date): x for x in await s.scalars(select(ExerciseSession).where(
+            tuple_(ExerciseSession.patient_id, ExerciseSession.local_date).in_(keys)))}
 
     # tomorrow's reminders: the daily chain moves on whatever happens to today's
     chain = []
@@ -80,7 +82,7 @@ async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int,
         elif r.payload.get("prompt_id") is None:  # a retried row reuses the question it recorded
             asking.append(r)
     if asking:
-        made = await s.execute(insert(Prompt).returning(Prompt.id, Prompt.session_id), [dict(
+        made = await s.execute(insert(Prompt).returning(col(Prompt.id), col(Prompt.session_id)), [dict(
             patient_id=r.patient_id, session_id=r.session_id, kind="reminder", asked_at=now, closed=False)
             for r in asking])
         prompt_of = {session_id: prompt_id for prompt_id, session_id in made.all()}
@@ -93,6 +95,7 @@ async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int,
         if r.id in result:
             continue
         p = by_id[r.patient_id]
+        assert r.session_id is not None  # set to the day's session above
         follow.append(coaching.reminder_follow_up(rt, p, r.session_id, n=0, after_row=r.id, now=now))
         text = join(t("reminder.text", nickname=p.nickname), coaching.plan_lines(p))
         reminder = (p.chat_id, Reply(text, buttons(r.payload["prompt_id"])))
@@ -113,8 +116,8 @@ async def _lessons(s: AsyncSession, rt: Runtime, people: list[Patient]) -> dict[
         return {}
     days: dict[int, int] = {}
     for pid, day in (await s.execute(
-            select(ExerciseSession.patient_id, ExerciseSession.local_date)
-            .where(ExerciseSession.patient_id.in_(first_day),  # type: ignore[attr-defined]
+            select(col(ExerciseSession.patient_id), col(ExerciseSession.local_date))
+            .where(col(ExerciseSession.patient_id).in_(first_day),
                    ExerciseSession.local_date >= min(first_day.values())))).all():
         if day >= first_day[pid]:
             days[pid] = days.get(pid, 0) + 1

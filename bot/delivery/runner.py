@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlmodel import col, select
 
 from bot import coaching
 from bot.coaching.messages import Blocked, Channel, Rejected, Reply, RetryLater, Unavailable
@@ -66,8 +66,8 @@ class _StillClaimed:
             batch, self.waiting = self.waiting, {}
             try:
                 async with self.rt.db.session() as s:
-                    ours = set(await s.scalars(select(Outbox.id).where(
-                        Outbox.id.in_(batch), Outbox.state == outbox.CLAIMED,  # type: ignore[union-attr]
+                    ours = set(await s.scalars(select(col(Outbox.id)).where(
+                        col(Outbox.id).in_(batch), Outbox.state == outbox.CLAIMED,
                         Outbox.claimed_by == self.rt.worker_id)))
             except Exception:  # database down: send as prepared (better than losing the message)
                 log.exception("delivery: could not re-check %d rows before sending", len(batch))
@@ -139,16 +139,16 @@ class DeliveryRunner:
                 batches.setdefault(r.kind, []).append(r.id)
         in_batch = {row_id for ids in batches.values() for row_id in ids}
         jobs: list[_Job] = []
-        for kind, ids in batches.items():
+        for name, ids in batches.items():
             try:
-                jobs += await self._prepare_batch(kind, ids)
+                jobs += await self._prepare_batch(name, ids)
             except Exception:  # one bad row must not hold up the others: take them one by one
-                log.exception("delivery: batch of %d %s rows failed; preparing them one by one", len(ids), kind)
+                log.exception("delivery: batch of %d %s rows failed; preparing them one by one", len(ids), name)
                 for row_id in ids:
                     try:
-                        jobs += await self._prepare_batch(kind, [row_id])
+                        jobs += await self._prepare_batch(name, [row_id])
                     except Exception:
-                        log.exception("delivery: %s row %s failed", kind, row_id)
+                        log.exception("delivery: %s row %s failed", name, row_id)
                         await self._retry(row_id, 1, "prepare failed")
         for row in rows:
             if row.id not in in_batch:
@@ -159,8 +159,10 @@ class DeliveryRunner:
         rt = self.rt
         async with rt.db.session() as s:
             rows = list(await s.scalars(select(Outbox).where(
-                Outbox.id.in_(ids), Outbox.claimed_by == rt.worker_id, Outbox.state == outbox.CLAIMED)))  # type: ignore[union-attr]
-            outcome = await registry.KINDS[kind].prepare_batch(s, rt, rows)
+                col(Outbox.id).in_(ids), Outbox.claimed_by == rt.worker_id, Outbox.state == outbox.CLAIMED)))
+            prepare_batch = registry.KINDS[kind].prepare_batch
+            assert prepare_batch is not None  # _prepare batches only the kinds that have one
+            outcome = await prepare_batch(s, rt, rows)
             attempts = {r.id: r.attempts for r in rows}
             for state in {p.state for p in outcome.values() if not p.messages}:
                 await outbox.finish_many(s, [rid for rid, p in outcome.items() if p.state == state and not p.messages],

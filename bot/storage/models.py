@@ -11,6 +11,9 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Identity, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+# Ids are typed `int`, not `int | None`: a row's id is None only between `Model(...)` and the flush that
+# inserts it, and the code flushes before it reads one; so what reads the id of a stored row needs no check.
+
 
 def never_reused_id() -> Any:
     """A primary key whose values are never given again after a delete (AUTOINCREMENT on SQLite, whose
@@ -25,7 +28,7 @@ NEVER_REUSED = {"sqlite_autoincrement": True}
 class Patient(SQLModel, table=True):
     __table_args__ = NEVER_REUSED
 
-    id: int | None = never_reused_id()
+    id: int = never_reused_id()
     telegram_user_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     nickname: str = Field(max_length=40)
@@ -67,7 +70,7 @@ class ExerciseSession(SQLModel, table=True):
     __tablename__ = "exercise_session"
     __table_args__ = (UniqueConstraint("patient_id", "local_date"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
     local_date: date
     planned_at: datetime  # UTC of the reminder time
@@ -88,7 +91,7 @@ class Prompt(SQLModel, table=True):
 
     __table_args__ = (Index("ix_prompt_patient_asked", "patient_id", "asked_at"),)  # weekly summaries
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
     session_id: int | None = Field(default=None, foreign_key="exercise_session.id")
     kind: str = Field(max_length=16)  # reminder/before/during/after/next_morning/recheck/checkin
@@ -103,7 +106,7 @@ class Decision(SQLModel, table=True):
 
     __table_args__ = (Index("ix_decision_patient_created", "patient_id", "created_at"),)  # weekly summaries
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
     session_id: int | None = Field(default=None, foreign_key="exercise_session.id")
     stage: str = Field(max_length=16)
@@ -120,7 +123,7 @@ class Decision(SQLModel, table=True):
 class RedFlagReport(SQLModel, table=True):
     __tablename__ = "red_flag_report"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     patient_id: int | None = Field(default=None, foreign_key="patient.id", index=True)
     telegram_user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     source: str = Field(max_length=12)  # signup / checkin / session
@@ -143,7 +146,7 @@ class Outbox(SQLModel, table=True):
               sqlite_where=text("state != 'cancelled'"), postgresql_where=text("state != 'cancelled'")),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     kind: str = Field(max_length=24)
     chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     # What the row is about (bot/storage/outbox.py:KEY_COLUMNS); with the kind they make its dedupe key.
@@ -178,7 +181,7 @@ class Clinician(SQLModel, table=True):
 
     __table_args__ = NEVER_REUSED
 
-    id: int | None = never_reused_id()
+    id: int = never_reused_id()
     telegram_user_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     name: str = Field(max_length=64)
