@@ -9,7 +9,6 @@ check-in flags (`rules.Flag`) stand for: loading fails with one `RedFlagError` n
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,6 +17,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
+from rules import tomlfile
 from rules.types import Flag
 
 
@@ -121,17 +121,11 @@ class RedFlags:
     @classmethod
     def from_toml(cls, text: str) -> RedFlags:
         """Parse and validate a catalogue. Raises RedFlagError (a ValueError) with one clear line."""
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise RedFlagError(f"invalid TOML: {err}") from None
-        return cls.from_mapping(data)
+        return cls.from_mapping(tomlfile.parse(text, RedFlagError))
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> RedFlags:
-        for key in data:
-            if key not in ("version", "exclude", "items"):
-                raise RedFlagError(f"{key}: unknown key (expected version, exclude, items)")
+        tomlfile.known_keys(data, ("version", "exclude", "items"), error=RedFlagError)
         version = data.get("version")
         if not isinstance(version, str) or not version.strip():
             raise RedFlagError("version: must be a non-empty text (raise it with every edit)")
@@ -174,18 +168,14 @@ def _item(raw: Any, i: int) -> RedFlagItem:
     if not isinstance(item_id, str) or not _ID.match(item_id):
         raise RedFlagError(f"{where}.id: must be lower-case letters, digits and _, got {item_id!r}")
     where = f"items[{i}] ({item_id})"
-    for key in raw:
-        if key not in _ITEM_KEYS:
-            raise RedFlagError(f"{where}.{key}: unknown key (expected one of {', '.join(_ITEM_KEYS)})")
+    tomlfile.known_keys(raw, _ITEM_KEYS, where, RedFlagError)
     try:
         tier = Tier(str(raw.get("tier")))
     except ValueError:
         raise RedFlagError(f"{where}.tier: must be one of {', '.join(TIER_ORDER)}, got {raw.get('tier')!r}") from None
     question = _key(raw.get("question"), f"{where}.question")
     advice = _key(raw.get("advice", f"redflag.advice.{tier.value}"), f"{where}.advice")
-    label = raw.get("label")
-    if not isinstance(label, str) or not label.strip():
-        raise RedFlagError(f"{where}.label: must be a non-empty text")
+    label = tomlfile.text(raw, "label", where, RedFlagError)
     phrases = _texts(raw.get("phrases", []), f"{where}.phrases")
     return RedFlagItem(item_id, tier, question, advice, label.strip(), phrases)
 

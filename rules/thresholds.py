@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
+
+from rules import tomlfile
 
 
 class ThresholdError(ValueError):
@@ -62,10 +63,7 @@ class Thresholds:
     @classmethod
     def from_toml(cls, text: str) -> Thresholds:
         """Top-level keys (`during_max = 3`), or the same keys under a `[thresholds]` table."""
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise ThresholdError("thresholds", f"invalid TOML: {err}") from None
+        data = tomlfile.parse(text, lambda message: ThresholdError("thresholds", message))
         if set(data) == {"thresholds"} and isinstance(data["thresholds"], dict):
             data = data["thresholds"]
         return cls.from_mapping(data)

@@ -6,7 +6,6 @@ A program lists a few gentle exercises and, for each dose element, its levels in
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -14,6 +13,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
+from rules import tomlfile
 from rules.types import ELEMENT_ORDER, Element
 
 CONDITIONS: tuple[str, ...] = ("low_back", "knee", "both")
@@ -60,15 +60,11 @@ class Program:
     @classmethod
     def from_toml(cls, text: str) -> Program:
         """Parse a program file (format in docs/rules.md). Raises ValueError naming the bad key."""
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise ValueError(f"invalid TOML: {err}") from None
-        return cls.from_mapping(data)
+        return cls.from_mapping(tomlfile.parse(text))
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Program:
-        _known_keys(data, ("condition", "title", "exercises", "elements"))
+        tomlfile.known_keys(data, ("condition", "title", "exercises", "elements"))
         exercises = tuple(_exercise(raw, i) for i, raw in enumerate(_list(data, "exercises")))
         if not exercises:
             raise ValueError("exercises: at least one exercise is needed")
@@ -86,15 +82,15 @@ class Program:
             spec = elements.get(e.value)
             if not isinstance(spec, dict):
                 raise ValueError(f"elements.{e.value}: missing table")
-            _known_keys(spec, ("name", "levels"), f"elements.{e.value}")
-            names[e] = _text(spec, "name", f"elements.{e.value}")
+            tomlfile.known_keys(spec, ("name", "levels"), f"elements.{e.value}")
+            names[e] = tomlfile.text(spec, "name", f"elements.{e.value}")
             options = _list(spec, "levels", f"elements.{e.value}")
             if not options or not all(isinstance(o, str) and o.strip() for o in options):
                 raise ValueError(f"elements.{e.value}.levels: must be a non-empty list of texts")
             levels[e] = tuple(options)
         return cls(
-            condition=_text(data, "condition"),
-            title=_text(data, "title"),
+            condition=tomlfile.text(data, "condition"),
+            title=tomlfile.text(data, "title"),
             exercises=exercises,
             names=MappingProxyType(names),
             levels=MappingProxyType(levels),
@@ -117,25 +113,13 @@ def _exercise(raw: Any, i: int) -> Exercise:
     where = f"exercises[{i}]"
     if not isinstance(raw, dict):
         raise ValueError(f"{where}: must be a table")
-    _known_keys(raw, ("id", "name", "how"), where)
-    return Exercise(id=_text(raw, "id", where), name=_text(raw, "name", where), how=_text(raw, "how", where))
-
-
-def _known_keys(data: Mapping[str, Any], allowed: tuple[str, ...], where: str = "") -> None:
-    for key in data:
-        if key not in allowed:
-            raise ValueError(f"{where + '.' if where else ''}{key}: unknown key (expected one of {', '.join(allowed)})")
-
-
-def _text(data: Mapping[str, Any], key: str, where: str = "") -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{where + '.' if where else ''}{key}: must be a non-empty text")
-    return value
+    tomlfile.known_keys(raw, ("id", "name", "how"), where)
+    id_, name, how = (tomlfile.text(raw, key, where) for key in ("id", "name", "how"))
+    return Exercise(id=id_, name=name, how=how)
 
 
 def _list(data: Mapping[str, Any], key: str, where: str = "") -> list[Any]:
     value = data.get(key)
     if not isinstance(value, list):
-        raise ValueError(f"{where + '.' if where else ''}{key}: must be a list")
+        raise ValueError(f"{tomlfile.at(where, key)}: must be a list")
     return value
