@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks, coaching
-from bot.handlers.common import Turn, handler
+from bot.handlers.common import PatientTurn, handler
 from bot.i18n import t
 from bot.replies import Reply
 from rules import Flag
@@ -17,14 +17,14 @@ def flag_menu() -> Reply:
 
 
 @handler("patient", never_dropped=True)
-async def open_menu(turn: Turn) -> None:
+async def open_menu(turn: PatientTurn) -> None:
     """rf:open, or /symptom: show the list of warning signs as buttons."""
     turn.ack(keep_buttons=True)
     turn.send(flag_menu())
 
 
 @handler("patient", never_dropped=True)
-async def on_flag(turn: Turn) -> None:
+async def on_flag(turn: PatientTurn) -> None:
     press = callbacks.RedFlag.parse(turn.data)
     if press is not None and press.value == "none":
         turn.ack()

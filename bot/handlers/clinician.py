@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import alerts, menus
 from bot.callbacks import PATTERNS, OpenPatient, parse_id
-from bot.handlers.common import Turn, anyone, clinician_handler, handler, is_admin
+from bot.handlers.common import ClinicianTurn, Turn, anyone, clinician_handler, handler, is_admin
 from bot.i18n import t
 from bot.parsing import parse_name
 from bot.replies import Reply
@@ -69,7 +69,7 @@ async def join(turn: Turn) -> None:
 # --- reading ---------------------------------------------------------------------------------------
 
 @clinician_handler
-async def summary(turn: Turn) -> None:
+async def summary(turn: ClinicianTurn) -> None:
     """/summary [今週|先週|2026-W49|W49|2026-12-09]: the weekly summary now (text + charts)."""
     s, rt, v = turn.s, turn.rt, turn.viewer
     today = local_date(rt.clock.now(), rt.settings.clinic_timezone)
@@ -83,7 +83,7 @@ async def summary(turn: Turn) -> None:
 
 
 @clinician_handler
-async def patients_(turn: Turn) -> None:
+async def patients_(turn: ClinicianTurn) -> None:
     """/patients: every patient of this clinician (admins: all), attention first, with this week's status."""
     period = build.this_week(turn.rt)
     found = await build.summaries(turn.s, turn.rt, turn.viewer.scope, period)
@@ -105,7 +105,7 @@ async def _detail(s: AsyncSession, rt: Runtime, v: Viewer, patient_id: int) -> l
     sessions, marks = await build.chart_data(s, rt, [p.id], today)
     recent = [r for r in sessions[p.id] if r.day > today - timedelta(days=DETAIL_DAYS)]
     names = await clinicians.names(s)
-    text = report_text.patient_detail(found, recent, tz=tz, clinician_name=names.get(p.clinician_id),
+    text = report_text.patient_detail(found, recent, tz=tz, clinician_name=names.get(p.clinician_id or 0),
                                       trial_ends_on=p.trial_ends_on, enrolled_at=p.enrolled_at)
     chart = await build.patient_chart(rt, found, today, sessions[p.id], marks[p.id])
     if chart is None:  # logged by build.drawn; the detail goes out without it
@@ -115,7 +115,7 @@ async def _detail(s: AsyncSession, rt: Runtime, v: Viewer, patient_id: int) -> l
 
 
 @clinician_handler
-async def patient(turn: Turn) -> None:
+async def patient(turn: ClinicianTurn) -> None:
     """/patient ID"""
     pid = parse_id(turn.args[0]) if turn.args else None
     if pid is None:
@@ -129,7 +129,7 @@ async def patient(turn: Turn) -> None:
 
 
 @handler("clinician", staff_chat=True)
-async def open_patient(turn: Turn) -> None:
+async def open_patient(turn: ClinicianTurn) -> None:
     """cp:<patient id> — the button on alerts, summary charts and /patients."""
     press = OpenPatient.parse(turn.data)
     replies = await _detail(turn.s, turn.rt, turn.viewer, press.patient_id) if press is not None else None
@@ -143,7 +143,7 @@ async def open_patient(turn: Turn) -> None:
 # --- export ----------------------------------------------------------------------------------------
 
 @clinician_handler
-async def export(turn: Turn) -> None:
+async def export(turn: ClinicianTurn) -> None:
     """/export: a CSV of this clinician's patients' ratings and decisions (admins: all patients)."""
     content = await export_csv(turn.s, turn.rt, turn.viewer.scope)
     today = local_date(turn.rt.clock.now(), turn.rt.settings.clinic_timezone)

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Update, User
@@ -147,7 +147,21 @@ class Turn:
                          [(t("button.decline"), Consent(False).data)]]))
 
 
+class PatientTurn(Turn):
+    """The turn of a @patient_handler: `patient` is set (anyone else was refused before the handler ran)."""
+
+    patient: Patient
+
+
+class ClinicianTurn(Turn):
+    """The turn of a @clinician_handler: `viewer` (a clinician or an admin) is set."""
+
+    viewer: Viewer
+
+
+TURNS: dict[Role, type[Turn]] = {"patient": PatientTurn, "clinician": ClinicianTurn}  # others: Turn
 Handler = Callable[[Turn], Awaitable[None]]
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]  # what python-telegram-bot calls
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
@@ -192,7 +206,8 @@ async def _admit(turn: Turn, role: Role) -> bool:
 Exempt = bool | Callable[[Update], bool]
 
 
-async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handler, *, role: Role,
+async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Callable[[Any], Awaitable[None]], *,
+                 role: Role,
                  staff_chat: bool = False, never_dropped: Exempt = False, stores: bool = True) -> None:
     """The set-up every handler goes through (see the module docstring)."""
     user, chat = update.effective_user, update.effective_chat
@@ -209,7 +224,7 @@ async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handler
             return
         chat_id = user.id  # a button in the staff chat: the answer goes privately to whoever pressed it
     async with rt.db.session() as s:
-        turn = Turn(update=update, context=context, rt=rt, s=s, user=user, chat_id=chat_id)
+        turn = TURNS.get(role, Turn)(update=update, context=context, rt=rt, s=s, user=user, chat_id=chat_id)
         if not await _admit(turn, role):
             pass
         elif stores and turn.patient is not None and not consent.current(turn.patient):
@@ -219,13 +234,22 @@ async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Handler
     await _deliver(turn)
 
 
+@overload
+def handler(role: Literal["patient"], *, staff_chat: bool = ..., never_dropped: Exempt = ...,
+            stores: bool = ...) -> Callable[[Callable[[PatientTurn], Awaitable[None]]], Callback]: ...
+@overload
+def handler(role: Literal["clinician"], *, staff_chat: bool = ..., never_dropped: Exempt = ...,
+            stores: bool = ...) -> Callable[[Callable[[ClinicianTurn], Awaitable[None]]], Callback]: ...
+@overload
+def handler(role: Literal["anyone", "admin"], *, staff_chat: bool = ..., never_dropped: Exempt = ...,
+            stores: bool = ...) -> Callable[[Handler], Callback]: ...
 def handler(role: Role, *, staff_chat: bool = False, never_dropped: Exempt = False,
-            stores: bool = True) -> Callable[[Handler], Callable]:
+            stores: bool = True) -> Callable[[Callable[[Any], Awaitable[None]]], Callback]:
     """Decorate `async def fn(turn)` as a python-telegram-bot callback for users of this role.
     `never_dropped`: the update is an answer (a rating, a red flag) that throttling never drops.
     `stores=False` marks a handler that stores nothing new about a patient (reading, /delete, the consent
     buttons): it is the only kind a patient who has not agreed to the current consent text can use."""
-    def wrap(fn: Handler) -> Callable:
+    def wrap(fn: Callable[[Any], Awaitable[None]]) -> Callback:
         @functools.wraps(fn)
         async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await handle(update, context, fn, role=role, staff_chat=staff_chat, never_dropped=never_dropped,
@@ -282,8 +306,9 @@ async def _deliver(turn: Turn) -> None:
         await _answer_query(turn.update, text, alert=alert)
         if turn.press is not None and not keep_buttons and query.message is not None:
             try:
-                if note and getattr(query.message, "text", None):
-                    await query.edit_message_text(f"{query.message.text}\n\n{note}")
+                shown = getattr(query.message, "text", None)  # None for a message too old to be read
+                if note and shown:
+                    await query.edit_message_text(f"{shown}\n\n{note}")
                 else:
                     await query.edit_message_reply_markup(None)
             except BadRequest:  # already edited (double tap) or too old: harmless

@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import PATTERNS, Delete
 from bot.coaching import patients as patient_state
-from bot.handlers.common import Turn, handler, reads_or_erases
+from bot.handlers.common import PatientTurn, Turn, handler, reads_or_erases
 from bot.i18n import t
 from bot.replies import Reply
 from bot.storage import patients, sessions
@@ -20,7 +20,7 @@ def _cell(value: int | None) -> str:
 
 
 @handler("patient", stores=False)
-async def history(turn: Turn) -> None:
+async def history(turn: PatientTurn) -> None:
     p = turn.patient
     rows = await sessions.recent(turn.s, p.id, until=local_date(turn.rt.clock.now(), p.timezone))
     if not rows:

@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import callbacks, coaching
 from bot.coaching import patients as patient_state
 from bot.coaching import safety
-from bot.handlers.common import Turn, patient_handler
+from bot.handlers.common import PatientTurn, patient_handler
 from bot.handlers.signup import EXERCISE_TIMES, MORNING_TIMES
 from bot.i18n import t
 from bot.parsing import parse_time
@@ -39,7 +39,7 @@ def confirm_end(p: Patient, yes: str, no: str) -> Reply:
 
 
 @patient_handler
-async def settings(turn: Turn) -> None:
+async def settings(turn: PatientTurn) -> None:
     p = turn.patient
     p.awaiting = None
     turn.send(menu(p) if patient_state.enrolled(p) else patient_state.ended_reply(p))
@@ -55,11 +55,12 @@ async def on_text(s: AsyncSession, rt: Runtime, p: Patient, text: str) -> Reply:
     value = parse_time(text)
     if value is None:
         return Reply(t("signup.time_retry"))
+    assert p.awaiting is not None  # start.on_text routes typed text here only while a setting awaits it
     return await _set_time(s, rt, p, p.awaiting, value)
 
 
 @patient_handler
-async def on_button(turn: Turn) -> None:
+async def on_button(turn: PatientTurn) -> None:
     press = callbacks.Setting.parse(turn.data)
     reply = await _apply(turn.s, turn.rt, turn.patient, press.what, press.value or None) if press else None
     if reply is None:
@@ -100,7 +101,7 @@ async def _apply(s: AsyncSession, rt: Runtime, p: Patient, what: str, value: str
 
 
 @patient_handler
-async def on_trial_answer(turn: Turn) -> None:
+async def on_trial_answer(turn: PatientTurn) -> None:
     """tr:<prompt>:continue|end|endyes — the question sent near the end of the trial; `end` asks first
     (the question stays open until confirmed)."""
     s, rt, p = turn.s, turn.rt, turn.patient
@@ -127,7 +128,7 @@ async def on_trial_answer(turn: Turn) -> None:
 
 
 @patient_handler
-async def on_rejoin(turn: Turn) -> None:
+async def on_rejoin(turn: PatientTurn) -> None:
     """rj:start (or /trial after the end) -> the safety check -> rj:ok starts a new trial period; rj:flag
     points to the clinic first and changes nothing."""
     s, rt, p = turn.s, turn.rt, turn.patient

@@ -8,7 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks, coaching
 from bot.callbacks import rating_buttons
-from bot.handlers.common import Turn, handler, patient_handler
+from bot.handlers.common import PatientTurn, handler, patient_handler
 from bot.i18n import t
 from bot.parsing import parse_rating
 from bot.replies import Reply, join
@@ -19,7 +19,7 @@ from bot.timeplan import local_date
 
 
 @patient_handler
-async def on_reminder(turn: Turn) -> None:
+async def on_reminder(turn: PatientTurn) -> None:
     """rm:<prompt>:now|later|skip"""
     s, rt, p = turn.s, turn.rt, turn.patient
     press = callbacks.ReminderChoice.parse(turn.data)
@@ -41,7 +41,7 @@ async def on_reminder(turn: Turn) -> None:
 
 
 @patient_handler
-async def on_ask_now(turn: Turn) -> None:
+async def on_ask_now(turn: PatientTurn) -> None:
     """nx:<session>:during|after — the patient is ready to rate now."""
     s, rt, p = turn.s, turn.rt, turn.patient
     press = callbacks.AskNow.parse(turn.data)
@@ -66,7 +66,7 @@ async def _rate(s: AsyncSession, rt: Runtime, p: Patient, prompt_id: int, value:
 
 
 @handler("patient", never_dropped=True)
-async def on_rating(turn: Turn) -> None:
+async def on_rating(turn: PatientTurn) -> None:
     """rt:<prompt>:<0-10> — a tap on the 0-10 keyboard. A double tap stores one answer."""
     press = callbacks.Rating.parse(turn.data)
     reply = await _rate(turn.s, turn.rt, turn.patient, press.prompt_id, press.value) if press else None
@@ -91,7 +91,7 @@ async def on_rating_text(s: AsyncSession, rt: Runtime, p: Patient, text: str) ->
 
 
 @patient_handler
-async def today(turn: Turn) -> None:
+async def today(turn: PatientTurn) -> None:
     """/today: today's plan at the current levels, and where today's session stands."""
     s, rt, p = turn.s, turn.rt, turn.patient
     if p.status == "ended":
