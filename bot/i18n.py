@@ -30,11 +30,12 @@ def catalog(language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
     return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
 
 
-def t(key: str, /, language: str = DEFAULT_LANGUAGE, **params: object) -> str:
-    """The text for `key`, formatted with `params`. A missing key is logged and shown as the key."""
-    text = catalog(language).get(key)
+def t(key: str, /, **params: object) -> str:
+    """The text for `key`, formatted with `params`. A missing key is logged and shown as the key.
+    (No `language` argument: one would take a message's parameter of that name; there is one language.)"""
+    text = catalog(DEFAULT_LANGUAGE).get(key)
     if text is None:
-        log.error("missing message %s in locale %s", key, language)
+        log.error("missing message %s in locale %s", key, DEFAULT_LANGUAGE)
         return key
     return text.format(**params) if params else text
 

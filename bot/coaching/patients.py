@@ -30,6 +30,7 @@ Functions return False (and change nothing) when the event does not apply to the
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TypeGuard
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
@@ -53,13 +54,13 @@ ENROLLED = ("trial", "active")
 EXERCISE_QUESTIONS = ("reminder", *sessions.RATING_KINDS)
 
 
-def enrolled(p: Patient | None) -> bool:
+def enrolled(p: Patient | None) -> TypeGuard[Patient]:
     return p is not None and p.status in ENROLLED
 
 
-def active(p: Patient | None) -> bool:
+def active(p: Patient | None) -> TypeGuard[Patient]:
     """Receives reminders and questions now: enrolled, not paused, reachable."""
-    return enrolled(p) and not p.paused and not p.unreachable  # type: ignore[union-attr]
+    return enrolled(p) and not p.paused and not p.unreachable
 
 
 async def _plan(s: AsyncSession, rt: Runtime, p: Patient) -> None:
