@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, TypeVar, get_args
 
 from bot.storage.sessions import RATING_KINDS
 from rules import CONDITIONS, Flag
@@ -36,6 +36,7 @@ MAX_ID = 2_147_483_647  # int4 (PostgreSQL `integer`): the id columns' type
 _DIGITS = re.compile(r"[0-9]{1,10}")
 _HHMM = re.compile(r"([01][0-9]|2[0-3])[0-5][0-9]")
 _LINK_CODE = re.compile(r"[A-Z0-9]{4,24}")
+W = TypeVar("W", bound=str)  # the words a family's value may hold (a Literal)
 
 
 def parse_id(text: str) -> int | None:
@@ -60,13 +61,17 @@ def _split(data: str | None, prefix: str, sizes: tuple[int, ...]) -> list[str] |
     return parts[1:] if parts[0] == prefix and len(parts) in sizes else None
 
 
-def _id_and_word(data: str | None, prefix: str, words: tuple[str, ...]) -> tuple[int, str] | None:
+def _word(text: str, words: tuple[W, ...]) -> W | None:
+    """`text` when it is one of `words` (typed as those words), else None."""
+    return next((w for w in words if w == text), None)
+
+
+def _id_and_word(data: str | None, prefix: str, words: tuple[W, ...]) -> tuple[int, W] | None:
     """`<prefix>:<id>:<word>` -> (id, word) when the id is valid and the word one of `words`."""
     parts = _split(data, prefix, (3,))
-    if parts is None or parts[1] not in words:
-        return None
-    found = parse_id(parts[0])
-    return (found, parts[1]) if found is not None else None
+    word = _word(parts[1], words) if parts is not None else None
+    found = parse_id(parts[0]) if parts is not None and word is not None else None
+    return (found, word) if found is not None and word is not None else None
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,9 @@ class Rating:
 
 
 Choice = Literal["now", "later", "skip"]
+Which = Literal["during", "after"]
+TrialChoice = Literal["continue", "end", "endyes"]
+RejoinStep = Literal["start", "ok", "flag"]
 
 
 @dataclass(frozen=True)
@@ -103,14 +111,14 @@ class ReminderChoice:
 
     @classmethod
     def parse(cls, data: str | None) -> ReminderChoice | None:
-        found = _id_and_word(data, "rm", ("now", "later", "skip"))
-        return cls(*found) if found is not None else None  # type: ignore[arg-type]  # word checked by _id_and_word
+        found = _id_and_word(data, "rm", get_args(Choice))
+        return cls(*found) if found is not None else None
 
 
 @dataclass(frozen=True)
 class AskNow:
     session_id: int
-    which: Literal["during", "after"]
+    which: Which
 
     @property
     def data(self) -> str:
@@ -118,8 +126,8 @@ class AskNow:
 
     @classmethod
     def parse(cls, data: str | None) -> AskNow | None:
-        found = _id_and_word(data, "nx", ("during", "after"))
-        return cls(*found) if found is not None else None  # type: ignore[arg-type]  # word checked by _id_and_word
+        found = _id_and_word(data, "nx", get_args(Which))
+        return cls(*found) if found is not None else None
 
 
 @dataclass(frozen=True)
@@ -262,7 +270,7 @@ class Setting:
 @dataclass(frozen=True)
 class TrialAnswer:
     prompt_id: int
-    choice: Literal["continue", "end", "endyes"]  # end asks for confirmation, endyes confirms
+    choice: TrialChoice  # end asks for confirmation, endyes confirms
     prompt_kinds: ClassVar[tuple[str, ...]] = ("trial",)
 
     @property
@@ -271,8 +279,8 @@ class TrialAnswer:
 
     @classmethod
     def parse(cls, data: str | None) -> TrialAnswer | None:
-        found = _id_and_word(data, "tr", ("continue", "end", "endyes"))
-        return cls(*found) if found is not None else None  # type: ignore[arg-type]  # word checked by _id_and_word
+        found = _id_and_word(data, "tr", get_args(TrialChoice))
+        return cls(*found) if found is not None else None
 
 
 @dataclass(frozen=True)
@@ -280,7 +288,7 @@ class Rejoin:
     """After the end: `start` shows the safety check, `ok` starts a new trial period, `flag` (a warning sign
     applies) points to the clinic first."""
 
-    step: Literal["start", "ok", "flag"]
+    step: RejoinStep
 
     @property
     def data(self) -> str:
@@ -289,8 +297,8 @@ class Rejoin:
     @classmethod
     def parse(cls, data: str | None) -> Rejoin | None:
         parts = _split(data, "rj", (2,))
-        ok = parts is not None and parts[0] in ("start", "ok", "flag")
-        return cls(parts[0]) if ok else None  # type: ignore[arg-type,index]  # the word is checked just above
+        step = _word(parts[0], get_args(RejoinStep)) if parts is not None else None
+        return cls(step) if step is not None else None
 
 
 @dataclass(frozen=True)
@@ -336,7 +344,7 @@ class Lesson:
         return cls(number) if number is not None else None
 
 
-FAMILIES: dict[str, type] = {
+FAMILIES: dict[str, type[Callback]] = {
     "rt": Rating, "rm": ReminderChoice, "nx": AskNow, "rf": RedFlag, "trial": Trial, "c": Consent,
     "su": SignupStep, "st": Setting, "tr": TrialAnswer, "rj": Rejoin, "del": Delete, "cp": OpenPatient,
     "ls": Lesson,
@@ -351,7 +359,7 @@ Callback = (Rating | ReminderChoice | AskNow | RedFlag | Trial | Consent | Signu
 def parse(data: str | None) -> Callback | None:
     """Any button value -> its family's value, or None (unknown, forged or stale)."""
     family = FAMILIES.get((data or "").split(":", 1)[0])
-    return family.parse(data) if family is not None else None  # type: ignore[attr-defined]  # every family has parse()
+    return family.parse(data) if family is not None else None
 
 
 def rating_buttons(prompt_id: int) -> list[list[tuple[str, str]]]:

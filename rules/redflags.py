@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 from importlib import resources
@@ -83,16 +83,16 @@ class RedFlags:
     version: str
     items: tuple[RedFlagItem, ...]
     exclude: tuple[str, ...] = ()  # words blanked out before phrases are matched
+    _by_id: dict[str, RedFlagItem] = field(init=False, repr=False, compare=False)  # from items
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_id", {i.id: i for i in self.items})
+        object.__setattr__(self, "_by_id", {i.id: i for i in self.items})  # frozen: set once, here
 
     def __getitem__(self, item_id: str) -> RedFlagItem:
-        by_id: dict[str, RedFlagItem] = self._by_id  # type: ignore[attr-defined]  # set in __post_init__ (frozen)
-        return by_id[item_id]
+        return self._by_id[item_id]
 
     def __contains__(self, item_id: object) -> bool:
-        return item_id in self._by_id  # type: ignore[attr-defined]
+        return item_id in self._by_id
 
     @property
     def ids(self) -> tuple[str, ...]:

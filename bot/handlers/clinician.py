@@ -77,7 +77,7 @@ async def summary(turn: ClinicianTurn) -> None:
     if period is None:
         turn.send(Reply(t("clinic.summary.usage")))
         return
-    name = None if v.scope is None else v.clinician.name  # type: ignore[union-attr]
+    name = None if v.scope is None or v.clinician is None else v.clinician.name  # scope: a clinician's own
     turn.send(*await build.summary_replies(s, rt, v.scope, period, scope_name=name,
                                            max_charts=rt.settings.summary_max_patient_charts))
 
