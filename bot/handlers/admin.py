@@ -54,9 +54,8 @@ async def list_clinicians(turn: Turn) -> None:
 @admin_only
 async def remove_clinician(turn: Turn) -> None:
     """/remove_clinician ID: their patients become unassigned; their weekly summaries stop."""
-    cid = parse_id(turn.args[0]) if turn.args else None
+    cid = turn.id_argument("admin.remove.usage")
     if cid is None:
-        turn.send(Reply(t("admin.remove.usage")))
         return
     c = await clinicians.get_active(turn.s, cid)
     moved = await clinicians.remove(turn.s, cid, turn.rt.clock.now()) if c is not None else None

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import alerts, menus
-from bot.callbacks import PATTERNS, OpenPatient, parse_id
+from bot.callbacks import PATTERNS, OpenPatient
 from bot.handlers.common import ClinicianTurn, Turn, anyone, clinician_handler, handler, is_admin
 from bot.i18n import t
 from bot.parsing import parse_name
@@ -117,9 +117,8 @@ async def _detail(s: AsyncSession, rt: Runtime, v: Viewer, patient_id: int) -> l
 @clinician_handler
 async def patient(turn: ClinicianTurn) -> None:
     """/patient ID"""
-    pid = parse_id(turn.args[0]) if turn.args else None
+    pid = turn.id_argument("clinic.patient.usage")
     if pid is None:
-        turn.send(Reply(t("clinic.patient.usage")))
         return
     replies = await _detail(turn.s, turn.rt, turn.viewer, pid)
     if replies is None:

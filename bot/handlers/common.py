@@ -36,7 +36,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.callbacks import Consent, Trial
+from bot.callbacks import Consent, Trial, parse_id
 from bot.coaching import consent
 from bot.coaching import patients as patient_state
 from bot.i18n import t
@@ -117,6 +117,22 @@ class Turn:
     def closed(self) -> None:
         """A press for an old, answered, forged or someone else's question: say so, change nothing."""
         self.notice(t("common.closed"))
+
+    def pressed_value(self, parse: Callable[[str], T | None]) -> T | None:
+        """The pressed button's value as its family's parser reads it (`Delete.parse`); a forged or stale one
+        is answered `closed` and gives None."""
+        value = parse(self.data)
+        if value is None:
+            self.closed()
+        return value
+
+    def id_argument(self, usage: str) -> int | None:
+        """The command's first argument as an id (`/patient 12`); without a valid one, the text `usage` is sent
+        and None returned."""
+        found = parse_id(self.args[0]) if self.args else None
+        if found is None:
+            self.send(Reply(t(usage)))
+        return found
 
     def refuse(self) -> None:
         """The one answer for everyone not allowed a clinic command: the same words whatever they asked."""

@@ -52,9 +52,8 @@ async def delete(turn: Turn) -> None:
 
 @reads_or_erases
 async def on_confirm(turn: Turn) -> None:
-    press = Delete.parse(turn.data)
+    press = turn.pressed_value(Delete.parse)
     if press is None:
-        turn.closed()
         return
     turn.ack()
     if not press.yes:

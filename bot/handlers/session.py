@@ -43,13 +43,11 @@ async def on_reminder(turn: PatientTurn) -> None:
 @patient_handler
 async def on_ask_now(turn: PatientTurn) -> None:
     """nx:<session>:during|after — the patient is ready to rate now."""
-    s, rt, p = turn.s, turn.rt, turn.patient
     press = callbacks.AskNow.parse(turn.data)
+    session = await sessions.get(turn.s, press.session_id) if press is not None else None
     reply = None
-    if press is not None:
-        session = await sessions.get(s, press.session_id)
-        if session is not None and session.patient_id == p.id:
-            reply = await coaching.ask_now(s, rt, p, session, press.which)
+    if press is not None and session is not None and session.patient_id == turn.patient.id:
+        reply = await coaching.ask_now(turn.s, turn.rt, turn.patient, session, press.which)
     if reply is None or not reply.buttons:
         turn.closed()
         return

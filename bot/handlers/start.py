@@ -60,9 +60,8 @@ async def why(turn: Turn) -> None:
 @reads_or_erases
 async def on_lesson(turn: Turn) -> None:
     """ls:<n>: one lesson, sent as a new message (the list stays for the next one)."""
-    press = Lesson.parse(turn.data)
+    press = turn.pressed_value(Lesson.parse)
     if press is None:
-        turn.closed()
         return
     turn.ack(keep_buttons=True)
     turn.send(lessons.lesson(turn.rt, press.number))
