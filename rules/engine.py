@@ -40,6 +40,8 @@ STAGE_MESSAGES: dict[Stage, str] = {
     Stage.BEFORE: "decision.hold.start",
     Stage.DURING: "decision.hold.keep_going",
     Stage.AFTER: "decision.hold.await_next_morning",
+    Stage.NEXT_MORNING: "decision.hold.morning_ok",
+    Stage.RECHECK: "decision.hold.recheck_ok",
 }
 DEFAULT_MESSAGE = "decision.hold.default"
 DEFAULT_THRESHOLDS = Thresholds()
@@ -58,6 +60,10 @@ class Finding:
     urgent: bool = False
     recheck: bool = False
     tier: Tier | None = None
+    step_back: bool = False  # a STOP that also undoes the last raise (severe pain)
+    unchanged: str | None = None  # the message when no level can change (at the minimum, already adjusted)
+    ask_next_morning: bool = False
+    pause: bool = False
 
 
 Rule = Callable[[Case, SessionRecord | None, Thresholds], Finding | None]
@@ -87,10 +93,46 @@ def red_flag(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | No
 
 
 def severe_pain(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
-    """2. Severe pain during or right after: stop today's session and rest."""
-    if s is None or Limit.SEVERE not in limits_broken(s, t, case.ceiling):
+    """2. Severe pain during or right after: stop today, step back the last raise, ask again next morning."""
+    if s is None or case.stage not in (Stage.DURING, Stage.AFTER) \
+            or Limit.SEVERE not in limits_broken(s, t, case.ceiling):
         return None
-    return Finding("severe_pain", Action.STOP, "decision.stop.severe_pain", alert=True)
+    return Finding("severe_pain", Action.STOP, "decision.stop.severe_pain", alert=True, step_back=True,
+                   unchanged="decision.stop.severe_pain_hold", ask_next_morning=True)
+
+
+def severe_before(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
+    """2b. Severe pain before exercise: no exercise today, asked again tomorrow; twice in a row alerts."""
+    if s is None or case.stage is not Stage.BEFORE or not _severe(s.before, t):
+        return None
+    previous = case.sessions[-2] if len(case.sessions) > 1 else None
+    if previous is not None and _severe(previous.before, t) \
+            and previous.date > case.today - dt.timedelta(days=t.history_days):
+        return Finding("severe_before_twice", Action.STOP, "decision.stop.severe_before_twice", alert=True)
+    return Finding("severe_before", Action.STOP, "decision.stop.severe_before")
+
+
+def severe_persists(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
+    """2c. Severe pain followed up and still high (>= severe, or >= usual pain + 2): the program pauses."""
+    if s is None or _follow_up(case, s, t) is not True:
+        return None
+    return Finding("severe_persists", Action.STOP, "decision.stop.severe_persists", alert=True, pause=True)
+
+
+def severe_morning(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
+    """2d. Next morning >= severe after an ordinary session: alert, step back, ask again the next morning."""
+    if s is None or case.stage is not Stage.NEXT_MORNING or not _severe(s.next_morning, t) \
+            or Limit.SEVERE in limits_broken(s, t, case.ceiling):
+        return None
+    return Finding("severe_morning", Action.STEP_BACK, "decision.step_back.severe_morning", alert=True,
+                   unchanged="decision.hold.severe_morning", ask_next_morning=True)
+
+
+def severe_settled(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
+    """2e. Severe pain followed up and lower now: no pause; the stepped-back level stays."""
+    if s is None or _follow_up(case, s, t) is not False:
+        return None
+    return Finding("severe_settled", Action.HOLD, "decision.hold.severe_settled")
 
 
 def during_over_limit(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
@@ -108,8 +150,9 @@ def recheck_above_reference(case: Case, s: SessionRecord | None, t: Thresholds) 
 
 
 def not_settled(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
-    """5. Right after exercise pain should settle or get lighter; higher than during and before: hold."""
-    if s is None or Limit.NOT_SETTLED not in limits_broken(s, t, case.ceiling):
+    """5. Right after exercise pain should settle or get lighter; higher than during and before: hold.
+    Said at the stage it describes (right after), once; later stages no longer raise because of it."""
+    if s is None or case.stage is not Stage.AFTER or Limit.NOT_SETTLED not in limits_broken(s, t, case.ceiling):
         return None
     return Finding("not_settled", Action.HOLD, "decision.hold.not_settled")
 
@@ -125,6 +168,8 @@ def progress(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | No
     """7. Limits met, settled by the next morning (or recheck), over enough fresh sessions: raise one element."""
     if s is None or not _reference_ok(case.stage, s) or not meets_limits(s, t, case.ceiling):
         return None
+    if case.usual_pain is not None and case.usual_pain >= t.usual_high and case.ceiling is None:
+        return Finding("usual_pain_high", Action.HOLD, "decision.hold.ceiling_pending")
     if consecutive_within_limits(case, t) < t.sessions_to_progress:
         return Finding("needs_more_sessions", Action.HOLD, "decision.hold.one_more")
     if next_element(case) is None:
@@ -150,6 +195,10 @@ def next_morning_above_reference(case: Case, s: SessionRecord | None, t: Thresho
 RULES: tuple[Rule, ...] = (
     red_flag,
     severe_pain,
+    severe_before,
+    severe_persists,
+    severe_morning,
+    severe_settled,
     during_over_limit,
     recheck_above_reference,
     not_settled,
@@ -162,8 +211,10 @@ RULES: tuple[Rule, ...] = (
 
 # Every reason id and message key decide() can give (locales/ must have a text for each message key).
 REASONS: tuple[str, ...] = (
-    "red_flag", "severe_pain", "during_over_limit", "recheck_above_reference", "not_settled", "trend_worse",
-    "needs_more_sessions", "program_complete", "limits_met", "missing_ratings", "next_morning_above_reference",
+    "red_flag", "severe_pain", "severe_before", "severe_before_twice", "severe_persists", "severe_morning",
+    "severe_settled", "during_over_limit", "recheck_above_reference", "not_settled", "trend_worse",
+    "usual_pain_high", "needs_more_sessions", "program_complete", "limits_met", "missing_ratings",
+    "next_morning_above_reference",
     "already_adjusted", "step_back_at_minimum",
 )
 MESSAGE_KEYS: tuple[str, ...] = (
@@ -172,6 +223,14 @@ MESSAGE_KEYS: tuple[str, ...] = (
     "decision.stop.red_flag_rest_today",
     "decision.stop.red_flag",
     "decision.stop.severe_pain",
+    "decision.stop.severe_pain_hold",
+    "decision.stop.severe_before",
+    "decision.stop.severe_before_twice",
+    "decision.stop.severe_persists",
+    "decision.step_back.severe_morning",
+    "decision.hold.severe_morning",
+    "decision.hold.severe_settled",
+    "decision.hold.ceiling_pending",
     "decision.step_back.during_pain",
     "decision.step_back.recheck_high",
     "decision.hold.not_settled",
@@ -188,6 +247,10 @@ MESSAGE_KEYS: tuple[str, ...] = (
     "decision.hold.default",
     "decision.hold.already_adjusted",
     "decision.hold.at_minimum",
+    "decision.hold.at_minimum_again",
+    "decision.hold.already_adjusted_morning",
+    "decision.hold.morning_ok",
+    "decision.hold.recheck_ok",
 )
 
 
@@ -205,16 +268,24 @@ def decide(case: Case, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Decision:
     action, message, alert = top.action, top.message, top.alert
     levels, history, element = dict(case.levels), case.raise_history, None
 
-    if action in (Action.PROGRESS, Action.STEP_BACK) and s is not None and s.level_change is not None:
-        action, message = Action.HOLD, "decision.hold.already_adjusted"
+    lower = action is Action.STEP_BACK or top.step_back
+    if (action is Action.PROGRESS or lower) and s is not None and s.level_change is not None:
+        action = Action.STOP if action is Action.STOP else Action.HOLD
+        message = top.unchanged or ("decision.hold.already_adjusted_morning"
+                                    if case.stage in (Stage.NEXT_MORNING, Stage.RECHECK)
+                                    else "decision.hold.already_adjusted")
         reasons.append("already_adjusted")
     elif action is Action.PROGRESS and (element := next_element(case)) is not None:
         levels[element] += 1
         history = (*history, element)
-    elif action is Action.STEP_BACK:
+    elif lower:
         element = history[-1] if history else Element.REPS
         if levels[element] <= 1:
-            action, message, alert, element = Action.HOLD, "decision.hold.at_minimum", True, None
+            action = Action.STOP if action is Action.STOP else Action.HOLD
+            element = None
+            message = top.unchanged or ("decision.hold.at_minimum_again" if case.minimum_alerted
+                                        else "decision.hold.at_minimum")
+            alert = alert or not case.minimum_alerted  # the clinic is told once, not every session
             reasons.append("step_back_at_minimum")
         else:
             levels[element] -= 1
@@ -229,12 +300,14 @@ def decide(case: Case, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Decision:
         message=message,
         urgent=top.urgent,
         alert=alert,
-        recheck=action is not Action.STOP and any(f.recheck for f in findings),
+        recheck=action is not Action.STOP and not top.ask_next_morning and any(f.recheck for f in findings),
         missing=missing(case),
         program_complete=top.reason == "program_complete",
         tier=None if top.tier is None else top.tier.value,
         redflags_version=load_redflags().version,
         limit=during_limit(s.before if s is not None else None, t, case.ceiling),
+        ask_next_morning=top.ask_next_morning,
+        pause=top.pause,
     )
 
 
@@ -242,8 +315,9 @@ def decide(case: Case, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Decision:
 
 
 def meets_limits(s: SessionRecord, t: Thresholds, ceiling: int | None = None) -> bool:
-    """A session within the clinic's limits: all ratings in, no flags, during <= 3, settled, no 24 h rise."""
-    if s.before is None or s.during is None or s.after is None or s.flags:
+    """A session within the clinic's limits: all ratings in, no flags, not started in severe pain, during within
+    the ceiling, settled, no 24 h rise."""
+    if s.before is None or s.during is None or s.after is None or s.flags or _severe(s.before, t):
         return False
     if limits_broken(s, t, ceiling) & SESSION_LIMITS:
         return False
@@ -301,6 +375,29 @@ def _reference_ok(stage: Stage, s: SessionRecord) -> bool:
     if stage is Stage.RECHECK:
         return _le(s.recheck, s.before)
     return False
+
+
+def _severe(rating: int | None, t: Thresholds) -> bool:
+    return rating is not None and rating >= t.severe
+
+
+def _follow_up(case: Case, s: SessionRecord, t: Thresholds) -> bool | None:
+    """The answer that follows severe pain up: True if still high (>= severe, or >= usual pain + margin),
+    False if lower, None if this answer is not such a follow-up. Followed up: during/after >= severe by the
+    next morning; a next morning >= severe by the recheck (asked the morning after); and a recheck >= severe
+    is itself still high (it follows a next-morning rise)."""
+    def high(r: int) -> bool:
+        return _severe(r, t) or (case.usual_pain is not None and r >= case.usual_pain + t.usual_margin)
+
+    if case.stage is Stage.NEXT_MORNING and s.next_morning is not None \
+            and Limit.SEVERE in limits_broken(s, t, case.ceiling):
+        return high(s.next_morning)
+    if case.stage is Stage.RECHECK and s.recheck is not None:
+        if _severe(s.recheck, t):
+            return True
+        if _severe(s.next_morning, t):
+            return high(s.recheck)
+    return None
 
 
 def _le(a: int | None, b: int | None) -> bool:

@@ -22,7 +22,9 @@ class ThresholdError(ValueError):
 class Thresholds:
     during_max: int = 3  # pain during exercise 0..during_max is always acceptable /10
     during_cap: int = 5  # ...and up to min(before, during_cap) when the patient started higher (no ceiling set)
-    severe: int = 7  # during or after >= severe: stop today's session
+    severe: int = 7  # pain >= severe: stop today's session (before: no exercise today), followed up next morning
+    usual_high: int = 6  # usual pain >= this: progression held until a clinician sets the patient's ceiling
+    usual_margin: int = 2  # severe pain followed up: next morning >= usual pain + this (or >= severe) pauses
     sessions_to_progress: int = 2  # consecutive sessions within limits before a raise
     trend_window_days: int = 7  # the week-to-week trend compares two windows this long
     trend_min_ratings: int = 2  # next-morning ratings each window needs for the trend rule to apply
@@ -38,6 +40,8 @@ class Thresholds:
             ("during_cap", self.during_max <= self.during_cap < self.severe,
              "must be at least during_max and below severe"),
             ("severe", self.during_max < self.severe <= 10, "must be above during_max and at most 10"),
+            ("usual_high", 1 <= self.usual_high <= 10, "must be 1-10"),
+            ("usual_margin", 1 <= self.usual_margin <= 10, "must be 1-10"),
             ("sessions_to_progress", self.sessions_to_progress >= 1, "must be at least 1"),
             ("trend_window_days", self.trend_window_days >= 1, "must be at least 1"),
             ("trend_min_ratings", self.trend_min_ratings >= 1, "must be at least 1"),

@@ -166,9 +166,15 @@ class Case:
     sessions: tuple[SessionRecord, ...] = ()  # done sessions of the last 14 days, oldest first
     flags: frozenset[Flag | str] = frozenset()  # red flags reported right now (Flag values or catalogue ids)
     ceiling: int | None = None  # the clinician's pain ceiling during exercise (2-6); None: the formula
+    usual_pain: int | None = None  # the patient's usual pain (0-10, asked at signup); None: not known
+    minimum_alerted: bool = False  # the clinic was told the dose is at its minimum (no level change since)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
+        as_rating(self.usual_pain, "usual_pain")
+        if not isinstance(self.minimum_alerted, bool):
+            raise CaseError("minimum_alerted", f"must be true or false, got "
+                                               f"{json.dumps(self.minimum_alerted, default=str)}")
         if self.ceiling is not None and (isinstance(self.ceiling, bool) or not isinstance(self.ceiling, int)
                                          or not CEILING_MIN <= self.ceiling <= CEILING_MAX):
             raise CaseError("ceiling", f"must be an integer {CEILING_MIN}-{CEILING_MAX} or null, got "
@@ -222,7 +228,8 @@ class Case:
                 raise err.under(f"sessions[{i}]") from None
         # JSON maps (string keys) as given: __post_init__ validates them and converts them to Element keys
         return cls(today, stage, cast("Mapping[Element, int]", levels), cast("Mapping[Element, int]", max_levels),
-                   raise_history, tuple(sessions), flags, obj.get("ceiling"))
+                   raise_history, tuple(sessions), flags, obj.get("ceiling"),
+                   as_rating(obj.get("usual_pain"), "usual_pain"), obj.get("minimum_alerted", False))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -234,11 +241,13 @@ class Case:
             "flags": sorted(str(f) for f in self.flags),
             "sessions": [s.to_json() for s in self.sessions],
             "ceiling": self.ceiling,
+            "usual_pain": self.usual_pain,
+            "minimum_alerted": self.minimum_alerted,
         }
 
 
 _CASE_FIELDS = ("today", "stage", "condition", "levels", "max_levels", "raise_history", "flags", "sessions",
-                "thresholds", "ceiling")
+                "thresholds", "ceiling", "usual_pain", "minimum_alerted")
 CEILING_MIN, CEILING_MAX = 2, 6  # a clinician-set ceiling
 
 
@@ -274,6 +283,8 @@ class Decision:
     tier: str | None = None  # the red-flag tier that stopped (rules.redflags.Tier), else None
     redflags_version: str = ""  # the red-flag catalogue's version this decision was taken with
     limit: int = 3  # the pain-during limit the decision used (rules.limits.during_limit)
+    ask_next_morning: bool = False  # severe pain: ask again the next morning (even though today stopped)
+    pause: bool = False  # severe pain stayed high: the program pauses; the patient contacts the clinic
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

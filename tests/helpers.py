@@ -9,13 +9,13 @@ USER = 5001
 START = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
 
 
-async def enrol(coach, user: int = USER, *, time: str = "09:00", nickname: str = "はなこ") -> None:
+async def enrol(coach, user: int = USER, *, time: str = "09:00", nickname: str = "はなこ", usual: str = "３") -> None:
     """Walk the /trial conversation with buttons and typed answers, as a patient would."""
     await coach.text(user, "/trial")
     assert "同意" in coach.last(user)
     await coach.press(user, "同意して始める")
     await coach.press(user, "膝痛")
-    await coach.text(user, "３")  # usual pain, full-width digit
+    await coach.text(user, usual)  # usual pain, full-width digit
     await coach.press(user, "どれも当てはまらない")
     await coach.text(user, time)  # exercise time typed, e.g. 09:00 / ９時
     await coach.press(user, "07:00")  # morning check time

@@ -117,6 +117,8 @@ async def enrol(s: AsyncSession, rt: Runtime, sign: Signup) -> Patient:
     await s.delete(sign)
     await s.flush()
     await _plan(s, rt, p)
+    if p.usual_pain >= rt.thresholds.usual_high:  # starts at level 1, progression held (rules): the clinician
+        await alerts.schedule(s, rt, p, event="usual_pain_high", urgent=False)  # sets the ceiling first
     await alerts.staff_notice(s, rt, event="signup_done", telegram_user_id=p.telegram_user_id,
                               nickname=p.nickname, detail=t(f"condition.{p.condition}"))
     return p

@@ -7,8 +7,9 @@ Nothing here talks to Telegram.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts
@@ -20,10 +21,12 @@ from bot.coaching.schedule import REMINDER_KINDS
 from bot.i18n import t
 from bot.runtime import Runtime
 from bot.storage import outbox, patients, sessions
+from bot.storage.models import Decision as DecisionRow
 from bot.storage.models import ExerciseSession, Patient, Prompt
 from bot.timeplan import at_local, local_date
 from rules import URGENT_FLAGS, Action, Case, Element, Flag, SessionRecord, Stage, decide, load_program
 from rules import Decision as RulesDecision
+from rules.types import RATINGS
 
 # --- what the patient is asked to do -------------------------------------------------------------
 
@@ -113,6 +116,19 @@ def _records(rows: list[ExerciseSession], current: ExerciseSession | None) -> tu
     )
 
 
+async def _minimum_alerted(s: AsyncSession, p: Patient) -> bool:
+    """Was the clinic already told this patient's dose is at its minimum, with no level change since? (The
+    rules then say what happens next once and alert once, not every session.)"""
+    rows = await s.execute(select(DecisionRow.element, DecisionRow.reasons).where(DecisionRow.patient_id == p.id)
+                           .order_by(DecisionRow.id.desc()).limit(50))  # type: ignore[union-attr]
+    for element, reasons in rows:
+        if "step_back_at_minimum" in reasons:
+            return True
+        if element is not None:  # a level changed since
+            return False
+    return False
+
+
 async def _decide(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSession | None, stage: Stage,
                   flags: frozenset[Flag] = frozenset()) -> RulesDecision:
     today = local_date(rt.clock.now(), p.timezone)
@@ -120,7 +136,7 @@ async def _decide(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSes
     program = load_program(p.condition)
     case = Case(today=today, stage=stage, levels=patients.levels(p), max_levels=program.max_levels,
                 raise_history=tuple(Element(e) for e in p.raise_history), sessions=_records(rows, session),
-                flags=flags)
+                flags=flags, usual_pain=p.usual_pain, minimum_alerted=await _minimum_alerted(s, p))
     return decide(case, rt.thresholds)
 
 
@@ -128,14 +144,17 @@ async def _apply(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSess
                  d: RulesDecision) -> None:
     now = rt.clock.now()
     before = {str(k): v for k, v in patients.levels(p).items()}
-    if d.action in (Action.PROGRESS, Action.STEP_BACK):
+    if d.element is not None:  # a raise, a step back, or a severe-pain stop that steps back
         patients.set_levels(p, dict(d.levels), tuple(d.raise_history))
         if session is not None:
-            session.level_change = str(d.action)
+            session.level_change = str(Action.PROGRESS if d.action is Action.PROGRESS else Action.STEP_BACK)
     if d.action is Action.STOP and session is not None:
-        session.status = "stopped"
+        if session.status in ("planned", "started"):  # today's session stops; a past one keeps its status
+            session.status = "stopped"
         await outbox.cancel(s, patient_id=p.id, session_id=session.id)
         await sessions.close_open(s, patient_id=p.id, session_id=session.id)
+    if d.pause:  # severe pain stayed high: no reminders until the clinic says the program can go on
+        await pause(s, rt, p)
     sessions.record_decision(
         s, patient_id=p.id, session_id=session.id if session else None, stage=str(stage), action=str(d.action),
         element=str(d.element) if d.element else None, reasons=list(d.reasons), message=d.message,
@@ -146,16 +165,60 @@ async def _apply(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSess
         await alerts.schedule(s, rt, p, event=alerts.event_of(d), urgent=d.urgent,
                               session_id=session.id if session else None)
     if d.recheck and session is not None:
-        base = session.started_at or session.planned_at
-        due = max(base + timedelta(hours=24), now + timedelta(minutes=1))
-        await outbox.schedule(s, kind="recheck", due_at=due, now=now, patient_id=p.id, chat_id=p.chat_id,
-                              session_id=session.id)
+        await outbox.schedule(s, kind="recheck", due_at=recheck_due(p, session, now), now=now, patient_id=p.id,
+                              chat_id=p.chat_id, session_id=session.id)
+    if d.ask_next_morning and session is not None:
+        await _ask_next_morning(s, rt, p, session, stage)
 
 
-def decision_text(rt: Runtime, p: Patient, d: RulesDecision) -> str:
-    params = element_text(p, d.element, dict(d.levels))
-    missing = "、".join(t(f"rating.{m}") for m in d.missing)
-    return t(d.message, missing=missing, limit=d.limit, **params, **safety.contact(rt))
+RECHECK_LEAD = timedelta(minutes=30)  # the 24-hour recheck comes this long before the next session's reminder
+
+
+def recheck_due(p: Patient, session: ExerciseSession, now: datetime) -> datetime:
+    """The 24-hour recheck: 24 hours after the session started, but before the next session's reminder (so the
+    dose is decided before the next session starts, and the two questions do not come together); never
+    sooner than RECHECK_LEAD after now."""
+    base = session.started_at or session.planned_at
+    next_session = at_local(session.local_date + timedelta(days=1), p.exercise_time, p.timezone)
+    return max(min(base + timedelta(hours=24), next_session - RECHECK_LEAD), now + RECHECK_LEAD)
+
+
+async def _ask_next_morning(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSession,
+                            stage: Stage) -> None:
+    """Severe pain is always followed up the next morning: after a stop during or right after exercise, the
+    session's next-morning question (even though it stopped); after a severe next-morning rating, the
+    session's recheck, asked the following morning (docs/clinical.md)."""
+    now = rt.clock.now()
+    if stage in (Stage.DURING, Stage.AFTER):
+        await outbox.schedule(s, kind="morning_prompt", now=now, patient_id=p.id, chat_id=p.chat_id,
+                              session_id=session.id,
+                              due_at=at_local(session.local_date + timedelta(days=1), p.morning_time, p.timezone))
+    elif stage is Stage.NEXT_MORNING:
+        tomorrow = local_date(now, p.timezone) + timedelta(days=1)
+        await outbox.schedule(s, kind="recheck", now=now, patient_id=p.id, chat_id=p.chat_id,
+                              session_id=session.id, payload={"severe": True},
+                              due_at=at_local(tomorrow, p.morning_time, p.timezone))
+
+
+def ratings_text(session: ExerciseSession | None) -> str:
+    """The session's ratings given so far, e.g. 「運動前 2・運動中 5・運動直後 3」."""
+    if session is None:
+        return ""
+    return "・".join(t("severe.ratings", name=t(f"rating.{name}"), value=getattr(session, name))
+                    for name in RATINGS if getattr(session, name) is not None)
+
+
+def decision_text(rt: Runtime, p: Patient, d: RulesDecision, session: ExerciseSession | None = None,
+                  stage: Stage | None = None) -> str:
+    """The decision's message, quoting the numbers that led to it."""
+    params: dict[str, object] = dict(element_text(p, d.element, dict(d.levels)))
+    params["missing"] = "、".join(t(f"rating.{m}") for m in d.missing)
+    for name in RATINGS:
+        value = getattr(session, name) if session is not None else None
+        params[name] = "－" if value is None else value
+    params["now"] = params.get(str(stage), "－") if stage is not None else "－"
+    params.update(limit=d.limit, ratings=ratings_text(session), usual=p.usual_pain, **safety.contact(rt))
+    return t(d.message, **params)
 
 
 async def answer_rating(s: AsyncSession, rt: Runtime, p: Patient, prompt: Prompt, value: int) -> Reply:
@@ -169,9 +232,9 @@ async def answer_rating(s: AsyncSession, rt: Runtime, p: Patient, prompt: Prompt
     stage = Stage(kind)
     d = await _decide(s, rt, p, session, stage)
     await _apply(s, rt, p, session, stage, d)
-    text = decision_text(rt, p, d)
+    text = decision_text(rt, p, d, session, stage)
     if d.action is Action.STOP:
-        return Reply(text)
+        return Reply(text, priority="safety" if d.pause else "essential")
     if kind == "before":
         await outbox.schedule(s, kind="during_prompt", now=now, patient_id=p.id, chat_id=p.chat_id,
                               session_id=session.id,
@@ -216,4 +279,5 @@ async def report_red_flags(s: AsyncSession, rt: Runtime, p: Patient, flags: froz
     await _apply(s, rt, p, session, Stage.CHECKIN, d)
     await pause(s, rt, p)
     informed = safety.informed_line(rt, await alerts.reaches_someone(s, rt, p))
-    return Reply(join(decision_text(rt, p, d), informed, t("redflag.paused")), priority="safety")
+    return Reply(join(decision_text(rt, p, d, session, Stage.CHECKIN), informed, t("redflag.paused")),
+                 priority="safety")

@@ -74,11 +74,12 @@ async def _reminder_expire(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient
     return nothing(outbox.DONE)
 
 
-RATING_QUESTIONS = {  # kind of row -> (the rating it asks, the session status it needs, its text)
-    "during_prompt": ("during", "started", "ask.during"),
-    "after_prompt": ("after", "started", "ask.after"),
-    "morning_prompt": ("next_morning", "done", "ask.next_morning"),
-    "recheck": ("recheck", "done", "ask.recheck"),
+RATING_QUESTIONS = {  # kind of row -> (the rating it asks, the session statuses it needs, its text)
+    "during_prompt": ("during", ("started",), "ask.during"),
+    "after_prompt": ("after", ("started",), "ask.after"),
+    # a session stopped by severe pain is followed up the next morning too (coaching.sessions._ask_next_morning)
+    "morning_prompt": ("next_morning", ("done", "stopped"), "ask.next_morning"),
+    "recheck": ("recheck", ("done", "stopped"), "ask.recheck"),
 }
 
 
@@ -86,7 +87,7 @@ RATING_QUESTIONS = {  # kind of row -> (the rating it asks, the session status i
 async def _rating(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
     kind, need_status, text_key = RATING_QUESTIONS[row.kind]
     session = await sessions.get(s, row.session_id) if row.session_id else None
-    if not _active(p) or session is None or session.status != need_status \
+    if not _active(p) or session is None or session.status not in need_status \
             or getattr(session, kind) is not None:
         return nothing()
     if row.payload.get("prompt_id") is None and await sessions.has_open(s, session.id, kind):
@@ -94,6 +95,8 @@ async def _rating(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) 
     prompt_id = await _ask_once(s, rt, row, p, session, kind)
     p.awaiting = None  # a typed number now answers this question, not a half-finished /settings input
     buttons = rating_buttons(prompt_id)
+    if row.payload.get("severe"):  # the morning after a severe next-morning rating
+        text_key = "ask.severe_follow_up"
     text = t(text_key, nickname=p.nickname)
     if kind == "next_morning":
         buttons = [*buttons, [(t("button.symptom"), callbacks.RedFlag("open").data)]]

@@ -83,7 +83,7 @@ async def test_invalid_typed_rating_is_asked_again_and_nothing_stored(coach, typ
     assert await coach.count(Decision) == 0
 
     [accepted] = await coach.text(USER, "３")  # full-width digit, as a Japanese IME types it
-    assert msg("decision.hold.start", limit=3) in accepted.body
+    assert msg("decision.hold.start", limit=3, before=3) in accepted.body
     [session] = await coach.rows(ExerciseSession)
     assert session.before == 3
     assert await coach.count(Decision) == 1
@@ -367,7 +367,7 @@ async def test_an_exception_in_a_handler_is_answered_kindly_and_rolled_back(coac
 
     monkeypatch.undo()
     [reply] = await coach.text(USER, "5")  # the bot still answers, and the question can be answered now
-    assert msg("decision.hold.start", limit=5) in reply.body
+    assert msg("decision.hold.start", limit=5, before=5) in reply.body
     [session] = await coach.rows(ExerciseSession)
     assert session.before == 5
     [reply] = await coach.text(USER, "/help")

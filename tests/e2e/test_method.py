@@ -48,9 +48,17 @@ async def test_step_back_at_level_one_alerts_the_clinic(coach):
     await enrol(coach)
     await day(coach, 2, 5, 3, 2)
     assert await levels(coach) == (1, 1, 1, 1)
-    assert "これ以上は運動量を下げられません" in str([m.body for m in coach.standin.messages(USER)])
+    bodies = [m.body or "" for m in coach.standin.messages(USER)]
+    [first] = [b for b in bodies if "運動量はすでにいちばん軽い量です" in b]  # what happens next, once
+    assert "運動前 2・運動中 5" in first and "休みましょう" in first and "ゆっくり小さく動かして" in first
     [alert] = await coach.rows(Outbox, Outbox.kind == "alert")
     assert alert.payload["event"] == "step_back_at_minimum"
+    # the next day at the minimum again: a short reminder of the plan, and no second alert
+    await day(coach, 2, 5, 3, 2)
+    bodies = [m.body or "" for m in coach.standin.messages(USER)]
+    assert len([b for b in bodies if "運動量はすでにいちばん軽い量です" in b]) == 1
+    assert any("いちばん軽い量のままです" in b for b in bodies)
+    assert await coach.count(Outbox, Outbox.kind == "alert") == 1
 
 
 async def test_next_morning_rise_schedules_a_24h_recheck_that_decides(coach):
@@ -59,19 +67,23 @@ async def test_next_morning_rise_schedules_a_24h_recheck_that_decides(coach):
     await day(coach, 2, 2, 1, 2)
     assert await levels(coach) == (2, 1, 1, 1)
     await day(coach, 2, 3, 2, 4)  # next morning above the reference (2): not yet a step back
-    assert "24時間たった頃にもう一度伺います" in coach.last(USER)
+    assert "今朝は運動前（2）より強め（4）です" in coach.last(USER)
+    assert "次の運動の前に、もう一度痛みを伺います" in coach.last(USER)
     [recheck] = await coach.rows(Outbox, Outbox.kind == "recheck")
     [session] = await coach.rows(ExerciseSession, ExerciseSession.id == recheck.session_id)
-    assert recheck.due_at == session.started_at + timedelta(hours=24)
+    # before the next session's 09:00 reminder, not with it (24 h after the start would be 09:00)
+    assert recheck.due_at == session.started_at + timedelta(hours=24) - timedelta(minutes=30)
     assert await levels(coach) == (2, 1, 1, 1)
-    await coach.travel(hours=1)  # 09:00: 24 h after the session started; today's reminder too
-    assert any("24時間たちました" in (m.body or "") for m in coach.standin.messages(USER)[-2:])
-    await coach.press(USER, "3", message_id=coach.find(USER, button_text="3").message_id)
+    await coach.travel(minutes=30)  # 08:30: the recheck alone
+    assert "もうすぐ24時間です" in coach.last(USER) and "運動の時間です" not in coach.last(USER)
+    await coach.press(USER, "3")
     # still above the reference 24 h later: the dose was too much -> the last raise is undone
     assert await levels(coach) == (1, 1, 1, 1)
     [step] = await coach.rows(Decision, Decision.stage == "recheck")
     assert (step.action, step.element, step.reasons[0]) == ("step_back", "rom", "recheck_above_reference")
-    assert "24時間たっても痛みが元に戻っていない" in coach.last(USER)
+    assert "24時間たっても痛みが元に戻っていない（運動前 2、いま 3）" in coach.last(USER)
+    await coach.travel(minutes=30)  # 09:00: then the reminder, at the lowered dose
+    assert "運動の時間です" in coach.last(USER)
 
 
 async def test_severe_pain_stops_the_session_and_alerts(coach):

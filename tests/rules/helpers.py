@@ -43,6 +43,9 @@ def case(
     flags: tuple[str, ...] = (),
     levels: dict[Element, int] | None = None,
     history: tuple[Element, ...] = BASE_HISTORY,
+    usual_pain: int | None = None,
+    minimum_alerted: bool = False,
+    ceiling: int | None = None,
 ) -> Case:
     return Case(
         today=TODAY,
@@ -52,6 +55,9 @@ def case(
         raise_history=history,
         sessions=sessions,
         flags=frozenset(flags),
+        ceiling=ceiling,
+        usual_pain=usual_pain,
+        minimum_alerted=minimum_alerted,
     )
 
 

@@ -73,3 +73,40 @@ def test_the_ceiling_in_json_and_its_bounds() -> None:
     for bad in (1, 7, 3.5, True, "4"):
         with pytest.raises(CaseError, match="ceiling: must be an integer 2-6 or null"):
             parse_request({**base, "ceiling": bad})
+
+
+@pytest.mark.parametrize("usual", range(9))
+@pytest.mark.parametrize("before", range(9))
+@pytest.mark.parametrize("during", range(9))
+def test_usual_pain_before_and_during(usual: int, before: int, during: int) -> None:
+    """The table over usual pain 0-8 x before 0-8 x during 0-8: before exercise, during it, and the next
+    morning after two such sessions (pain right after no higher than before, back to before next morning)."""
+    limit = max(3, min(before, 5))
+    start = decide(case("before", S(0, before), usual_pain=usual))
+    if before >= T.severe:  # too painful to exercise today: no exercise, no level change, asked again tomorrow
+        assert (start.action, start.message, start.levels) == (Action.STOP, "decision.stop.severe_before", BASE)
+    else:
+        assert (start.action, start.message, start.limit) == (Action.HOLD, "decision.hold.start", limit)
+
+    now = decide(case("during", S(0, before, during), usual_pain=usual))
+    assert now.limit == limit  # usual pain never moves the ceiling; only a clinician does
+    if during >= T.severe:
+        assert (now.action, now.element, now.ask_next_morning, now.alert) == (Action.STOP, Element.REPS, True, True)
+    elif during > limit:
+        assert (now.action, now.element) == (Action.STEP_BACK, Element.REPS)
+    else:
+        assert now.action is Action.HOLD and now.levels == BASE
+
+    after = min(during, before)
+    two = (S(-2, before, during, after, before), S(-1, before, during, after, before))
+    morning = decide(case("next_morning", *two, usual_pain=usual))
+    if during >= T.severe:  # the severe-pain follow-up: still high (>= 7, or >= usual + 2) pauses
+        assert morning.pause == (before >= T.severe or before >= usual + 2)
+        assert morning.action is (Action.STOP if morning.pause else Action.HOLD)
+    elif before < T.severe and during <= limit:
+        if usual >= 6:  # progression held until a clinician sets the ceiling
+            assert (morning.action, morning.message) == (Action.HOLD, "decision.hold.ceiling_pending")
+        else:
+            assert morning.action is Action.PROGRESS
+    else:
+        assert morning.action is not Action.PROGRESS

@@ -2,7 +2,8 @@
 
 Base case: levels rom 2, reps 3, load 1, speed 1 (max 3/5/4/3), raised so far: rom, reps.
 A step back therefore lowers reps to 2; a raise goes to load.
-Pairs that cannot fire together: 2-7, 3-7, 5-7 (limits exclude them), 7-8 and 7-9 (stage rating present/lower).
+Pairs that cannot fire together: 2-7, 3-7, 5-7 (limits exclude them), 7-8 and 7-9 (stage rating present/lower),
+5-8 (not settled is judged right after only, with all three ratings).
 """
 
 from __future__ import annotations
@@ -52,12 +53,57 @@ ROWS = [
     Row("bladder_bowel_urgent", case("after", S(0, 2, 2, 1), flags=("bladder_bowel",)), STOP, None, {},
         ("red_flag",), "decision.stop.red_flag_urgent", {"urgent": True, "alert": True}),
     # --- 2 severe pain -----------------------------------------------------------------------------
-    Row("severe_during", case("during", S(0, 2, 7)), STOP, None, {}, ("severe_pain", "during_over_limit"),
-        "decision.stop.severe_pain", {"alert": True, "urgent": False}),
-    Row("severe_after_only", case("after", S(0, 8, 2, 7)), STOP, None, {}, ("severe_pain",),
-        "decision.stop.severe_pain", {"alert": True}),
+    Row("severe_during", case("during", S(0, 2, 7)), STOP, P, {P: 2}, ("severe_pain", "during_over_limit"),
+        "decision.stop.severe_pain", {"alert": True, "urgent": False, "ask_next_morning": True,
+                                      "raise_history": (R,), "pause": False}),
+    Row("severe_after_only", case("after", S(0, 8, 2, 7)), STOP, P, {P: 2}, ("severe_pain",),
+        "decision.stop.severe_pain", {"alert": True, "ask_next_morning": True}),
     Row("severe_even_if_adjusted", case("during", S(0, 2, 8, change="step_back")), STOP, None, {},
-        ("severe_pain", "during_over_limit"), "decision.stop.severe_pain"),
+        ("severe_pain", "during_over_limit", "already_adjusted"), "decision.stop.severe_pain_hold",
+        {"alert": True, "ask_next_morning": True}),
+    Row("severe_at_minimum", case("after", S(0, 2, 2, 8), levels=ONES, history=()), STOP, None, {},
+        ("severe_pain", "not_settled", "step_back_at_minimum"), "decision.stop.severe_pain_hold",
+        {"alert": True, "ask_next_morning": True}),
+    # before >= severe: no exercise today; the normal reminder asks again tomorrow; twice in a row alerts
+    Row("severe_before", case("before", S(0, 7)), STOP, None, {}, ("severe_before",), "decision.stop.severe_before",
+        {"alert": False, "ask_next_morning": False, "pause": False}),
+    Row("severe_before_twice", case("before", S(-1, 8), S(0, 7)), STOP, None, {}, ("severe_before_twice",),
+        "decision.stop.severe_before_twice", {"alert": True}),
+    Row("severe_before_after_an_ordinary_session", case("before", S(-1, 3, 2, 1, 2), S(0, 9)), STOP, None, {},
+        ("severe_before",), "decision.stop.severe_before", {"alert": False}),
+    # the next morning after severe pain during/after: still high pauses, lower holds (already stepped back)
+    Row("severe_follow_up_still_severe", case("next_morning", S(-1, 2, 8, None, 7, change="step_back")), STOP,
+        None, {}, ("severe_persists", "during_over_limit", "missing_ratings", "next_morning_above_reference"),
+        "decision.stop.severe_persists", {"pause": True, "alert": True, "recheck": False, "missing": ("after",)}),
+    Row("severe_follow_up_usual_plus_2", case("next_morning", S(-1, 3, 3, 8, 5, change="step_back"), usual_pain=3),
+        STOP, None, {}, ("severe_persists", "next_morning_above_reference"), "decision.stop.severe_persists",
+        {"pause": True, "alert": True}),
+    Row("severe_follow_up_below_usual_plus_2", case("next_morning", S(-1, 3, 3, 8, 4, change="step_back"),
+        usual_pain=3), HOLD, None, {}, ("severe_settled", "next_morning_above_reference"),
+        "decision.hold.severe_settled", {"pause": False, "alert": False, "recheck": True}),
+    Row("severe_follow_up_settled", case("next_morning", S(-1, 2, 8, None, 2, change="step_back")), HOLD, None, {},
+        ("severe_settled", "during_over_limit", "missing_ratings"), "decision.hold.severe_settled",
+        {"pause": False, "alert": False}),
+    # a next morning >= severe after an ordinary session: alert, step back, ask again the next morning
+    Row("severe_morning", case("next_morning", S(-1, 2, 2, 1, 8)), BACK, P, {P: 2},
+        ("severe_morning", "next_morning_above_reference"), "decision.step_back.severe_morning",
+        {"alert": True, "ask_next_morning": True, "recheck": False}),
+    Row("severe_morning_at_minimum", case("next_morning", S(-1, 2, 2, 1, 8), levels=ONES, history=()), HOLD, None,
+        {}, ("severe_morning", "next_morning_above_reference", "step_back_at_minimum"),
+        "decision.hold.severe_morning", {"alert": True, "ask_next_morning": True}),
+    Row("severe_morning_already_adjusted", case("next_morning", S(-1, 2, 5, 2, 9, change="step_back")), HOLD,
+        None, {}, ("severe_morning", "during_over_limit", "next_morning_above_reference", "already_adjusted"),
+        "decision.hold.severe_morning", {"alert": True, "ask_next_morning": True}),
+    Row("severe_morning_followed_still_severe", case("recheck", S(-1, 2, 2, 1, 8, 7, change="step_back")), STOP,
+        None, {}, ("severe_persists", "recheck_above_reference"), "decision.stop.severe_persists", {"pause": True}),
+    Row("severe_morning_followed_usual_plus_2", case("recheck", S(-1, 2, 2, 1, 8, 6, change="step_back"),
+        usual_pain=4), STOP, None, {}, ("severe_persists", "recheck_above_reference"),
+        "decision.stop.severe_persists", {"pause": True}),
+    Row("severe_morning_followed_lower", case("recheck", S(-1, 2, 2, 1, 8, 3, change="step_back"), usual_pain=4),
+        HOLD, None, {}, ("severe_settled", "recheck_above_reference"), "decision.hold.severe_settled",
+        {"pause": False, "alert": False}),
+    Row("recheck_severe_after_a_rise", case("recheck", S(-1, 2, 2, 1, 4, 7)), STOP, None, {},
+        ("severe_persists", "recheck_above_reference"), "decision.stop.severe_persists", {"pause": True}),
     # --- 3 during over the limit -------------------------------------------------------------------
     Row("during_3_is_fine", case("during", S(0, 2, 3)), HOLD, None, {}, (), "decision.hold.keep_going"),
     Row("during_over", case("during", S(0, 2, 4)), BACK, P, {P: 2}, ("during_over_limit",),
@@ -68,6 +114,9 @@ ROWS = [
         ("during_over_limit",), "decision.step_back.during_pain", {"raise_history": ()}),
     Row("during_over_at_minimum", case("during", S(0, 2, 4), levels=ONES, history=()), HOLD, None, {},
         ("during_over_limit", "step_back_at_minimum"), "decision.hold.at_minimum", {"alert": True}),
+    Row("during_over_at_minimum_again", case("during", S(0, 2, 4), levels=ONES, history=(), minimum_alerted=True),
+        HOLD, None, {}, ("during_over_limit", "step_back_at_minimum"), "decision.hold.at_minimum_again",
+        {"alert": False}),
     Row("during_over_already_adjusted", case("after", S(0, 2, 5, 2, change="step_back")), HOLD, None, {},
         ("during_over_limit", "already_adjusted"), "decision.hold.already_adjusted", {"alert": False}),
     Row("already_adjusted_before_minimum", case("during", S(0, 2, 4, change="step_back"), levels=ONES),
@@ -78,6 +127,10 @@ ROWS = [
     # --- 5 not settled -----------------------------------------------------------------------------
     Row("not_settled", case("after", S(0, 2, 2, 3)), HOLD, None, {}, ("not_settled",),
         "decision.hold.not_settled"),
+    Row("not_settled_not_repeated_next_morning", case("next_morning", S(-1, 2, 2, 3, 2)), HOLD, None, {}, (),
+        "decision.hold.morning_ok"),
+    Row("not_settled_not_repeated_at_recheck", case("recheck", S(-1, 2, 2, 3, 4, 2)), HOLD, None, {}, (),
+        "decision.hold.recheck_ok"),
     Row("after_above_during_but_not_before", case("after", S(0, 3, 1, 2)), HOLD, None, {}, (),
         "decision.hold.await_next_morning"),
     # --- 6 trend -----------------------------------------------------------------------------------
@@ -110,7 +163,13 @@ ROWS = [
     Row("one_more_after_bad_session", case("next_morning", S(-2, 2, 4, 1, 2), GOOD1), HOLD, None, {},
         ("needs_more_sessions",), "decision.hold.one_more"),
     Row("progress_already_adjusted", case("next_morning", GOOD2, S(-1, 2, 2, 1, 1, change="progress")), HOLD,
-        None, {}, ("limits_met", "already_adjusted"), "decision.hold.already_adjusted"),
+        None, {}, ("limits_met", "already_adjusted"), "decision.hold.already_adjusted_morning"),
+    Row("usual_pain_6_holds_progress", case("next_morning", GOOD2, GOOD1, usual_pain=6), HOLD, None, {},
+        ("usual_pain_high",), "decision.hold.ceiling_pending"),
+    Row("usual_pain_6_with_a_ceiling_progresses", case("next_morning", GOOD2, GOOD1, usual_pain=6, ceiling=3), UP,
+        L, {L: 2}, ("limits_met",), "decision.progress"),
+    Row("usual_pain_5_progresses", case("next_morning", GOOD2, GOOD1, usual_pain=5), UP, L, {L: 2},
+        ("limits_met",), "decision.progress"),
     Row("no_progress_at_after", case("after", GOOD2, S(0, 2, 2, 1)), HOLD, None, {}, (),
         "decision.hold.await_next_morning"),
     # --- 8 missing ratings -------------------------------------------------------------------------
@@ -148,18 +207,19 @@ ROWS = [
         ("red_flag", "missing_ratings"), "decision.stop.red_flag_same_day", {"missing": ("during",)}),
     Row("p1_9", case("next_morning", S(-1, 2, 2, 1, 4), flags=("inflammation",)), STOP, None, {},
         ("red_flag", "next_morning_above_reference"), "decision.stop.red_flag_rest_today", {"recheck": False}),
-    Row("p2_3", case("during", S(0, 2, 9)), STOP, None, {}, ("severe_pain", "during_over_limit"),
+    Row("p2_3", case("during", S(0, 2, 9)), STOP, P, {P: 2}, ("severe_pain", "during_over_limit"),
         "decision.stop.severe_pain"),
-    Row("p2_4", case("recheck", S(-1, 8, 2, 7, 9, 9)), STOP, None, {}, ("severe_pain", "recheck_above_reference"),
+    Row("p2_4", case("recheck", S(-1, 8, 2, 7, 9, 9)), STOP, None, {},
+        ("severe_persists", "recheck_above_reference"), "decision.stop.severe_persists", {"pause": True}),
+    Row("p2_5", case("after", S(0, 2, 2, 8)), STOP, P, {P: 2}, ("severe_pain", "not_settled"),
         "decision.stop.severe_pain"),
-    Row("p2_5", case("after", S(0, 2, 2, 8)), STOP, None, {}, ("severe_pain", "not_settled"),
+    Row("p2_6", case("after", *TREND, S(0, 8, 2, 7)), STOP, P, {P: 2}, ("severe_pain", "trend_worse"),
         "decision.stop.severe_pain"),
-    Row("p2_6", case("after", *TREND, S(0, 8, 2, 7)), STOP, None, {}, ("severe_pain", "trend_worse"),
-        "decision.stop.severe_pain"),
-    Row("p2_8", case("after", S(0, None, 2, 7)), STOP, None, {}, ("severe_pain", "missing_ratings"),
+    Row("p2_8", case("after", S(0, None, 2, 7)), STOP, P, {P: 2}, ("severe_pain", "missing_ratings"),
         "decision.stop.severe_pain", {"missing": ("before",)}),
     Row("p2_9", case("next_morning", S(-1, 8, 2, 7, 9)), STOP, None, {},
-        ("severe_pain", "next_morning_above_reference"), "decision.stop.severe_pain", {"recheck": False}),
+        ("severe_persists", "next_morning_above_reference"), "decision.stop.severe_persists",
+        {"recheck": False, "pause": True}),
     Row("p3_4", case("recheck", S(-1, 2, 4, 1, 4, 3)), BACK, P, {P: 2},
         ("during_over_limit", "recheck_above_reference"), "decision.step_back.during_pain"),
     Row("p3_5", case("after", S(0, 2, 4, 5)), BACK, P, {P: 2}, ("during_over_limit", "not_settled"),
@@ -171,8 +231,8 @@ ROWS = [
     Row("p3_9", case("next_morning", S(-1, 2, 4, 1, 4)), BACK, P, {P: 2},
         ("during_over_limit", "next_morning_above_reference"), "decision.step_back.during_pain",
         {"recheck": True}),
-    Row("p4_5", case("recheck", S(-1, 2, 2, 3, 4, 3)), BACK, P, {P: 2}, ("recheck_above_reference", "not_settled"),
-        "decision.step_back.recheck_high"),
+    Row("p4_5", case("recheck", S(-1, 2, 2, 3, 4, 3)), BACK, P, {P: 2}, ("recheck_above_reference",),
+        "decision.step_back.recheck_high"),  # "not settled" is said right after only
     Row("p4_6", case("recheck", *TREND, S(-1, 2, 2, 1, 4, 3)), BACK, P, {P: 2},
         ("recheck_above_reference", "trend_worse"), "decision.step_back.recheck_high"),
     Row("p4_7", case("next_morning", GOOD2, S(-1, 2, 2, 1, 2, 3)), BACK, P, {P: 2},
@@ -185,10 +245,8 @@ ROWS = [
         {"recheck": True}),
     Row("p5_6", case("after", *TREND, S(0, 2, 2, 3)), HOLD, None, {}, ("not_settled", "trend_worse"),
         "decision.hold.not_settled"),
-    Row("p5_8", case("next_morning", S(-1, 2, 2, 3)), HOLD, None, {}, ("not_settled", "missing_ratings"),
-        "decision.hold.not_settled", {"missing": ("next_morning",)}),
     Row("p5_9", case("next_morning", S(-1, 2, 2, 3, 4)), HOLD, None, {},
-        ("not_settled", "next_morning_above_reference"), "decision.hold.not_settled", {"recheck": True}),
+        ("next_morning_above_reference",), "decision.hold.recheck_pending", {"recheck": True}),
     Row("p6_7", case("next_morning", *TREND, S(-1, 2, 2, 1, 2)), HOLD, None, {}, ("trend_worse", "limits_met"),
         "decision.hold.trend_worse"),
     Row("p6_8", case("next_morning", *TREND, S(-1, 2, None, 1, 2)), HOLD, None, {},
@@ -220,7 +278,7 @@ def test_ids_unique() -> None:
 def test_history_unchanged_unless_levels_change() -> None:
     for row in ROWS:
         d = decide(row.case)
-        if d.action not in (Action.PROGRESS, Action.STEP_BACK):
+        if d.element is None:
             assert d.raise_history == row.case.raise_history, row.id
             assert d.levels == dict(row.case.levels), row.id
 

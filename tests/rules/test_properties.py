@@ -76,6 +76,8 @@ def cases(draw: st.DrawFn) -> Case:
         sessions=draw(sessions()),
         flags=draw(st.one_of(st.just(frozenset()), rare_flags)),
         ceiling=draw(st.one_of(st.none(), st.none(), st.integers(2, 6))),
+        usual_pain=draw(ratings),
+        minimum_alerted=draw(st.booleans()),
     )
 
 
@@ -114,7 +116,8 @@ def test_at_most_one_element_changes_by_one(case: Case, t: Thresholds) -> None:
     if d.action is Action.PROGRESS:
         assert diff == {d.element: 1}
         assert d.raise_history == (*case.raise_history, d.element)
-    elif d.action is Action.STEP_BACK:
+    elif d.element is not None:  # a step back, or a severe-pain stop that steps back
+        assert d.action in (Action.STEP_BACK, Action.STOP)
         assert diff == {d.element: -1}
         assert d.raise_history == case.raise_history[:-1] or not case.raise_history
     else:
@@ -141,6 +144,8 @@ def test_never_raise_on_pain_missing_data_flags_or_worse_trend(case: Case, t: Th
     assert not missing(case) and None not in (s.before, s.during, s.after)
     assert not case.flags and not s.flags
     assert not trend_worse(case, t)
+    assert s.before is not None and s.before < t.severe and s.during < t.severe and s.after < t.severe
+    assert case.usual_pain is None or case.usual_pain < t.usual_high or case.ceiling is not None
     assert case.stage in (Stage.NEXT_MORNING, Stage.RECHECK)
     assert s.level_change is None
 
@@ -152,8 +157,38 @@ def test_red_flag_always_stops(case: Case, t: Thresholds) -> None:
     current = case.sessions[-1].flags if case.sessions and case.stage is not Stage.CHECKIN else frozenset()
     if case.flags or current:
         assert d.action is Action.STOP and d.alert and d.reasons[0] == "red_flag"
+        assert d.levels == dict(case.levels) and not d.ask_next_morning and not d.pause
     if d.action is Action.STOP:
-        assert d.alert and d.levels == dict(case.levels) and not d.recheck
+        assert not d.recheck
+
+
+@PROPS
+@given(cases(), thresholds)
+def test_severe_pain_is_always_followed_by_a_next_morning_question_or_a_pause(case: Case, t: Thresholds) -> None:
+    """Pain >= severe during, right after, the next morning or at the recheck: the clinic is alerted and the
+    patient is asked again the next morning, or the program pauses; before exercise: no exercise today."""
+    d = decide(case, t)
+    s = case.current
+    if s is None or case.stage is Stage.CHECKIN or (d.reasons and d.reasons[0] == "red_flag"):
+        return
+    rating = getattr(s, case.stage.value)
+    if rating is None or rating < t.severe:
+        return
+    if case.stage is Stage.BEFORE:
+        assert d.action is Action.STOP and d.levels == dict(case.levels)
+    else:
+        assert d.ask_next_morning or d.pause
+        assert d.alert
+        assert d.action is not Action.PROGRESS
+
+
+@PROPS
+@given(cases(), thresholds)
+def test_a_pause_stops_and_alerts(case: Case, t: Thresholds) -> None:
+    d = decide(case, t)
+    if d.pause:
+        assert d.action is Action.STOP and d.alert and not d.ask_next_morning
+        assert case.stage in (Stage.NEXT_MORNING, Stage.RECHECK)
 
 
 @PROPS
