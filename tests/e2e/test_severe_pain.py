@@ -27,7 +27,8 @@ async def levels(coach) -> tuple[int, int, int, int]:
 
 
 async def alert_events(coach) -> list[str]:
-    return [r.payload["event"] for r in await coach.rows(Outbox, Outbox.kind == "alert")]
+    rows = sorted(await coach.rows(Outbox, Outbox.kind == "alert"), key=lambda r: r.id)
+    return [r.payload["event"] for r in rows]
 
 
 def bodies(coach, user: int = USER) -> list[str]:
