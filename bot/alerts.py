@@ -52,7 +52,8 @@ async def schedule_summary(s: AsyncSession, rt: Runtime, c: Clinician, *, after:
 
 
 ALERT_EVENTS = ("red_flag", "severe_pain", "severe_before_twice", "severe_persists", "severe_morning",
-                "step_back_at_minimum", "usual_pain_high")  # the last: at enrolment (coaching.patients.enrol)
+                "step_back_at_minimum",
+                "usual_pain_high", "condition_changed")  # these two: at enrolment, at a change of program
 
 
 def event_of(decision) -> str:

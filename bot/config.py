@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///coach.db"
     clinic_timezone: str = "Asia/Tokyo"
     trial_days: int = Field(default=14, ge=1, le=365)
+    trial_target_per_week: int = Field(default=5, ge=1, le=7)  # sessions a week, told on day 1 of a trial
     trial_end_notice_days: int = Field(default=2, ge=0, le=30)
     thresholds_file: Path | None = None
 

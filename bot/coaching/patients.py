@@ -18,7 +18,7 @@ half-finished /settings input. Handlers and delivery call these; they never writ
 | expire           | trial (last day)   | ended                | as end                                      |
 | unreachable      | any                | unreachable          | exercise rows cancelled                     |
 | reachable        | unreachable        | reachable            | rows planned again (as resume)              |
-| change_condition | trial/active       | another program      | levels clamped to the new program           |
+| change_condition | trial/active       | another program      | levels start at 1, the clinician is alerted |
 | change_time      | trial/active       | same                 | reminders / morning questions moved         |
 | delete           | any                | (no patient)         | every row about the person erased           |
 
@@ -212,11 +212,15 @@ async def reachable(s: AsyncSession, rt: Runtime, p: Patient) -> bool:
 # --- settings -------------------------------------------------------------------------------------
 
 async def change_condition(s: AsyncSession, rt: Runtime, p: Patient, condition: str) -> bool:
-    """Another program (knee / low back): levels clamped to it, the raise history starts afresh."""
+    """Another program (knee / low back / both): a new program starts at its beginning (level 1 of every element,
+    no raise history: its exercises are new to the patient), and the clinician is told."""
     if not enrolled(p) or condition not in CONDITIONS:
         return False
-    p.condition, p.awaiting = condition, None
-    store.set_levels(p, load_program(condition).clamp(store.levels(p)), tuple())
+    p.awaiting = None
+    if condition != p.condition:  # the same program again changes nothing
+        p.condition = condition
+        store.set_levels(p, {e: 1 for e in load_program(condition).max_levels}, tuple())
+        await alerts.schedule(s, rt, p, event="condition_changed", urgent=False)
     return True
 
 

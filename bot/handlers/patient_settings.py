@@ -142,7 +142,8 @@ async def on_rejoin(turn: PatientTurn) -> None:
         reply = Reply(t("rejoin.red_flag", **safety.contact(rt)), priority="safety")
     elif await patient_state.rejoin(s, rt, p):
         reply = Reply(join(t("rejoin.welcome", nickname=p.nickname, end=p.trial_ends_on.strftime("%m/%d"),
-                             time=p.exercise_time), coaching.plan_lines(p)))
+                             time=p.exercise_time, per_week=rt.settings.trial_target_per_week),
+                           coaching.plan_lines(p)))
     if reply is None:
         turn.closed()
         return

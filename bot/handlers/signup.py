@@ -149,7 +149,8 @@ async def _end_with_red_flag(s: AsyncSession, rt: Runtime, sign: Signup, flag: F
 async def _enrol(s: AsyncSession, rt: Runtime, sign: Signup) -> Reply:
     p = await coaching.patients.enrol(s, rt, sign)
     return Reply(join(t("signup.welcome", nickname=p.nickname, time=p.exercise_time, days=rt.settings.trial_days,
-                        end=p.trial_ends_on.strftime("%m/%d")), coaching.plan_lines(p), t("signup.how_it_works")))
+                        end=p.trial_ends_on.strftime("%m/%d"), per_week=rt.settings.trial_target_per_week),
+                      coaching.plan_lines(p), t("signup.how_it_works")))
 
 
 @anyone

@@ -117,7 +117,7 @@ async def test_rejoin_after_the_trial_ran_out_keeps_the_history(coach):
     await coach.text(USER, "/start")
     [check] = await coach.press(USER, msg("button.rejoin"))
     [welcome] = await coach.press(USER, msg("button.none_apply"))
-    assert welcome.body.startswith(msg("rejoin.welcome", nickname="はなこ", end="12/29", time="09:00"))
+    assert welcome.body.startswith(msg("rejoin.welcome", nickname="はなこ", end="12/29", time="09:00", per_week=5))
     [p] = await coach.rows(Patient)
     assert (p.status, p.trial_ends_on.isoformat()) == ("trial", "2026-12-29")
     assert await coach.count(ExerciseSession, ExerciseSession.before == 2) == 1  # history kept
