@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts
@@ -21,7 +20,6 @@ from bot.coaching.schedule import REMINDER_KINDS
 from bot.i18n import t
 from bot.runtime import Runtime
 from bot.storage import outbox, patients, sessions
-from bot.storage.models import Decision as DecisionRow
 from bot.storage.models import ExerciseSession, Patient, Prompt
 from bot.timeplan import at_local, local_date
 from rules import URGENT_FLAGS, Action, Case, Element, Flag, SessionRecord, Stage, decide, load_program
@@ -116,19 +114,6 @@ def _records(rows: list[ExerciseSession], current: ExerciseSession | None) -> tu
     )
 
 
-async def _minimum_alerted(s: AsyncSession, p: Patient) -> bool:
-    """Was the clinic already told this patient's dose is at its minimum, with no level change since? (The
-    rules then say what happens next once and alert once, not every session.)"""
-    rows = await s.execute(select(DecisionRow.element, DecisionRow.reasons).where(DecisionRow.patient_id == p.id)
-                           .order_by(DecisionRow.id.desc()).limit(50))  # type: ignore[union-attr]
-    for element, reasons in rows:
-        if "step_back_at_minimum" in reasons:
-            return True
-        if element is not None:  # a level changed since
-            return False
-    return False
-
-
 async def _decide(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSession | None, stage: Stage,
                   flags: frozenset[Flag] = frozenset()) -> RulesDecision:
     today = local_date(rt.clock.now(), p.timezone)
@@ -136,7 +121,7 @@ async def _decide(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSes
     program = load_program(p.condition)
     case = Case(today=today, stage=stage, levels=patients.levels(p), max_levels=program.max_levels,
                 raise_history=tuple(Element(e) for e in p.raise_history), sessions=_records(rows, session),
-                flags=flags, usual_pain=p.usual_pain, minimum_alerted=await _minimum_alerted(s, p))
+                flags=flags, usual_pain=p.usual_pain, minimum_alerted=await sessions.minimum_alerted(s, p.id))
     return decide(case, rt.thresholds)
 
 

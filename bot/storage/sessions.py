@@ -116,6 +116,19 @@ async def has_open(s: AsyncSession, session_id: int, kind: str) -> bool:
         col(Prompt.answered_at).is_(None), col(Prompt.closed).is_(False)).limit(1)) is not None
 
 
+async def minimum_alerted(s: AsyncSession, patient_id: int) -> bool:
+    """Was a step back at the minimum decided (and the clinic told) with no level change since? The newest
+    decision that hit the minimum or changed a level tells (decisions of the last 50)."""
+    rows = await s.execute(select(col(Decision.element), col(Decision.reasons))
+                           .where(col(Decision.patient_id) == patient_id).order_by(col(Decision.id).desc()).limit(50))
+    for element, reasons in rows:
+        if "step_back_at_minimum" in reasons:
+            return True
+        if element is not None:  # a level changed since
+            return False
+    return False
+
+
 def record_decision(s: AsyncSession, **fields) -> Decision:
     row = Decision(**fields)
     s.add(row)
