@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.runtime import Runtime
 from bot.storage import clinicians, outbox
-from bot.storage.models import Clinician, Patient
+from bot.storage.models import Clinician, Outbox, Patient
 from bot.timeplan import local_date
 
 
@@ -64,13 +64,41 @@ def event_of(decision) -> str:
 async def schedule(s: AsyncSession, rt: Runtime, p: Patient, *, event: str, urgent: bool,
                    session_id: int | None = None) -> None:
     """Alert the clinic at once about this patient (red flag, severe-pain stop, step back at level 1);
-    once per event and session, however many answers in that session repeat it."""
+    once per event and session, however many answers in that session repeat it. An urgent (emergency) alert
+    also plans its re-notification (`alert_renotify`, same key columns) ALERT_RENOTIFY_MINUTES later: sent to
+    the admins and the staff chat unless someone pressed 「対応しました」 by then."""
     now = rt.clock.now()
+    variant = event if session_id is not None else f"{event}@{int(now.timestamp())}"
     await outbox.schedule(
-        s, kind="alert", due_at=now, now=now, patient_id=p.id, session_id=session_id,
-        variant=event if session_id is not None else f"{event}@{int(now.timestamp())}",
+        s, kind="alert", due_at=now, now=now, patient_id=p.id, session_id=session_id, variant=variant,
         payload={"event": event, "urgent": urgent, "nickname": p.nickname, "patient_id": p.id},
     )
+    if urgent:
+        await outbox.schedule(
+            s, kind="alert_renotify", due_at=now + timedelta(minutes=rt.settings.alert_renotify_minutes), now=now,
+            patient_id=p.id, session_id=session_id, variant=variant, payload={"patient_id": p.id},
+        )
+
+
+def renotify_recipients(rt: Runtime) -> list[int]:
+    """Where an unacknowledged emergency alert goes again: the staff chat and every admin (never a clinician
+    who does not look after the patient)."""
+    chats = ([rt.settings.staff_chat_id] if rt.settings.staff_chat_id is not None else [])
+    return list(dict.fromkeys([*chats, *rt.settings.admin_telegram_ids]))
+
+
+def acknowledged(row: Outbox) -> dict | None:
+    """Who pressed 「対応しました」 under this alert, and when ({"by", "name", "at"}), or None."""
+    ack = row.payload.get("ack")
+    return ack if isinstance(ack, dict) else None
+
+
+def acknowledge(row: Outbox, *, by: int, name: str, at: datetime) -> bool:
+    """Record the first 「対応しました」 press on this alert (who, when). False if it was already recorded."""
+    if acknowledged(row) is not None:
+        return False
+    row.payload = {**row.payload, "ack": {"by": by, "name": name, "at": at.isoformat()}}
+    return True
 
 
 async def staff_notice(s: AsyncSession, rt: Runtime, *, event: str, telegram_user_id: int,

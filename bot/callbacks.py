@@ -344,16 +344,33 @@ class Lesson:
         return cls(number) if number is not None else None
 
 
+@dataclass(frozen=True)
+class Acknowledge:
+    """「対応しました」 under an alert (and its re-notification): ak:<the alert's outbox row id>."""
+
+    alert_id: int
+
+    @property
+    def data(self) -> str:
+        return f"ak:{self.alert_id}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> Acknowledge | None:
+        parts = _split(data, "ak", (2,))
+        alert_id = parse_id(parts[0]) if parts is not None else None
+        return cls(alert_id) if alert_id is not None else None
+
+
 FAMILIES: dict[str, type[Callback]] = {
     "rt": Rating, "rm": ReminderChoice, "nx": AskNow, "rf": RedFlag, "trial": Trial, "c": Consent,
     "su": SignupStep, "st": Setting, "tr": TrialAnswer, "rj": Rejoin, "del": Delete, "cp": OpenPatient,
-    "ls": Lesson,
+    "ls": Lesson, "ak": Acknowledge,
 }
 # The python-telegram-bot patterns that route a press to its family's handler (the parser then checks it).
 PATTERNS = {prefix: rf"^{prefix}(:|$)" for prefix in FAMILIES}
 
 Callback = (Rating | ReminderChoice | AskNow | RedFlag | Trial | Consent | SignupStep | Setting | TrialAnswer
-            | Rejoin | Delete | OpenPatient | Lesson)
+            | Rejoin | Delete | OpenPatient | Lesson | Acknowledge)
 
 
 def parse(data: str | None) -> Callback | None:

@@ -4,7 +4,7 @@ messaging port (bot/coaching/messages.py) for delivery: Telegram's errors become
 
 from __future__ import annotations
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.coaching.messages import Blocked, Rejected, Reply, RetryLater, Unavailable
@@ -27,7 +27,22 @@ async def send_to(bot: Bot, chat_id: int, reply: Reply) -> None:
     elif reply.photo is not None:
         await bot.send_photo(chat_id, photo=reply.photo, caption=reply.text or None, reply_markup=markup(reply))
     else:
-        await bot.send_message(chat_id, reply.text, reply_markup=markup(reply))
+        await bot.send_message(chat_id, reply.text, reply_markup=markup(reply), entities=entities(reply))
+
+
+def entities(reply: Reply) -> list[MessageEntity] | None:
+    """The `link` as a text link to tg://user?id=... on its characters (offsets in UTF-16 code units). A
+    text link, not a URL button: Telegram refuses a whole message whose button points to a user whose privacy
+    settings forbid it, while a text link simply shows as plain text."""
+    if reply.link is None or reply.link[0] not in reply.text:
+        return None
+    part, user_id = reply.link
+
+    def units(text: str) -> int:
+        return len(text.encode("utf-16-le")) // 2
+
+    offset = units(reply.text[:reply.text.rindex(part)])
+    return [MessageEntity(MessageEntity.TEXT_LINK, offset, units(part), url=f"tg://user?id={user_id}")]
 
 
 class TelegramChannel:

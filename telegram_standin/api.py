@@ -338,7 +338,9 @@ class BotApi:
         text, parse_mode, _ = self._text(p)
         markup = self._reply_markup(p)
         await self._gate(chat_id)
-        return self._record(chat_id, p, kind="text", text=text, parse_mode=parse_mode, reply_markup=markup)
+        entities = p.json("entities", what="message entities")
+        return self._record(chat_id, p, kind="text", text=text, parse_mode=parse_mode, reply_markup=markup,
+                            entities=entities if isinstance(entities, list) else None)
 
     def _record(self, chat_id: int, p: Params, **fields: Any) -> Any:
         """Store an accepted message in its chat and answer with Telegram's Message object."""

@@ -42,6 +42,7 @@ class SentMessage:
     caption: str | None = None
     parse_mode: str | None = None
     reply_markup: dict[str, Any] | None = None
+    entities: list[dict[str, Any]] | None = None  # sendMessage's `entities` (e.g. text links), as sent
     file: StoredFile | None = None
     disable_notification: bool = False
     edits: int = 0
@@ -65,6 +66,12 @@ class SentMessage:
         """Inline keyboard as rows of ``(text, callback_data)`` (callback_data None for URL buttons)."""
         rows = (self.reply_markup or {}).get("inline_keyboard") or []
         return [[(b.get("text", ""), b.get("callback_data")) for b in row] for row in rows]
+
+    def links(self) -> list[tuple[str, str]]:
+        """The text links of a text message: (the linked characters, the URL)."""
+        body = (self.text or "").encode("utf-16-le")
+        return [(body[e["offset"] * 2:(e["offset"] + e["length"]) * 2].decode("utf-16-le"), e.get("url", ""))
+                for e in self.entities or [] if e.get("type") == "text_link"]
 
     @property
     def button_texts(self) -> list[str]:

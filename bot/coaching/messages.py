@@ -7,6 +7,7 @@ messenger's types. The contract (docs/architecture.md, "The messaging port"):
 - text, plain (no markup), short enough for a phone;
 - choice buttons as rows of (label, value): the value is callback data from bot/callbacks.py; a batch's
   buttons go on its last message (LINE shows quick replies on the last message only, up to 13 of them);
+- a link to a person's chat on part of the text (`link`: staff notices open the patient's chat);
 - a picture (PNG bytes with `picture_id`, a stable name each channel may cache or host under) or a document;
 - a priority: `safety` (red flags, alerts: always sent), `essential` (questions, answers, reminders) or
   `optional` (the weekly explanation): a channel that pays per push may hold back optional ones.
@@ -35,6 +36,9 @@ class Reply:
     photo: bytes | None = None  # a PNG/JPEG sent as a picture; `text` is its caption (at most 1024 characters)
     picture_id: str | None = None  # a stable name for `photo` (a channel may cache or host it under this name)
     priority: Priority = "essential"
+    # a part of `text` that opens a person's chat when tapped: (that text, their messenger user id); on
+    # Telegram a tg://user?id= link on those characters (staff notices: the patient's chat)
+    link: tuple[str, int] | None = None
 
 
 def join(*parts: str) -> str:

@@ -29,6 +29,7 @@ from bot.runtime import Runtime
 from bot.storage import clinicians, outbox, patients, sessions
 from bot.storage.models import ExerciseSession, Outbox, Patient, RedFlagReport
 from bot.timeplan import local_date
+from rules import load_redflags
 
 log = logging.getLogger(__name__)
 
@@ -104,27 +105,69 @@ async def _rating(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) 
     return Prepared([(p.chat_id, Reply(text, buttons))])
 
 
-@prepares("alert")
-async def _alert(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
-    """To the patient's clinician (else staff chat / admins): nickname, what happened, urgent marking, and a
-    button that opens the patient's detail (cp:<patient id>, allowed for that clinician and admins only)."""
-    to = await alerts.recipients_for(s, rt, p)
-    payload = row.payload
-    key = "alert.urgent" if payload.get("urgent") else "alert.text"
+async def _alert_body(s: AsyncSession, rt: Runtime, alert: Outbox,
+                      p: Patient | None) -> tuple[str, tuple[str, int] | None]:
+    """What a staff notice about a patient says: the tier (【至急】 for an emergency), the nickname and patient id,
+    what was answered and when, a line that opens the patient's chat (the link), where to see more."""
+    payload = alert.payload
     event = t(f"alert.event.{payload.get('event')}")
-    text = t(key, nickname=payload.get("nickname", "?"), patient_id=payload.get("patient_id"), event=event)
+    nickname, patient_id = payload.get("nickname", "?"), payload.get("patient_id")
     flags: list[str] = []
+    answered_at = alert.created_at
     if payload.get("event") == "red_flag" and p is not None:
         report = await s.scalar(select(RedFlagReport).where(RedFlagReport.patient_id == p.id)
                                 .order_by(RedFlagReport.id.desc()).limit(1))  # type: ignore[union-attr]
-        flags = list(report.flags) if report is not None else []
-    text = join(text, report_text.alert_flags(flags), t("alert.open_hint", patient_id=payload.get("patient_id")))
+        if report is not None:
+            flags, answered_at = list(report.flags), report.created_at
+    tier = load_redflags().tier(flags) if flags else None
+    key = "alert.urgent" if payload.get("urgent") else "alert.text"
+    local = answered_at.astimezone(rt.settings.tz)
+    chat_line = t("alert.chat_link", nickname=nickname) if p is not None else ""
+    text = join(t(key, nickname=nickname, patient_id=patient_id, event=event),
+                "\n".join(x for x in (t(f"alert.tier.{tier}") if tier else "", report_text.alert_flags(flags),
+                                       t("alert.answered_at", when=f"{local.month}/{local.day} {local:%H:%M}"))
+                           if x),
+                chat_line, t("alert.open_hint", patient_id=patient_id))
+    return text, ((chat_line, p.telegram_user_id) if p is not None else None)
+
+
+def _alert_buttons(alert_id: int, patient_id: int) -> list[list[tuple[str, str]]]:
+    return [[(t("button.acknowledge"), callbacks.Acknowledge(alert_id).data)],
+            [(t("button.open_patient"), callbacks.OpenPatient(patient_id).data)]]
+
+
+@prepares("alert")
+async def _alert(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    """To the patient's clinician (else staff chat / admins): the tier, nickname, what was answered and when, a
+    link to the patient's chat, and the buttons 「対応しました」 (ak:<this row>, recorded) and 「詳細を見る」
+    (cp:<patient id>, allowed for that clinician and admins only)."""
+    to = await alerts.recipients_for(s, rt, p)
     if not to:
         log.warning("alert for patient %s (%s): no clinician, STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS to send to",
-                    payload.get("patient_id"), payload.get("event"))
+                    row.payload.get("patient_id"), row.payload.get("event"))
         return nothing(outbox.DONE)
-    buttons = [[(t("button.open_patient"), callbacks.OpenPatient(int(payload["patient_id"])).data)]]
-    return Prepared([(chat, Reply(text, buttons, priority="safety")) for chat in to])
+    text, link = await _alert_body(s, rt, row, p)
+    buttons = _alert_buttons(row.id, int(row.payload["patient_id"]))
+    return Prepared([(chat, Reply(text, buttons, priority="safety", link=link)) for chat in to])
+
+
+@prepares("alert_renotify")
+async def _alert_renotify(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    """An emergency alert nobody acknowledged within ALERT_RENOTIFY_MINUTES: again, marked as such, to the staff
+    chat and the admins (never to other clinicians); nothing once someone pressed 「対応しました」."""
+    alert = await outbox.live_row(s, "alert", patient_id=row.patient_id, session_id=row.session_id,
+                                  variant=row.variant)
+    if alert is None or p is None or alerts.acknowledged(alert) is not None:
+        return nothing(outbox.DONE)
+    to = alerts.renotify_recipients(rt)
+    if not to:
+        log.warning("emergency alert for patient %s not acknowledged; no STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS to "
+                    "send it again to", p.id)
+        return nothing(outbox.DONE)
+    text, link = await _alert_body(s, rt, alert, p)
+    text = join(t("alert.renotify", minutes=rt.settings.alert_renotify_minutes), text)
+    return Prepared([(chat, Reply(text, _alert_buttons(alert.id, p.id), priority="safety", link=link))
+                     for chat in to])
 
 
 @prepares("weekly_summary")

@@ -60,6 +60,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("trial_notice",    24 * H,     False, True,  PATIENT_DAY),  # local_date: the trial period's last day
     Kind("trial_expire",    None,       False, True,  PATIENT_DAY),
     Kind("alert",           None,       False, False, ("patient_id", "session_id", "variant")),  # variant: event
+    # an emergency alert nobody acknowledged: again to the admins and the staff chat (the alert's key columns)
+    Kind("alert_renotify",  None,       False, False, ("patient_id", "session_id", "variant")),
     Kind("staff_notice",    None,       False, False, ("telegram_user_id", "variant")),
     # built from the database when sent: late is still useful, and it is sent once
     Kind("weekly_summary",  None,       False, False, ("clinician_id", "local_date")),  # the week's last day

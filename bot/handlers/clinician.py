@@ -8,13 +8,14 @@ nothing about what exists.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import alerts, menus
-from bot.callbacks import PATTERNS, OpenPatient
+from bot.callbacks import PATTERNS, Acknowledge, OpenPatient
 from bot.handlers.common import ClinicianTurn, Turn, anyone, clinician_handler, handler, is_admin
 from bot.i18n import t
 from bot.parsing import parse_name
@@ -25,7 +26,10 @@ from bot.reports.export import export_csv
 from bot.runtime import Runtime
 from bot.storage import clinicians
 from bot.storage.clinicians import Viewer
+from bot.storage.models import Outbox
 from bot.timeplan import local_date
+
+log = logging.getLogger(__name__)
 
 CLINICIAN_NAME_MAX = 64  # a clinician's name, from their Telegram name
 ATTENTION_BUTTONS = 10  # /patients: buttons for the first patients needing attention
@@ -139,6 +143,31 @@ async def open_patient(turn: ClinicianTurn) -> None:
     turn.send(*replies)
 
 
+@handler("anyone", staff_chat=True, stores=False)
+async def acknowledge(turn: Turn) -> None:
+    """ak:<alert> — 「対応しました」 under an alert: records who pressed it and when (the first press counts), which
+    stops its re-notification; the pressed message shows who took it on. Allowed in the staff chat, and in a
+    private chat for the patient's clinician and admins; everyone else gets the one refusal."""
+    s, rt = turn.s, turn.rt
+    press = Acknowledge.parse(turn.data)
+    alert = await s.get(Outbox, press.alert_id) if press is not None else None
+    allowed = alert is not None and alert.kind == "alert" and alert.patient_id is not None
+    viewer = await clinicians.viewer(s, rt.settings.admin_telegram_ids, turn.user.id) if allowed else None
+    if allowed and not turn.in_staff_chat:
+        allowed = viewer is not None and await clinicians.may_see(s, viewer, alert.patient_id) is not None
+    if not allowed or alert is None:
+        turn.refuse()
+        return
+    name = viewer.clinician.name if viewer is not None and viewer.clinician is not None else \
+        (parse_name(turn.user.full_name, CLINICIAN_NAME_MAX) or t("clinic.unnamed", id=turn.user.id))
+    now = rt.clock.now()
+    alerts.acknowledge(alert, by=turn.user.id, name=name, at=now)
+    ack = alerts.acknowledged(alert) or {}
+    when = datetime.fromisoformat(ack["at"]).astimezone(rt.settings.tz)
+    turn.ack(note=t("alert.acknowledged", name=ack.get("name", name), when=f"{when.month}/{when.day} {when:%H:%M}"))
+    log.info("alert %s acknowledged by user %s", alert.id, ack.get("by"))
+
+
 # --- export ----------------------------------------------------------------------------------------
 
 @clinician_handler
@@ -156,3 +185,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("patient", patient))
     app.add_handler(CommandHandler("export", export))
     app.add_handler(CallbackQueryHandler(open_patient, pattern=PATTERNS["cp"]))
+    app.add_handler(CallbackQueryHandler(acknowledge, pattern=PATTERNS["ak"]))

@@ -71,6 +71,11 @@ async def state_of(s: AsyncSession, kind: str, **columns: Any) -> str | None:
     return await s.scalar(select(Outbox.state).where(Outbox.dedupe_key == dedupe_key(kind, **columns), LIVE))
 
 
+async def live_row(s: AsyncSession, kind: str, **columns: Any) -> Outbox | None:
+    """The live row of this kind and key, None if there is none."""
+    return await s.scalar(select(Outbox).where(Outbox.dedupe_key == dedupe_key(kind, **columns), LIVE))
+
+
 async def cancel(s: AsyncSession, *, patient_id: int, kinds: tuple[str, ...] | None = None,
                  session_id: int | None = None) -> int:
     """Cancel a patient's pending rows (optionally only some kinds / one session)."""

@@ -19,7 +19,7 @@ from bot.reports.charts import DECISION_STYLE
 from bot.reports.summary import ATTENTION, LIMITS, TIERS
 from bot.storage.reports import NOTABLE_HOLDS
 from bot.storage.sessions import RATING_KINDS
-from rules import CONDITIONS, MESSAGE_KEYS, Action, Element, Flag, decide, load_redflags
+from rules import CONDITIONS, MESSAGE_KEYS, Action, Element, Flag, Tier, decide, load_redflags
 from rules.engine import EXPECTED
 from tests.rules.helpers import S, case
 
@@ -67,6 +67,7 @@ FAMILIES: dict[str, list[str]] = {
     "settings.saved_": [f"settings.saved_{f}" for f in FIELDS.values()] + ["settings.saved_condition"],
     "settings.ask_": [f"settings.ask_{w}" for w in FIELDS],
     "alert.event.": [f"alert.event.{e}" for e in alerts.ALERT_EVENTS],
+    "alert.tier.": [f"alert.tier.{tier}" for tier in Tier],
     "staff.": [f"staff.{e}" for e in STAFF_EVENTS],
     # clinicians (issue 4)
     "report.tier.": [f"report.tier.{x}" for x in TIERS],

@@ -167,7 +167,7 @@ async def test_a_severe_pain_stop_alerts_the_clinician_within_a_minute(clinic):
     assert alert.state == "sent" and alert.sent_at - alert.created_at <= timedelta(minutes=1)
     msg = clinic.standin.last_message(DOC)
     assert "【要確認】はなこさん" in msg.body and "強い痛み（7以上）" in msg.body
-    assert msg.buttons == [[("詳細を見る", f"cp:{alert.patient_id}")]]
+    assert msg.buttons == [[("対応しました", f"ak:{alert.id}")], [("詳細を見る", f"cp:{alert.patient_id}")]]
     assert not any("要確認" in b for b in texts(clinic, ADMIN))  # not to the admins: the patient has a clinician
     replies = await clinic.press(DOC, "詳細を見る")
     assert [m.kind for m in replies] == ["text", "photo"] and "はなこさん（患者ID" in replies[0].body

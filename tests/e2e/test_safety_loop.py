@@ -4,10 +4,12 @@ patient hears "the clinic has been informed" only when the alert has someone to 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.i18n import t
-from bot.storage.models import Outbox, Patient
+from bot.storage.models import Clinician, Outbox, Patient
 from tests.harness import Coach
 from tests.helpers import USER, advice, enrol
 
@@ -67,3 +69,105 @@ async def test_the_clinic_is_informed_only_when_someone_receives_the_alert(lonel
     await lonely.travel(seconds=1)  # the alert row is recorded, with no one to send it to
     [row] = await lonely.rows(Outbox, Outbox.kind == "alert")
     assert row.state == "done"
+
+
+# --- staff notices: tier, link, answer and time; 「対応しました」; the re-notification -------------------------
+
+STAFF = -1005555
+DOC, DOC2, RECEPTION = 7001, 7002, 6001
+
+
+@pytest.fixture
+async def staffed(standin, database_url, coach_start):
+    standin.add_group(STAFF, "supergroup")
+    c = await Coach(standin, database_url, coach_start, admin_telegram_ids=[ADMIN], staff_chat_id=STAFF,
+                    **CLINIC).start()
+    yield c
+    await c.stop()
+
+
+async def join_clinician(coach, user: int, name: str) -> str:
+    await coach.text(ADMIN, "/invite")
+    code = re.search(r"招待コード：(\w+)", coach.last(ADMIN)).group(1)
+    await coach.text(user, f"/clinician {code}", first_name=name)
+    [c] = await coach.rows(Clinician, Clinician.telegram_user_id == user)
+    return c.link_code
+
+
+async def enrol_with(coach, link_code: str) -> None:
+    await coach.text(USER, f"/start c_{link_code}")
+    await coach.press(USER, "体験を申し込む")
+    await coach.press(USER, "同意して始める")
+    await coach.press(USER, "腰痛")
+    await coach.text(USER, "3")
+    await coach.press(USER, "どれも当てはまらない")
+    await coach.text(USER, "09:00")
+    await coach.press(USER, "07:00")
+    await coach.text(USER, "はなこ")
+    await coach.press(USER, "この内容で始める")
+
+
+def notices(coach, chat: int) -> list:
+    return [m for m in coach.standin.messages(chat) if "はなこさん" in (m.body or "") and m.buttons]
+
+
+async def test_an_emergency_notice_carries_tier_link_answer_and_time_and_is_sent_again_unacknowledged(staffed):
+    link = await join_clinician(staffed, DOC, "田中")
+    await enrol_with(staffed, link)
+    await join_clinician(staffed, DOC2, "佐藤")  # another clinician: never gets this patient's alerts
+    await report(staffed, "bladder_bowel")
+    await staffed.travel(seconds=1)
+    [notice] = notices(staffed, DOC)  # the patient's clinician
+    body = notice.body
+    assert body.startswith("【至急】はなこさん") and t("alert.tier.emergency") in body
+    assert t("flag.bladder_bowel") in body and t("alert.answered_at", when="12/1 08:00") in body
+    [p] = await staffed.rows(Patient)
+    assert notice.links() == [(t("alert.chat_link", nickname="はなこ"), f"tg://user?id={p.telegram_user_id}")]
+    assert t("button.acknowledge") in notice.button_texts
+    assert notices(staffed, STAFF) == [] and notices(staffed, ADMIN) == []
+
+    await staffed.travel(minutes=14)
+    assert notices(staffed, STAFF) == []  # not yet
+    await staffed.travel(minutes=1)  # ALERT_RENOTIFY_MINUTES (15) and nobody acknowledged
+    for chat in (STAFF, ADMIN):
+        [again] = notices(staffed, chat)
+        assert again.body.startswith(t("alert.renotify", minutes=15)) and "【至急】はなこさん" in again.body
+    assert notices(staffed, DOC2) == [] and len(notices(staffed, DOC)) == 1
+
+
+async def test_acknowledging_in_the_staff_chat_is_recorded_and_stops_the_renotification(staffed):
+    await enrol(staffed)  # no clinician: alerts go to the staff chat
+    await report(staffed, "saddle_numbness")
+    await staffed.travel(seconds=1)
+    [notice] = notices(staffed, STAFF)
+    data = next(d for row in notice.buttons for _, d in row if d.startswith("ak:"))
+    await staffed.travel(minutes=3)
+    # a receptionist in the staff chat (neither clinician nor admin) takes it on
+    await staffed.press_raw(RECEPTION, data, notice.message_id, chat=STAFF)
+    [alert] = await staffed.rows(Outbox, Outbox.kind == "alert")
+    assert alert.payload["ack"]["by"] == RECEPTION and alert.payload["ack"]["at"].startswith("2026-11-30T23:03")
+    edited = staffed.standin.messages(STAFF)[-1]
+    assert t("alert.acknowledged", name=alert.payload["ack"]["name"], when="12/1 08:03") in edited.body
+    await staffed.travel(minutes=15)
+    assert len(notices(staffed, STAFF)) <= 1 and notices(staffed, ADMIN) == []
+    [renotify] = await staffed.rows(Outbox, Outbox.kind == "alert_renotify")
+    assert renotify.state == "done"
+
+
+async def test_only_the_patients_clinician_and_admins_acknowledge_in_a_private_chat(staffed):
+    link = await join_clinician(staffed, DOC, "田中")
+    await enrol_with(staffed, link)
+    await join_clinician(staffed, DOC2, "佐藤")
+    await report(staffed, "fever")
+    await staffed.travel(seconds=1)
+    [notice] = notices(staffed, DOC)
+    data = next(d for row in notice.buttons for _, d in row if d.startswith("ak:"))
+    for stranger in (DOC2, USER, 4242):  # forged presses of the same button
+        await staffed.press_raw(stranger, data, notice.message_id)
+        assert staffed.standin.callback_answers[-1][1] == t("clinic.refused")
+    [alert] = await staffed.rows(Outbox, Outbox.kind == "alert")
+    assert "ack" not in alert.payload
+    await staffed.press(DOC, t("button.acknowledge"))
+    [alert] = await staffed.rows(Outbox, Outbox.kind == "alert")
+    assert (alert.payload["ack"]["by"], alert.payload["ack"]["name"]) == (DOC, "田中")
+    assert await staffed.count(Outbox, Outbox.kind == "alert_renotify") == 0  # rest today: no re-notification
