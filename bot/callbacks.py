@@ -361,16 +361,37 @@ class Acknowledge:
         return cls(alert_id) if alert_id is not None else None
 
 
+FlagAnswer = Literal["ok", "still"]
+
+
+@dataclass(frozen=True)
+class FlagAgain:
+    """The morning after a rest-today red flag: has the sign gone? fa:<prompt>:ok|still."""
+
+    prompt_id: int
+    answer: FlagAnswer
+    prompt_kinds: ClassVar[tuple[str, ...]] = ("flag_again",)
+
+    @property
+    def data(self) -> str:
+        return f"fa:{self.prompt_id}:{self.answer}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> FlagAgain | None:
+        found = _id_and_word(data, "fa", get_args(FlagAnswer))
+        return cls(*found) if found is not None else None
+
+
 FAMILIES: dict[str, type[Callback]] = {
     "rt": Rating, "rm": ReminderChoice, "nx": AskNow, "rf": RedFlag, "trial": Trial, "c": Consent,
     "su": SignupStep, "st": Setting, "tr": TrialAnswer, "rj": Rejoin, "del": Delete, "cp": OpenPatient,
-    "ls": Lesson, "ak": Acknowledge,
+    "ls": Lesson, "ak": Acknowledge, "fa": FlagAgain,
 }
 # The python-telegram-bot patterns that route a press to its family's handler (the parser then checks it).
 PATTERNS = {prefix: rf"^{prefix}(:|$)" for prefix in FAMILIES}
 
 Callback = (Rating | ReminderChoice | AskNow | RedFlag | Trial | Consent | SignupStep | Setting | TrialAnswer
-            | Rejoin | Delete | OpenPatient | Lesson | Acknowledge)
+            | Rejoin | Delete | OpenPatient | Lesson | Acknowledge | FlagAgain)
 
 
 def parse(data: str | None) -> Callback | None:

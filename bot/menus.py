@@ -13,7 +13,7 @@ from bot.i18n import t
 log = logging.getLogger(__name__)
 
 PATIENT = ("start", "trial", "today", "history", "settings", "symptom", "why", "help", "privacy", "mydata", "delete")
-CLINICIAN = ("summary", "patients", "patient", "export")
+CLINICIAN = ("summary", "patients", "patient", "export", "clear")
 ADMIN = ("invite", "clinicians", "remove_clinician", "assign")
 
 

@@ -6,16 +6,33 @@ whether the patient may be told that the clinic has been informed.
   A setting not configured shows a clear placeholder (start-up and `status` warn: bot/ops.py).
 - `informed_line(...)`: "the clinic has been informed" only when the alert has someone to go to at this
   moment (the patient's clinician, the staff chat or an admin); otherwise the patient is asked to phone the
-  clinic. When the alert later cannot be delivered after all, the patient is told so (bot/alerts.py:
-  undelivered).
+  clinic.
+- Clearance: after an emergency or same-day red flag the program is held (`hold`, a `clearance` row) until
+  a clinician or admin clears the patient (`clear`, /clear ID: who and when recorded); the patient's own
+  resume in /settings is refused meanwhile. After a rest-today flag the next morning asks again
+  (`ask_again`, a `flag_again` row) and a clear answer resumes the program by itself.
+- `versions(rt, p)`: what produced a decision (catalogue version, thresholds and program fingerprints).
 
 Nothing here talks to Telegram.
 """
 
 from __future__ import annotations
 
+import hashlib
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from bot.coaching import patients as patient_state
 from bot.i18n import t
 from bot.runtime import Runtime
+from bot.storage import outbox
+from bot.storage.models import Clearance, Patient
+from bot.timeplan import at_local, local_date
+from rules import Tier, load_program, load_redflags
+
+HOLDING_TIERS = (Tier.EMERGENCY, Tier.SAME_DAY, Tier.SCREEN_BACK, Tier.SCREEN_KNEE)  # resume needs a clinician
 
 
 def contact(rt: Runtime) -> dict[str, str]:
@@ -33,3 +50,64 @@ def contact(rt: Runtime) -> dict[str, str]:
 def informed_line(rt: Runtime, reaches_someone: bool) -> str:
     """What the patient is told about the clinic after a red flag: informed, or phone the clinic yourself."""
     return t("redflag.informed") if reaches_someone else t("redflag.call_clinic", **contact(rt))
+
+
+def _fingerprint(value: object) -> str:
+    """The first 12 hex digits of a SHA-256 of a frozen dataclass's repr (its every value, in field order)."""
+    return hashlib.sha256(repr(value).encode()).hexdigest()[:12]
+
+
+def versions(rt: Runtime, p: Patient) -> dict[str, str]:
+    """What a decision about this patient was taken with: the red-flag catalogue's version and fingerprints of
+    the thresholds in force and of the patient's program (stored on the decision row)."""
+    return {"redflags": load_redflags().version, "thresholds": _fingerprint(rt.thresholds),
+            "program": f"{p.condition}:{_fingerprint(load_program(p.condition))}"}
+
+
+# --- clearance ------------------------------------------------------------------------------------------
+
+async def open_hold(s: AsyncSession, p: Patient) -> Clearance | None:
+    """The hold waiting for a clinician's clearance, if any."""
+    return await s.scalar(select(Clearance)
+                          .where(col(Clearance.patient_id) == p.id, col(Clearance.cleared_at).is_(None))
+                          .order_by(col(Clearance.id).desc()).limit(1))
+
+
+async def hold(s: AsyncSession, rt: Runtime, p: Patient, tier: str, flags: list[str]) -> None:
+    """Hold the program until a clinician or admin clears the patient (one open hold at a time)."""
+    if await open_hold(s, p) is None:
+        assert p.id is not None  # a stored patient
+        s.add(Clearance(patient_id=p.id, tier=tier, flags=flags, held_at=rt.clock.now()))
+    await patient_state.pause(s, rt, p)
+
+
+async def clear(s: AsyncSession, rt: Runtime, p: Patient, by: int) -> bool:
+    """A clinician or admin cleared the patient: recorded (who, when); the program resumes and the patient is
+    told (a `cleared` row). False when nothing held them."""
+    held = await open_hold(s, p)
+    if held is None:
+        return False
+    now = rt.clock.now()
+    held.cleared_at, held.cleared_by = now, by
+    await patient_state.resume(s, rt, p)
+    await outbox.schedule(s, kind="cleared", due_at=now, now=now, patient_id=p.id, chat_id=p.chat_id,
+                          variant=str(held.id))
+    return True
+
+
+def held_text(rt: Runtime) -> str:
+    """Why the patient is paused and whom to call, until a clinician clears them."""
+    return t("redflag.held", **contact(rt))
+
+
+async def ask_again(s: AsyncSession, rt: Runtime, p: Patient) -> str:
+    """After a rest-today flag: the next morning (the patient's morning time) asks whether the sign has gone."""
+    now = rt.clock.now()
+    day = local_date(now, p.timezone) + timedelta(days=1)
+    await outbox.schedule(s, kind="flag_again", due_at=at_local(day, p.morning_time, p.timezone), now=now,
+                          patient_id=p.id, chat_id=p.chat_id, local_date=day)
+    return t("redflag.ask_tomorrow", time=p.morning_time)
+
+
+def holds(tier: str | None) -> bool:
+    return tier is not None and Tier(tier) in HOLDING_TIERS

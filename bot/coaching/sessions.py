@@ -144,7 +144,7 @@ async def _apply(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSess
         s, patient_id=p.id, session_id=session.id if session else None, stage=str(stage), action=str(d.action),
         element=str(d.element) if d.element else None, reasons=list(d.reasons), message=d.message,
         urgent=d.urgent, levels_before=before, levels_after={str(k): v for k, v in patients.levels(p).items()},
-        created_at=now,
+        created_at=now, versions=safety.versions(rt, p),
     )
     if d.alert:
         await alerts.schedule(s, rt, p, event=alerts.event_of(d), urgent=d.urgent,
@@ -264,5 +264,9 @@ async def report_red_flags(s: AsyncSession, rt: Runtime, p: Patient, flags: froz
     await _apply(s, rt, p, session, Stage.CHECKIN, d)
     await pause(s, rt, p)
     informed = safety.informed_line(rt, await alerts.reaches_someone(s, rt, p))
-    return Reply(join(decision_text(rt, p, d, session, Stage.CHECKIN), informed, t("redflag.paused")),
-                 priority="safety")
+    if safety.holds(d.tier):  # emergency / same day: the program waits for a clinician's clearance
+        await safety.hold(s, rt, p, str(d.tier), sorted(str(f) for f in flags))
+        after = safety.held_text(rt)
+    else:  # rest today: asked again tomorrow morning
+        after = await safety.ask_again(s, rt, p)
+    return Reply(join(decision_text(rt, p, d, session, Stage.CHECKIN), informed, after), priority="safety")

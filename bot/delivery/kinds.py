@@ -170,6 +170,28 @@ async def _alert_renotify(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient 
                      for chat in to])
 
 
+@prepares("flag_again")
+async def _flag_again(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    """The morning after a rest-today red flag: has the sign gone? Not asked when the patient resumed meanwhile,
+    ended, or is held for a clinician's clearance."""
+    if not patient_state.enrolled(p) or not p.paused or p.unreachable or await safety.open_hold(s, p) is not None:
+        return nothing()
+    prompt_id = await _ask_once(s, rt, row, p, None, "flag_again")
+    return Prepared([(p.chat_id, Reply(t("redflag.again", nickname=p.nickname),
+                                       [[(t("button.flag_gone"), callbacks.FlagAgain(prompt_id, "ok").data)],
+                                        [(t("button.flag_still"), callbacks.FlagAgain(prompt_id, "still").data)]],
+                                       priority="safety"))])
+
+
+@prepares("cleared")
+async def _cleared(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    """A clinician cleared the patient after a red flag: the program goes on (see coaching.safety.clear)."""
+    if not patient_state.active(p):
+        return nothing()
+    return Prepared([(p.chat_id, Reply(join(t("redflag.cleared", nickname=p.nickname, time=p.exercise_time),
+                                            coaching.plan_lines(p))))])
+
+
 @prepares("weekly_summary")
 async def _weekly_summary(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
     """A clinician's weekly summary: the next week's is scheduled (and committed), then this one is built from the

@@ -59,6 +59,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("why",             24 * H,     True,  True,  PATIENT_DAY),  # local_date: the Monday of its week
     Kind("trial_notice",    24 * H,     False, True,  PATIENT_DAY),  # local_date: the trial period's last day
     Kind("trial_expire",    None,       False, True,  PATIENT_DAY),
+    # the morning after a rest-today red flag (the patient is paused: a pause does not cancel it)
+    Kind("flag_again",      24 * H,     False, True,  PATIENT_DAY),
+    Kind("cleared",         None,       False, True,  ("patient_id", "variant")),  # variant: the clearance id
     Kind("alert",           None,       False, False, ("patient_id", "session_id", "variant")),  # variant: event
     # an emergency alert nobody acknowledged: again to the admins and the staff chat (the alert's key columns)
     Kind("alert_renotify",  None,       False, False, ("patient_id", "session_id", "variant")),

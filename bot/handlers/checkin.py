@@ -5,15 +5,24 @@ from __future__ import annotations
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks, coaching
+from bot.coaching import patients as patient_state
+from bot.coaching import safety
 from bot.handlers.common import PatientTurn, handler
 from bot.i18n import t
-from bot.replies import Reply
+from bot.replies import Reply, join
+from bot.storage import sessions
 from rules import Flag
 
 
 def flag_menu() -> Reply:
     rows = [[(t(f"flag.{f}"), callbacks.RedFlag(f).data)] for f in Flag]
     return Reply(t("checkin.which"), [*rows, [(t("button.no_symptom"), callbacks.RedFlag("none").data)]])
+
+
+def heard() -> Reply:
+    """Symptom words typed as free text (rules.detect_symptoms): the check-in, instead of "no question"."""
+    menu = flag_menu()
+    return Reply(join(t("checkin.heard"), menu.text), menu.buttons, priority="safety")
 
 
 @handler("patient", never_dropped=True)
@@ -38,7 +47,27 @@ async def on_flag(turn: PatientTurn) -> None:
     turn.send(reply)
 
 
+@handler("patient", never_dropped=True)
+async def on_flag_again(turn: PatientTurn) -> None:
+    """fa:<prompt>:ok|still — the morning after a rest-today red flag. Gone: the program resumes by itself;
+    still there: it stays paused, the clinic's contact is given and tomorrow morning asks again."""
+    s, rt, p = turn.s, turn.rt, turn.patient
+    press = callbacks.FlagAgain.parse(turn.data)
+    prompt = await sessions.take_answer(s, press.prompt_id, p.id, press.answer, rt.clock.now(),
+                                        kinds=press.prompt_kinds) if press is not None else None
+    if press is None or prompt is None or await safety.open_hold(s, p) is not None:
+        turn.closed()
+        return
+    turn.ack()
+    if press.answer == "ok" and await patient_state.resume(s, rt, p):
+        turn.send(Reply(t("redflag.again_ok", time=p.exercise_time)))
+    else:
+        turn.send(Reply(join(t("redflag.again_still", **safety.contact(rt)), await safety.ask_again(s, rt, p)),
+                        priority="safety"))
+
+
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("symptom", open_menu))
     app.add_handler(CallbackQueryHandler(open_menu, pattern=r"^rf:open$"))
     app.add_handler(CallbackQueryHandler(on_flag, pattern=callbacks.PATTERNS["rf"]))
+    app.add_handler(CallbackQueryHandler(on_flag_again, pattern=callbacks.PATTERNS["fa"]))

@@ -16,6 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import alerts, menus
 from bot.callbacks import PATTERNS, Acknowledge, OpenPatient
+from bot.coaching import safety
 from bot.handlers.common import ClinicianTurn, Turn, anyone, clinician_handler, handler, is_admin
 from bot.i18n import t
 from bot.parsing import parse_name
@@ -143,6 +144,25 @@ async def open_patient(turn: ClinicianTurn) -> None:
     turn.send(*replies)
 
 
+@clinician_handler
+async def clear(turn: ClinicianTurn) -> None:
+    """/clear ID: the patient's clinician or an admin clears a patient held by an emergency or same-day red flag
+    (or a signup screen): recorded (who, when), the program resumes and the patient is told."""
+    s, rt = turn.s, turn.rt
+    pid = turn.id_argument("clinic.clear.usage")
+    if pid is None:
+        return
+    p = await clinicians.may_see(s, turn.viewer, pid)
+    if p is None:
+        turn.refuse()
+        return
+    if not await safety.clear(s, rt, p, by=turn.user.id):
+        turn.send(Reply(t("clinic.clear.nothing", nickname=p.nickname, patient_id=p.id)))
+        return
+    log.info("patient %s cleared by user %s", p.id, turn.user.id)
+    turn.send(Reply(t("clinic.clear.done", nickname=p.nickname, patient_id=p.id)))
+
+
 @handler("anyone", staff_chat=True, stores=False)
 async def acknowledge(turn: Turn) -> None:
     """ak:<alert> — 「対応しました」 under an alert: records who pressed it and when (the first press counts), which
@@ -151,10 +171,10 @@ async def acknowledge(turn: Turn) -> None:
     s, rt = turn.s, turn.rt
     press = Acknowledge.parse(turn.data)
     alert = await s.get(Outbox, press.alert_id) if press is not None else None
-    allowed = alert is not None and alert.kind == "alert" and alert.patient_id is not None
-    viewer = await clinicians.viewer(s, rt.settings.admin_telegram_ids, turn.user.id) if allowed else None
-    if allowed and not turn.in_staff_chat:
-        allowed = viewer is not None and await clinicians.may_see(s, viewer, alert.patient_id) is not None
+    patient_id = alert.patient_id if alert is not None and alert.kind == "alert" else None
+    viewer = await clinicians.viewer(s, rt.settings.admin_telegram_ids, turn.user.id)
+    allowed = patient_id is not None and (turn.in_staff_chat or (
+        viewer is not None and await clinicians.may_see(s, viewer, patient_id) is not None))
     if not allowed or alert is None:
         turn.refuse()
         return
@@ -184,5 +204,6 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("patients", patients_))
     app.add_handler(CommandHandler("patient", patient))
     app.add_handler(CommandHandler("export", export))
+    app.add_handler(CommandHandler("clear", clear))
     app.add_handler(CallbackQueryHandler(open_patient, pattern=PATTERNS["cp"]))
     app.add_handler(CallbackQueryHandler(acknowledge, pattern=PATTERNS["ak"]))

@@ -83,6 +83,8 @@ async def _apply(s: AsyncSession, rt: Runtime, p: Patient, what: str, value: str
             return await _set_time(s, rt, p, FIELDS[what], tm)
         case "pause", None if await patient_state.pause(s, rt, p):
             return Reply(t("settings.paused_now"))
+        case "resume", None if await safety.open_hold(s, p) is not None:
+            return Reply(safety.held_text(rt), priority="safety")  # a clinician clears them, not the patient
         case "resume", None if await patient_state.resume(s, rt, p):
             return Reply(t("settings.resumed", time=p.exercise_time))
         case "cond", None:

@@ -9,12 +9,13 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot import callbacks, coaching
 from bot.callbacks import Lesson, Trial
 from bot.coaching import lessons
-from bot.handlers import patient_settings, session, signup
+from bot.handlers import checkin, patient_settings, session, signup
 from bot.handlers.common import Turn, handler, reads_or_erases
 from bot.i18n import t
 from bot.parsing import parse_rating
 from bot.replies import Reply, join
 from bot.storage import clinicians, patients
+from rules import detect_symptoms
 
 MAX_TEXT = 500
 
@@ -76,7 +77,8 @@ def _typed_rating(update: Update) -> bool:
 
 @handler("anyone", never_dropped=_typed_rating)
 async def on_text(turn: Turn) -> None:
-    """Typed text: enrolment step, /settings input, or a rating; anything else gets a kind hint."""
+    """Typed text: enrolment step, /settings input, symptom words (the red-flag check-in opens), or a rating;
+    anything else gets a kind hint."""
     s, rt, text = turn.s, turn.rt, turn.text
     sign = await patients.signup_of(s, turn.user.id)
     p = turn.patient if sign is None else None
@@ -88,6 +90,8 @@ async def on_text(turn: Turn) -> None:
         turn.not_enrolled()
     elif p.awaiting:
         turn.send(await patient_settings.on_text(s, rt, p, text))
+    elif coaching.patients.enrolled(p) and detect_symptoms(text):  # 「今日は足がしびれています」: the check-in
+        turn.send(checkin.heard())
     else:
         turn.send(await session.on_rating_text(s, rt, p, text))
 

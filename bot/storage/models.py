@@ -118,6 +118,22 @@ class Decision(SQLModel, table=True):
     levels_before: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     levels_after: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime
+    # what produced it (issue 8): the red-flag catalogue's version, the thresholds' and the program's
+    # fingerprints (bot/coaching/safety.py: versions); None for decisions recorded before this was kept
+    versions: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class Clearance(SQLModel, table=True):
+    """An emergency or same-day red flag (or a signup screen "yes") holds the patient's program until a clinician
+    or admin clears them (/clear): who and when is recorded here. Held while `cleared_at` is None."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    tier: str = Field(max_length=16)  # rules.Tier of the flag that held them
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    held_at: datetime
+    cleared_at: datetime | None = None
+    cleared_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # Telegram user id
 
 
 class RedFlagReport(SQLModel, table=True):

@@ -160,6 +160,7 @@ for _k in MESSAGE_KEYS:  # coaching.decision_text()
                                                  "during", "after", "next_morning", "recheck", "now", "ratings",
                                                  "usual"})
 for _k in ("signup.red_flag", "signup.red_flag_urgent", "rejoin.red_flag", "redflag.call_clinic", "trial.invite",
+           "redflag.held", "redflag.again_still",
            *{i.advice for i in load_redflags().items}):
     PARAMS_BY_KEY.setdefault(_k, set()).update(CONTACT)
 for _k in ("reminder.text", "reminder.repeat", "reminder.snooze_over", "ask.severe_follow_up", *FAMILIES["ask."]):

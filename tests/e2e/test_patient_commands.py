@@ -278,7 +278,7 @@ async def test_next_morning_red_flag_urgent(coach):
 
     [reply] = await coach.press(USER, msg("flag.bladder_bowel"))
     assert reply.body.startswith(advice(coach, "decision.stop.red_flag_urgent"))
-    assert msg("redflag.paused") in reply.body
+    assert advice(coach, "redflag.held") in reply.body
     [report] = await coach.rows(RedFlagReport)
     assert (report.urgent, report.flags, report.source) == (True, ["bladder_bowel"], "checkin")
     [p] = await coach.rows(Patient)

@@ -5,11 +5,13 @@ patient hears "the clinic has been informed" only when the alert has someone to 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from bot.i18n import t
-from bot.storage.models import Clinician, Outbox, Patient
+from bot.storage.models import Clearance, Clinician, Decision, Outbox, Patient
+from rules import load_redflags
 from tests.harness import Coach
 from tests.helpers import USER, advice, enrol
 
@@ -171,3 +173,89 @@ async def test_only_the_patients_clinician_and_admins_acknowledge_in_a_private_c
     [alert] = await staffed.rows(Outbox, Outbox.kind == "alert")
     assert (alert.payload["ack"]["by"], alert.payload["ack"]["name"]) == (DOC, "田中")
     assert await staffed.count(Outbox, Outbox.kind == "alert_renotify") == 0  # rest today: no re-notification
+
+
+# --- clearance after emergency / same-day flags; the rest-today flag asked again ------------------------
+
+async def pending(coach, kind: str) -> list:
+    return await coach.rows(Outbox, Outbox.kind == kind, Outbox.state == "pending")
+
+
+@pytest.mark.parametrize("flag", ["saddle_numbness", "knee_locking"], ids=["emergency", "same_day"])
+async def test_after_an_emergency_or_same_day_flag_only_a_clinician_or_admin_resumes_the_program(clinic, flag):
+    await enrol(clinic)
+    body = await report(clinic, flag)
+    assert advice(clinic, "redflag.held") in body  # why paused, whom to call
+    # the patient's own resume is refused, with the same explanation
+    await clinic.text(USER, "/settings")
+    [refused] = await clinic.press(USER, t("button.resume"))
+    assert refused.body == advice(clinic, "redflag.held")
+    [p] = await clinic.rows(Patient)
+    assert p.paused and await pending(clinic, "reminder") == []
+    # someone who is neither the patient's clinician nor an admin cannot clear
+    [no] = await clinic.text(USER, f"/clear {p.id}")
+    assert no.body == t("clinic.refused")
+    await clinic.travel(minutes=30)
+    [done] = await clinic.text(ADMIN, f"/clear {p.id}")
+    assert done.body == t("clinic.clear.done", nickname="はなこ", patient_id=p.id)
+    [held] = await clinic.rows(Clearance)
+    assert (held.cleared_by, held.tier) == (ADMIN, "emergency" if flag == "saddle_numbness" else "same_day")
+    assert held.cleared_at - held.held_at == timedelta(minutes=30)
+    [p] = await clinic.rows(Patient)
+    assert not p.paused and len(await pending(clinic, "reminder")) == 1
+    await clinic.travel(seconds=1)
+    assert clinic.last(USER).startswith(t("redflag.cleared", nickname="はなこ", time="09:00"))
+    [again] = await clinic.text(ADMIN, f"/clear {p.id}")  # nothing holds them any more
+    assert again.body == t("clinic.clear.nothing", nickname="はなこ", patient_id=p.id)
+
+
+async def test_after_a_rest_today_flag_the_next_morning_asks_again_and_a_clear_answer_resumes(clinic):
+    await enrol(clinic)
+    body = await report(clinic, "fever")
+    assert t("redflag.ask_tomorrow", time="07:00") in body and advice(clinic, "redflag.held") not in body
+    assert await clinic.count(Clearance) == 0
+    await clinic.travel(hours=23)  # 07:00 the next morning
+    asked = clinic.standin.last_message(USER)
+    assert asked.body == t("redflag.again", nickname="はなこ")
+    old = asked.buttons[0][0][1]
+    [still] = await clinic.press(USER, t("button.flag_still"))  # still there: stays paused, asked again
+    assert advice(clinic, "redflag.again_still") in still.body
+    [p] = await clinic.rows(Patient)
+    assert p.paused and await pending(clinic, "reminder") == []
+    await clinic.travel(hours=24)
+    assert clinic.last(USER) == t("redflag.again", nickname="はなこ")
+    [ok] = await clinic.press(USER, t("button.flag_gone"))
+    assert ok.body == t("redflag.again_ok", time="09:00")
+    [p] = await clinic.rows(Patient)
+    assert not p.paused and len(await pending(clinic, "reminder")) == 1
+    assert await clinic.press_raw(USER, old, asked.message_id) == []  # yesterday's question: closed
+    assert clinic.standin.callback_answers[-1][1] == t("common.closed")
+
+
+# --- symptom words typed as free text ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["今日は足がしびれています", "熱があります", "おしっこが出にくいです", "胸が痛い"])
+async def test_symptom_words_typed_at_any_moment_open_the_check_in(clinic, text):
+    await enrol(clinic)
+    [reply] = await clinic.text(USER, text)  # no question is open
+    assert reply.body.startswith(t("checkin.heard")) and t("common.no_question") not in reply.body
+    assert t("flag.numbness_weakness") in reply.button_texts and t("button.no_symptom") in reply.button_texts
+    [answer] = await clinic.press(USER, t("flag.numbness_weakness"))
+    assert answer.body.startswith(advice(clinic, "decision.stop.red_flag_same_day"))
+
+
+@pytest.mark.parametrize("text", ["息子が熱心に郵便を出しに行きました", "しびれはありません", "ありがとう"])
+async def test_other_words_still_get_the_usual_answer(clinic, text):
+    await enrol(clinic)
+    [reply] = await clinic.text(USER, text)
+    assert reply.body == t("common.no_question")
+
+
+async def test_each_decision_records_what_produced_it(clinic):
+    await enrol(clinic)  # knee
+    await report(clinic, "fever")
+    [decision] = await clinic.rows(Decision)
+    versions = decision.versions
+    assert versions["redflags"] == load_redflags().version
+    assert re.fullmatch(r"[0-9a-f]{12}", versions["thresholds"]) and re.fullmatch(r"knee:[0-9a-f]{12}",
+                                                                                  versions["program"])

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
 from bot.storage.models import (
+    Clearance,
     Clinician,
     Decision,
     Erasure,
@@ -57,6 +58,8 @@ async def fill(s, user: int, *, staff: bool = True) -> None:
                  created_at=WHEN),
         RedFlagReport(patient_id=p.id, telegram_user_id=user, source="checkin", flags=["swelling"], created_at=WHEN),
         RedFlagReport(telegram_user_id=user, source="signup", flags=["trauma"], created_at=WHEN),
+        Clearance(patient_id=p.id, tier="emergency", flags=["bladder_bowel"], held_at=WHEN, cleared_at=WHEN,
+                  cleared_by=9001),
         Outbox(kind="reminder", patient_id=p.id, chat_id=user, due_at=WHEN, dedupe_key=f"reminder:{p.id}:x",
                created_at=WHEN),
         Outbox(kind="staff_notice", chat_id=-100, due_at=WHEN, dedupe_key=f"staff:signup_done:{user}:1",
