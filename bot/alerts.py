@@ -102,11 +102,12 @@ def acknowledge(row: Outbox, *, by: int, name: str, at: datetime) -> bool:
 
 
 async def staff_notice(s: AsyncSession, rt: Runtime, *, event: str, telegram_user_id: int,
-                       nickname: str | None = None, detail: str = "") -> None:
-    """Tell the clinic's staff about a trial signup (completed, or ended by a red flag)."""
+                       nickname: str | None = None, detail: str = "", tier: str | None = None) -> None:
+    """Tell the clinic's staff about a trial signup (completed, or a red flag answered during it: with its
+    `tier`, a link to the person's chat and 「対応しました」)."""
     now = rt.clock.now()
     await outbox.schedule(
         s, kind="staff_notice", due_at=now, now=now,
         telegram_user_id=telegram_user_id, variant=f"{event}@{int(now.timestamp())}",
-        payload={"event": event, "nickname": nickname or "", "detail": detail},
+        payload={"event": event, "nickname": nickname or "", "detail": detail, **({"tier": tier} if tier else {})},
     )

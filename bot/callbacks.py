@@ -200,6 +200,8 @@ _SIGNUP_VALUES = {
     "pain": lambda v: _number(v, 0, 10) is not None,
     "rf": lambda v: v in ("none", "some"),
     "rff": lambda v: v in Flag.__members__.values(),
+    "scr": lambda v: v in ("none", "some"),  # the guideline screen of the condition (rules.RedFlags.signup_screen)
+    "scw": lambda v: _number(v, 1, 30) is not None,  # which of its items (1-based)
     "time": lambda v: _HHMM.fullmatch(v) is not None,
     "morning": lambda v: _HHMM.fullmatch(v) is not None,
     "nick": lambda v: v == "tg",
@@ -219,7 +221,7 @@ def from_hhmm(value: str) -> str:
 
 @dataclass(frozen=True)
 class SignupStep:
-    step: str  # cond | pain | rf | rff | time | morning | nick | ok | redo
+    step: str  # cond | pain | rf | rff | scr | scw | time | morning | nick | ok | redo
     value: str = ""
 
     @property

@@ -17,6 +17,7 @@ async def enrol(coach, user: int = USER, *, time: str = "09:00", nickname: str =
     await coach.press(user, "膝痛")
     await coach.text(user, usual)  # usual pain, full-width digit
     await coach.press(user, "どれも当てはまらない")
+    await coach.press(user, "どれも当てはまらない")  # the guideline screen
     await coach.text(user, time)  # exercise time typed, e.g. 09:00 / ９時
     await coach.press(user, "07:00")  # morning check time
     await coach.text(user, nickname)

@@ -219,13 +219,26 @@ async def _weekly_summary(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient 
 
 @prepares("staff_notice")
 async def _staff_notice(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    """Signups for the staff chat (else the admins). A red flag answered during signup also carries its tier
+    (【至急】 for an emergency), when it was answered, a link to the person's chat and 「対応しました」."""
     to = alerts.recipients(rt)
-    text = t(f"staff.{row.payload['event']}", nickname=row.payload.get("nickname", ""),
-             detail=row.payload.get("detail", ""))
+    payload = row.payload
+    tier = payload.get("tier")
+    key = f"staff.{payload['event']}" + ("_urgent" if tier == "emergency" else "")
+    text = t(key, nickname=payload.get("nickname", ""), detail=payload.get("detail", ""))
     if not to:
-        log.info("staff notice %s: no STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS configured", row.payload["event"])
+        log.info("staff notice %s: no STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS configured", payload["event"])
         return nothing(outbox.DONE)
-    return Prepared([(chat, Reply(text)) for chat in to])
+    if not tier or row.telegram_user_id is None:
+        return Prepared([(chat, Reply(text)) for chat in to])
+    local = row.created_at.astimezone(rt.settings.tz)
+    chat_line = t("alert.chat_link_signup")
+    text = join(text, "\n".join((t(f"alert.tier.{tier}"),
+                                 t("alert.answered_at", when=f"{local.month}/{local.day} {local:%H:%M}"))),
+                chat_line)
+    buttons = [[(t("button.acknowledge"), callbacks.Acknowledge(row.id).data)]]
+    return Prepared([(chat, Reply(text, buttons, priority="safety", link=(chat_line, row.telegram_user_id)))
+                     for chat in to])
 
 
 @prepares("trial_notice")

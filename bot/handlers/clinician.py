@@ -172,9 +172,13 @@ async def acknowledge(turn: Turn) -> None:
     press = Acknowledge.parse(turn.data)
     alert = await s.get(Outbox, press.alert_id) if press is not None else None
     patient_id = alert.patient_id if alert is not None and alert.kind == "alert" else None
+    signup = alert is not None and alert.kind == "staff_notice" and "tier" in alert.payload  # a signup red flag
     viewer = await clinicians.viewer(s, rt.settings.admin_telegram_ids, turn.user.id)
-    allowed = patient_id is not None and (turn.in_staff_chat or (
-        viewer is not None and await clinicians.may_see(s, viewer, patient_id) is not None))
+    if patient_id is not None:
+        allowed = turn.in_staff_chat or (viewer is not None and await clinicians.may_see(s, viewer, patient_id)
+                                         is not None)
+    else:  # a signup: no patient yet, so no clinician of theirs: the staff chat and admins
+        allowed = signup and (turn.in_staff_chat or (viewer is not None and viewer.admin))
     if not allowed or alert is None:
         turn.refuse()
         return

@@ -1,5 +1,11 @@
 """/trial (体験申込): consent -> condition -> usual pain -> red-flag screening -> times -> nickname -> confirm.
 
+Screening (issue 8): today's warning signs (`Flag`, none/some), then the guideline screen of the condition
+(rules.RedFlags.signup_screen: the low back items of 腰痛診療ガイドライン2019, the knee items, both for both;
+none/some, then which). A "yes" is answered at once with its tier's advice (an emergency or same-day sign:
+119 / a doctor today; anything else: evaluation first), the clinic gets a staff notice, and the signup goes
+on: the person is enrolled but held until a clinician or admin clears them (/clear), not refused.
+
 Nothing is stored before the consent button; from then on the step lives in the `signup` table, so a
 restart resumes where the person stopped. Buttons carry their step: a press for another step is closed.
 """
@@ -20,13 +26,23 @@ from bot.replies import Reply, join
 from bot.runtime import Runtime
 from bot.storage import clinicians, patients, sessions
 from bot.storage.models import Signup
-from rules import CONDITIONS, URGENT_FLAGS, Flag
+from rules import CONDITIONS, Flag, RedFlagItem, Tier, load_redflags
 
 EXERCISE_TIMES = ("07:00", "09:00", "12:00", "15:00", "18:00", "20:00")
 MORNING_TIMES = ("06:00", "07:00", "08:00", "09:00")
 NICKNAME_MAX = NAME_MAX
-STEP_OF = {"cond": "condition", "pain": "pain", "rf": "redflags", "rff": "redflag_which", "time": "time",
-           "morning": "morning", "nick": "nickname", "ok": "confirm", "redo": "confirm"}
+STEP_OF = {"cond": "condition", "pain": "pain", "rf": "redflags", "rff": "redflag_which", "scr": "screen",
+           "scw": "screen_which", "time": "time", "morning": "morning", "nick": "nickname", "ok": "confirm",
+           "redo": "confirm"}
+
+
+def screen_items(condition: str) -> list[RedFlagItem]:
+    """The guideline screen of this condition, each question once (both: back and knee, fever asked once)."""
+    items: list[RedFlagItem] = []
+    for item in load_redflags().signup_screen(condition):
+        if all(t(item.question) != t(i.question) for i in items):
+            items.append(item)
+    return items
 
 
 def _times(prefix: str, times: tuple[str, ...]) -> list[list[tuple[str, str]]]:
@@ -48,6 +64,16 @@ def question(sign: Signup) -> Reply:
             return coaching.patients.safety_check(SignupStep("rf", "none").data, SignupStep("rf", "some").data)
         case "redflag_which":
             return Reply(t("signup.redflag_which"), [[(t(f"flag.{f}"), SignupStep("rff", f).data)] for f in Flag])
+        case "screen":
+            items = "\n".join(t("signup.screen_item", n=n, text=t(i.question))
+                              for n, i in enumerate(screen_items(d["condition"]), 1))
+            return Reply(t("signup.screen", items=items),
+                         [[(t("button.none_apply"), SignupStep("scr", "none").data)],
+                          [(t("button.some_apply"), SignupStep("scr", "some").data)]])
+        case "screen_which":
+            count = len(screen_items(d["condition"]))
+            numbers = [(str(n), SignupStep("scw", str(n)).data) for n in range(1, count + 1)]
+            return Reply(t("signup.screen_which"), [numbers[i:i + 5] for i in range(0, len(numbers), 5)])
         case "time":
             return Reply(t("signup.time"), _times("time", EXERCISE_TIMES))
         case "morning":
@@ -133,21 +159,33 @@ def _advance(sign: Signup, step: str, rt: Runtime, **data: object) -> None:
     sign.updated_at = rt.clock.now()
 
 
-async def _end_with_red_flag(s: AsyncSession, rt: Runtime, sign: Signup, flag: Flag) -> Reply:
+async def _red_flag(s: AsyncSession, rt: Runtime, sign: Signup, flag: str) -> Reply:
+    """A "yes" during signup (a `Flag` value or a screen item's id): recorded, its tier's advice at once, the
+    clinic told, and the signup goes on to the times: the person will be enrolled but held for clearance."""
     now = rt.clock.now()
-    urgent = flag in URGENT_FLAGS
-    sessions.record_red_flags(s, telegram_user_id=sign.telegram_user_id, source="signup", flags=[str(flag)],
-                              urgent=urgent, created_at=now)
+    tier = load_redflags().item_of(flag).tier
+    sessions.record_red_flags(s, telegram_user_id=sign.telegram_user_id, source="signup", flags=[flag],
+                              urgent=tier is Tier.EMERGENCY, created_at=now)
+    detail = t(f"flag.{flag}") if flag in Flag.__members__.values() else load_redflags()[flag].label
     await alerts.staff_notice(s, rt, event="signup_red_flag", telegram_user_id=sign.telegram_user_id,
-                              detail=t(f"flag.{flag}"))
-    await s.delete(sign)
+                              detail=detail, tier=str(tier))
+    held = sign.data.get("held") or {"tier": str(tier), "flags": []}
+    _advance(sign, "time", rt, held={"tier": held["tier"], "flags": [*held["flags"], flag]})
+    advice = f"redflag.advice.{tier}" if tier in (Tier.EMERGENCY, Tier.SAME_DAY) else "redflag.advice.screen_back"
     contact = safety.contact(rt)
-    return Reply(join(t("signup.red_flag_urgent" if urgent else "signup.red_flag", **contact),
-                      safety.informed_line(rt, bool(alerts.recipients(rt)))), priority="safety")
+    q = question(sign)
+    return Reply(join(t(advice, **contact), safety.informed_line(rt, bool(alerts.recipients(rt))),
+                      t("signup.held_continue"), q.text), q.buttons, priority="safety")
 
 
 async def _enrol(s: AsyncSession, rt: Runtime, sign: Signup) -> Reply:
+    held = sign.data.get("held")
     p = await coaching.patients.enrol(s, rt, sign)
+    if held:  # a "yes" during signup: enrolled, held until a clinician clears them; their clinician is alerted
+        await sessions.link_signup_reports(s, p)
+        await safety.hold(s, rt, p, held["tier"], held["flags"])
+        await alerts.schedule(s, rt, p, event="red_flag", urgent=held["tier"] == Tier.EMERGENCY)
+        return Reply(t("signup.welcome_held", nickname=p.nickname, **safety.contact(rt)), priority="safety")
     return Reply(join(t("signup.welcome", nickname=p.nickname, time=p.exercise_time, days=rt.settings.trial_days,
                         end=p.trial_ends_on.strftime("%m/%d"), per_week=rt.settings.trial_target_per_week),
                       coaching.plan_lines(p), t("signup.how_it_works")))
@@ -176,11 +214,17 @@ async def _step(s: AsyncSession, rt: Runtime, sign: Signup, kind: str, value: st
         case "pain" if (pain := parse_rating(value)) is not None:
             _advance(sign, "redflags", rt, usual_pain=pain)
         case "rf" if value == "none":
-            _advance(sign, "time", rt)
+            _advance(sign, "screen", rt)
         case "rf" if value == "some":
             _advance(sign, "redflag_which", rt)
         case "rff" if value in Flag.__members__.values():
-            return await _end_with_red_flag(s, rt, sign, Flag(value))
+            return await _red_flag(s, rt, sign, value)
+        case "scr" if value == "none":
+            _advance(sign, "time", rt)
+        case "scr" if value == "some":
+            _advance(sign, "screen_which", rt)
+        case "scw" if 1 <= int(value) <= len(items := screen_items(sign.data["condition"])):
+            return await _red_flag(s, rt, sign, items[int(value) - 1].id)
         case "time" | "morning" if (tm := parse_time(from_hhmm(value))) is not None:
             if kind == "time":
                 _advance(sign, "morning", rt, exercise_time=tm)

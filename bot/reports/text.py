@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import t
 from bot.reports.summary import LIMITS, RATINGS, DecisionRow, PatientSummary, Period, SessionRow
-from rules import ELEMENT_ORDER, load_program
+from rules import ELEMENT_ORDER, Flag, load_program, load_redflags
 
 MAX_MESSAGE = 3900  # Telegram allows 4096 characters; split between patients below that
 
@@ -177,5 +177,8 @@ def patient_detail(s: PatientSummary, recent: list[SessionRow], *, tz: str, clin
 
 
 def alert_flags(flags: list[str]) -> str:
-    return t("alert.flags", flags="・".join(t(f"flag.{f}") for f in flags)) if flags else ""
+    """Today's check-in flags by their button text; catalogue items (the signup screen) by their label."""
+    def name(f: str) -> str:
+        return t(f"flag.{f}") if f in Flag.__members__.values() else load_redflags()[f].label
+    return t("alert.flags", flags="・".join(name(f) for f in flags)) if flags else ""
 

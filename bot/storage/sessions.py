@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, or_, select
 
-from bot.storage.models import Decision, ExerciseSession, Prompt, RedFlagReport
+from bot.storage.models import Decision, ExerciseSession, Patient, Prompt, RedFlagReport
 
 RATING_KINDS = ("before", "during", "after", "next_morning", "recheck")
 # A rating answers the question for so long after it was asked: a next-morning rating given that evening
@@ -133,6 +133,12 @@ def record_decision(s: AsyncSession, **fields) -> Decision:
     row = Decision(**fields)
     s.add(row)
     return row
+
+
+async def link_signup_reports(s: AsyncSession, p: Patient) -> None:
+    """The red flags this person answered during signup become the enrolled patient's (alerts read them)."""
+    await s.execute(update(RedFlagReport).where(col(RedFlagReport.telegram_user_id) == p.telegram_user_id,
+                                                col(RedFlagReport.patient_id).is_(None)).values(patient_id=p.id))
 
 
 def record_red_flags(s: AsyncSession, **fields) -> RedFlagReport:

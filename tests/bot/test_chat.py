@@ -15,7 +15,8 @@ from bot.chat import run_chat
 from bot.config import ConfigError, Settings
 
 START = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)  # Tuesday 12/01 08:00 in Tokyo
-SIGNUP = ["/start", ":1", ":1", ":2", "3", ":1", "09:00", ":2", "たろう", ":1"]  # knee, 09:00, morning 07:00
+# knee, usual pain 3, no warning sign, no screen item, 09:00, morning 07:00, たろう
+SIGNUP = ["/start", ":1", ":1", ":2", "3", ":1", ":1", "09:00", ":2", "たろう", ":1"]
 
 
 async def chat(tmp_path: Path, lines, **kwargs) -> str:

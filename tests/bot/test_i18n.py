@@ -84,7 +84,7 @@ FAMILIES: dict[str, list[str]] = {
     "lesson.": [k for n in range(1, LESSONS + 1) for k in (f"lesson.{n}", f"lesson.{n}.title")],
 }
 VARIABLE_KEYS = [*MESSAGE_KEYS, "ask.severe_follow_up", "reminder.text", "reminder.repeat", "reminder.snooze_over",
-                 "alert.text", "alert.urgent", "signup.red_flag", "signup.red_flag_urgent",
+                 "alert.text", "alert.urgent", "staff.signup_red_flag_urgent",
                  # the red-flag catalogue's questions and advice (rules/redflags.toml), rendered by the bot
                  *sorted({key for i in load_redflags().items for key in (i.question, i.advice)})]
 
@@ -159,15 +159,15 @@ for _k in MESSAGE_KEYS:  # coaching.decision_text()
     PARAMS_BY_KEY.setdefault(_k, set()).update({"missing", "element", "level_text", "limit", *CONTACT, "before",
                                                  "during", "after", "next_morning", "recheck", "now", "ratings",
                                                  "usual"})
-for _k in ("signup.red_flag", "signup.red_flag_urgent", "rejoin.red_flag", "redflag.call_clinic", "trial.invite",
-           "redflag.held", "redflag.again_still",
+for _k in ("rejoin.red_flag", "redflag.call_clinic", "trial.invite", "redflag.held", "redflag.again_still",
+           "signup.welcome_held",
            *{i.advice for i in load_redflags().items}):
     PARAMS_BY_KEY.setdefault(_k, set()).update(CONTACT)
 for _k in ("reminder.text", "reminder.repeat", "reminder.snooze_over", "ask.severe_follow_up", *FAMILIES["ask."]):
     PARAMS_BY_KEY.setdefault(_k, set()).add("nickname")
 for _k in ("alert.text", "alert.urgent"):  # delivery/kinds._alert()
     PARAMS_BY_KEY.setdefault(_k, set()).update({"nickname", "patient_id", "event"})
-for _k in FAMILIES["staff."]:
+for _k in [*FAMILIES["staff."], "staff.signup_red_flag_urgent"]:
     PARAMS_BY_KEY.setdefault(_k, set()).update({"nickname", "detail"})
 
 

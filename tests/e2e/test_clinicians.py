@@ -51,6 +51,7 @@ async def enrol_via_link(coach, user: int, link_code: str, nickname: str) -> Non
     await coach.press(user, "腰痛")
     await coach.text(user, "3")
     await coach.press(user, "どれも当てはまらない")
+    await coach.press(user, "どれも当てはまらない")  # the guideline screen
     await coach.text(user, "09:00")
     await coach.press(user, "07:00")
     await coach.text(user, nickname)

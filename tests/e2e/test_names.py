@@ -20,6 +20,7 @@ async def to_nickname_step(coach, first_name: str = "花子") -> None:
     await coach.press(USER, "腰痛")
     await coach.text(USER, "3")
     await coach.press(USER, "どれも当てはまらない")
+    await coach.press(USER, "どれも当てはまらない")  # the guideline screen
     await coach.text(USER, "09:00")
     await coach.press(USER, "07:00")
     [sign] = await coach.rows(Signup)

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 
 from bot.i18n import has, t
-from bot.storage.models import Decision, ExerciseSession, Outbox, Patient, RedFlagReport, Signup
+from bot.storage.models import Decision, ExerciseSession, Outbox, Patient, RedFlagReport
 from tests.helpers import USER, advice, enrol
 
 
@@ -318,7 +318,7 @@ async def test_symptom_none(coach):
     assert not p.paused
 
 
-async def test_signup_red_flag_ends_enrolment_kindly(coach):
+async def test_a_signup_red_flag_means_evaluation_first_not_refusal(coach):
     await coach.text(USER, "/trial")
     await coach.press(USER, msg("button.consent"))
     await coach.press(USER, msg("condition.knee"))
@@ -327,15 +327,23 @@ async def test_signup_red_flag_ends_enrolment_kindly(coach):
     [which] = await coach.press(USER, msg("button.some_apply"))
     assert which.body == msg("signup.redflag_which")
     [reply] = await coach.press(USER, msg("flag.swelling"))
-    assert reply.body == "\n\n".join([advice(coach, "signup.red_flag"), advice(coach, "redflag.call_clinic")])
-    assert await coach.count(Patient) == 0 and await coach.count(Signup) == 0
+    assert reply.body.startswith(advice(coach, "redflag.advice.screen_back"))
+    assert advice(coach, "redflag.call_clinic") in reply.body  # nobody configured to receive the notice
+    assert msg("signup.held_continue") in reply.body and msg("signup.time") in reply.body
     [report] = await coach.rows(RedFlagReport)
     assert (report.source, report.flags, report.urgent, report.patient_id) == ("signup", ["swelling"], False, None)
     [notice] = await coach.rows(Outbox, Outbox.kind == "staff_notice")
     assert notice.payload["event"] == "signup_red_flag" and notice.payload["detail"] == msg("flag.swelling")
-    # the person can start again later
-    [reply] = await coach.text(USER, "/trial")
-    assert reply.body == CONSENT_SCREEN
+    # not refused: the signup goes on, and the patient waits for the clinic's clearance
+    await coach.text(USER, "09:00")
+    await coach.press(USER, "07:00")
+    await coach.text(USER, "はなこ")
+    [welcome] = await coach.press(USER, "この内容で始める")
+    assert welcome.body == advice(coach, "signup.welcome_held", nickname="はなこ")
+    [p] = await coach.rows(Patient)
+    assert p.paused and await pending_reminders(coach) == []
+    [report] = await coach.rows(RedFlagReport)
+    assert report.patient_id == p.id
 
 
 async def test_signup_urgent_red_flag(coach):
@@ -345,7 +353,8 @@ async def test_signup_urgent_red_flag(coach):
     await coach.press(USER, "5")
     await coach.press(USER, msg("button.some_apply"))
     [reply] = await coach.press(USER, msg("flag.saddle_numbness"))
-    assert reply.body == "\n\n".join([advice(coach, "signup.red_flag_urgent"), advice(coach, "redflag.call_clinic")])
+    assert reply.body.startswith(advice(coach, "redflag.advice.emergency"))  # 119 at once
+    assert "今日のうちに" not in reply.body
     [report] = await coach.rows(RedFlagReport)
     assert report.urgent
     assert await coach.count(Patient) == 0

@@ -27,6 +27,7 @@ async def test_an_enrolment_resumes_where_it_stopped_after_a_restart(standin, da
         await second.text(USER, "/trial")
         assert "体験申込の続きです" in second.last(USER) and "当てはまりますか" in second.last(USER)
         await second.press(USER, "どれも当てはまらない")  # the old process's question, answered in the new one
+        await second.press(USER, "どれも当てはまらない")  # the guideline screen
         await second.text(USER, "１９時")
         await second.press(USER, "07:00")
         await second.text(USER, "まさお")

@@ -103,6 +103,7 @@ async def enrol_with(coach, link_code: str) -> None:
     await coach.press(USER, "腰痛")
     await coach.text(USER, "3")
     await coach.press(USER, "どれも当てはまらない")
+    await coach.press(USER, "どれも当てはまらない")  # the guideline screen
     await coach.text(USER, "09:00")
     await coach.press(USER, "07:00")
     await coach.text(USER, "はなこ")
@@ -259,3 +260,72 @@ async def test_each_decision_records_what_produced_it(clinic):
     assert versions["redflags"] == load_redflags().version
     assert re.fullmatch(r"[0-9a-f]{12}", versions["thresholds"]) and re.fullmatch(r"knee:[0-9a-f]{12}",
                                                                                   versions["program"])
+
+
+# --- the signup screen ----------------------------------------------------------------------------------
+
+async def to_the_screen(coach, condition: str) -> str:
+    await coach.text(USER, "/trial")
+    await coach.press(USER, "同意して始める")
+    await coach.press(USER, t(f"condition.{condition}"))
+    await coach.text(USER, "3")
+    [screen] = await coach.press(USER, "どれも当てはまらない")  # today's warning signs: none
+    return screen.body
+
+
+@pytest.mark.parametrize(("condition", "asked", "not_asked"), [
+    ("low_back", "redflag.q.back_onset_age", "redflag.q.knee_locks"),
+    ("knee", "redflag.q.knee_locks", "redflag.q.back_onset_age"),
+    ("both", "redflag.q.back_weight_loss", None),
+], ids=["low_back", "knee", "both"])
+async def test_signup_asks_the_guideline_screen_of_the_condition(clinic, condition, asked, not_asked):
+    body = await to_the_screen(clinic, condition)
+    assert t(asked) in body and (not_asked is None or t(not_asked) not in body)
+    if condition == "both":
+        assert t("redflag.q.knee_locks") in body and body.count(t("redflag.q.back_fever")) == 1  # fever asked once
+    # the age item asks when this pain first started, not today's age
+    assert condition == "knee" or "最初に始まった" in body
+
+
+async def test_a_screen_yes_enrols_the_patient_held_until_an_admin_clears_them(clinic):
+    body = await to_the_screen(clinic, "low_back")
+    numbered = body.splitlines()
+    weight_loss = next(line for line in numbered if t("redflag.q.back_weight_loss") in line).split(".")[0]
+    await clinic.press(USER, t("button.some_apply"))
+    [reply] = await clinic.press(USER, weight_loss)
+    assert reply.body.startswith(advice(clinic, "redflag.advice.screen_back")) and "03-1234-5678" in reply.body
+    assert t("redflag.informed") in reply.body  # the admin receives the staff notice
+    await clinic.text(USER, "09:00")
+    await clinic.press(USER, "07:00")
+    await clinic.text(USER, "はなこ")
+    await clinic.press(USER, "この内容で始める")
+    [p] = await clinic.rows(Patient)
+    [held] = await clinic.rows(Clearance)
+    assert p.paused and (held.tier, held.flags, held.cleared_at) == ("screen_back", ["back_weight_loss"], None)
+    await clinic.travel(seconds=1)
+    admin = [m.body for m in clinic.standin.messages(ADMIN)]
+    assert any(b.startswith("【体験申込・受診案内】") and t("alert.tier.screen_back") in b for b in admin)
+    assert any(b.startswith("【要確認】はなこさん") and "体重減少" in b for b in admin)  # the alert names the item
+    await clinic.text(USER, "/settings")
+    [refused] = await clinic.press(USER, t("button.resume"))
+    assert refused.body == advice(clinic, "redflag.held")
+    await clinic.text(ADMIN, f"/clear {p.id}")
+    [p] = await clinic.rows(Patient)
+    assert not p.paused and len(await pending(clinic, "reminder")) == 1
+
+
+async def test_an_emergency_sign_at_signup_gets_119_at_once_and_an_urgent_notice(clinic):
+    await clinic.text(USER, "/trial")
+    await clinic.press(USER, "同意して始める")
+    await clinic.press(USER, t("condition.low_back"))
+    await clinic.text(USER, "3")
+    await clinic.press(USER, t("button.some_apply"))
+    [reply] = await clinic.press(USER, t("flag.bladder_bowel"))
+    assert reply.body.startswith(advice(clinic, "redflag.advice.emergency")) and "今日のうちに" not in reply.body
+    await clinic.travel(seconds=1)
+    [notice] = [m for m in clinic.standin.messages(ADMIN) if m.body.startswith("【至急】【体験申込】")]
+    assert t("alert.tier.emergency") in notice.body and t("button.acknowledge") in notice.button_texts
+    assert notice.links() == [(t("alert.chat_link_signup"), f"tg://user?id={USER}")]
+    await clinic.press(ADMIN, t("button.acknowledge"))
+    [row] = await clinic.rows(Outbox, Outbox.kind == "staff_notice")
+    assert row.payload["ack"]["by"] == ADMIN
