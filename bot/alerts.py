@@ -62,7 +62,7 @@ def event_of(decision) -> str:
 
 
 async def schedule(s: AsyncSession, rt: Runtime, p: Patient, *, event: str, urgent: bool,
-                   session_id: int | None = None) -> None:
+                   session_id: int | None = None, ratings: str = "") -> None:
     """Alert the clinic at once about this patient (red flag, severe-pain stop, step back at level 1);
     once per event and session, however many answers in that session repeat it. An urgent (emergency) alert
     also plans its re-notification (`alert_renotify`, same key columns) ALERT_RENOTIFY_MINUTES later: sent to
@@ -71,7 +71,8 @@ async def schedule(s: AsyncSession, rt: Runtime, p: Patient, *, event: str, urge
     variant = event if session_id is not None else f"{event}@{int(now.timestamp())}"
     await outbox.schedule(
         s, kind="alert", due_at=now, now=now, patient_id=p.id, session_id=session_id, variant=variant,
-        payload={"event": event, "urgent": urgent, "nickname": p.nickname, "patient_id": p.id},
+        payload={"event": event, "urgent": urgent, "nickname": p.nickname, "patient_id": p.id,
+                 "ratings": ratings},  # the session's ratings that led to it (「運動前 2・運動中 8」)
     )
     if urgent:
         await outbox.schedule(

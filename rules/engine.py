@@ -357,12 +357,19 @@ def missing(case: Case) -> tuple[str, ...]:
     return expected if s is None else tuple(name for name in expected if getattr(s, name) is None)
 
 
-def _trend_worse(case: Case, t: Thresholds) -> bool:
-    """Mean next-morning rating of (today-w, today] above that of (today-2w, today-w]."""
+def trend_windows(case: Case, t: Thresholds = DEFAULT_THRESHOLDS) -> tuple[list[int], list[int]]:
+    """The next-morning ratings of the week before, (today-2w, today-w], and of this week, (today-w, today]:
+    what the week-to-week rule compares (and what its message quotes, as means)."""
     w = dt.timedelta(days=t.trend_window_days)
     recent = [s.next_morning for s in case.sessions if s.next_morning is not None and s.date > case.today - w]
     earlier = [s.next_morning for s in case.sessions
                if s.next_morning is not None and case.today - 2 * w < s.date <= case.today - w]
+    return earlier, recent
+
+
+def _trend_worse(case: Case, t: Thresholds) -> bool:
+    """Mean next-morning rating of (today-w, today] above that of (today-2w, today-w]."""
+    earlier, recent = trend_windows(case, t)
     if len(recent) < t.trend_min_ratings or len(earlier) < t.trend_min_ratings:
         return False
     return sum(recent) * len(earlier) > sum(earlier) * len(recent)  # mean(recent) > mean(earlier), exactly

@@ -24,6 +24,7 @@ from bot.storage.models import ExerciseSession, Patient, Prompt
 from bot.timeplan import at_local, local_date
 from rules import URGENT_FLAGS, Action, Case, Element, Flag, SessionRecord, Stage, decide, load_program
 from rules import Decision as RulesDecision
+from rules.engine import trend_windows
 from rules.types import RATINGS
 
 # --- what the patient is asked to do -------------------------------------------------------------
@@ -115,14 +116,14 @@ def _records(rows: list[ExerciseSession], current: ExerciseSession | None) -> tu
 
 
 async def _decide(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSession | None, stage: Stage,
-                  flags: frozenset[Flag] = frozenset()) -> RulesDecision:
+                  flags: frozenset[Flag] = frozenset()) -> tuple[Case, RulesDecision]:
     today = local_date(rt.clock.now(), p.timezone)
     rows = await sessions.recent(s, p.id, until=today, days=rt.thresholds.history_days)
     program = load_program(p.condition)
     case = Case(today=today, stage=stage, levels=patients.levels(p), max_levels=program.max_levels,
                 raise_history=tuple(Element(e) for e in p.raise_history), sessions=_records(rows, session),
                 flags=flags, usual_pain=p.usual_pain, minimum_alerted=await sessions.minimum_alerted(s, p.id))
-    return decide(case, rt.thresholds)
+    return case, decide(case, rt.thresholds)
 
 
 async def _apply(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSession | None, stage: Stage,
@@ -148,7 +149,7 @@ async def _apply(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSess
     )
     if d.alert:
         await alerts.schedule(s, rt, p, event=alerts.event_of(d), urgent=d.urgent,
-                              session_id=session.id if session else None)
+                              session_id=session.id if session else None, ratings=ratings_text(session))
     if d.recheck and session is not None:
         await outbox.schedule(s, kind="recheck", due_at=recheck_due(p, session, now), now=now, patient_id=p.id,
                               chat_id=p.chat_id, session_id=session.id)
@@ -193,8 +194,12 @@ def ratings_text(session: ExerciseSession | None) -> str:
                     for name in RATINGS if getattr(session, name) is not None)
 
 
+def _mean(ratings: list[int]) -> str:
+    return f"{sum(ratings) / len(ratings):.1f}" if ratings else "－"
+
+
 def decision_text(rt: Runtime, p: Patient, d: RulesDecision, session: ExerciseSession | None = None,
-                  stage: Stage | None = None) -> str:
+                  stage: Stage | None = None, case: Case | None = None) -> str:
     """The decision's message, quoting the numbers that led to it."""
     params: dict[str, object] = dict(element_text(p, d.element, dict(d.levels)))
     params["missing"] = "、".join(t(f"rating.{m}") for m in d.missing)
@@ -203,6 +208,8 @@ def decision_text(rt: Runtime, p: Patient, d: RulesDecision, session: ExerciseSe
         params[name] = "－" if value is None else value
     params["now"] = params.get(str(stage), "－") if stage is not None else "－"
     params.update(limit=d.limit, ratings=ratings_text(session), usual=p.usual_pain, **safety.contact(rt))
+    earlier, recent = trend_windows(case, rt.thresholds) if case is not None else ([], [])
+    params.update(last_week=_mean(earlier), this_week=_mean(recent))  # the week-to-week rule's numbers
     return t(d.message, **params)
 
 
@@ -215,9 +222,9 @@ async def answer_rating(s: AsyncSession, rt: Runtime, p: Patient, prompt: Prompt
     kind = prompt.kind
     setattr(session, kind, value)
     stage = Stage(kind)
-    d = await _decide(s, rt, p, session, stage)
+    case, d = await _decide(s, rt, p, session, stage)
     await _apply(s, rt, p, session, stage, d)
-    text = decision_text(rt, p, d, session, stage)
+    text = decision_text(rt, p, d, session, stage, case)
     if d.action is Action.STOP:
         return Reply(text, priority="safety" if d.pause else "essential")
     if kind == "before":
@@ -260,7 +267,7 @@ async def report_red_flags(s: AsyncSession, rt: Runtime, p: Patient, flags: froz
     urgent = bool(flags & URGENT_FLAGS)
     sessions.record_red_flags(s, patient_id=p.id, telegram_user_id=p.telegram_user_id, source=source,
                               flags=sorted(str(f) for f in flags), urgent=urgent, created_at=now)
-    d = await _decide(s, rt, p, session, Stage.CHECKIN, flags)
+    _, d = await _decide(s, rt, p, session, Stage.CHECKIN, flags)
     await _apply(s, rt, p, session, Stage.CHECKIN, d)
     await pause(s, rt, p)
     informed = safety.informed_line(rt, await alerts.reaches_someone(s, rt, p))

@@ -123,8 +123,9 @@ async def _alert_body(s: AsyncSession, rt: Runtime, alert: Outbox,
     key = "alert.urgent" if payload.get("urgent") else "alert.text"
     local = answered_at.astimezone(rt.settings.tz)
     chat_line = t("alert.chat_link", nickname=nickname) if p is not None else ""
+    ratings = t("alert.ratings", ratings=payload["ratings"]) if payload.get("ratings") else ""
     text = join(t(key, nickname=nickname, patient_id=patient_id, event=event),
-                "\n".join(x for x in (t(f"alert.tier.{tier}") if tier else "", report_text.alert_flags(flags),
+                "\n".join(x for x in (t(f"alert.tier.{tier}") if tier else "", ratings, report_text.alert_flags(flags),
                                        t("alert.answered_at", when=f"{local.month}/{local.day} {local:%H:%M}"))
                            if x),
                 chat_line, t("alert.open_hint", patient_id=patient_id))

@@ -158,7 +158,7 @@ CONTACT = {"contact", "advice_line"}  # coaching.safety.contact(): the clinic in
 for _k in MESSAGE_KEYS:  # coaching.decision_text()
     PARAMS_BY_KEY.setdefault(_k, set()).update({"missing", "element", "level_text", "limit", *CONTACT, "before",
                                                  "during", "after", "next_morning", "recheck", "now", "ratings",
-                                                 "usual"})
+                                                 "usual", "last_week", "this_week"})
 for _k in ("rejoin.red_flag", "redflag.call_clinic", "trial.invite", "redflag.held", "redflag.again_still",
            "signup.welcome_held",
            *{i.advice for i in load_redflags().items}):

@@ -42,3 +42,16 @@ async def test_the_trial_target_is_told_on_day_1(coach):
     await enrol(coach)
     welcome = coach.standin.messages(USER)[-1].body
     assert "ようこそ" in welcome and "目標は週 4 回です" in welcome
+
+
+async def test_a_worse_week_quotes_both_weeks_means(coach):
+    """Issue 8 §4: every reply quotes the numbers that led to it, the week-to-week rule too."""
+    await enrol(coach)
+    await day(coach, 2, 2, 1, 1)
+    await day(coach, 2, 2, 1, 1)  # raised (range of motion)
+    await coach.travel(days=5)  # five days without exercise
+    await day(coach, 2, 2, 1, 2)
+    await day(coach, 2, 2, 1, 2)  # within limits, but the mornings are higher than the week before
+    assert "この1週間の翌朝の痛み（平均 2.0）が、前の週（平均 1.0）より高めです" in coach.last(USER)
+    [p] = await coach.rows(Patient)
+    assert (p.rom, p.reps) == (2, 1)
