@@ -9,6 +9,9 @@ from bot.i18n import t
 from bot.reports.summary import LIMITS, RATINGS, DecisionRow, PatientSummary, Period, SessionRow
 from rules import ELEMENT_ORDER, Flag, load_program, load_redflags
 
+# Why a session stopped, as summaries name it (the first of these among a stop's reasons)
+STOP_REASONS = ("red_flag", "severe_persists", "severe_before_twice", "severe_before", "severe_pain")
+
 MAX_MESSAGE = 3900  # Telegram allows 4096 characters; split between patients below that
 
 
@@ -55,7 +58,7 @@ def decision_label(d: DecisionRow, condition: str) -> str:
         case "step_back":
             return t("report.decision.step_back", element=element)
         case "stop":
-            reason = "red_flag" if "red_flag" in d.reasons else "severe_pain"
+            reason = next((r for r in d.reasons if r in STOP_REASONS), "severe_pain")
             return t("report.decision.stop", reason=t(f"report.stop.{reason}"))
     return t("report.decision.hold", reason=t(f"report.hold.{d.message.rsplit('.', 1)[-1]}"))
 

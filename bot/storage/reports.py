@@ -21,7 +21,8 @@ from bot.storage.models import Decision, ExerciseSession, Patient, Prompt, RedFl
 
 # Decisions worth a clinician's attention; routine holds ("keep going", "one more session") are left out.
 NOTABLE_HOLDS = ("decision.hold.not_settled", "decision.hold.trend_worse", "decision.hold.recheck_pending",
-                 "decision.hold.at_minimum")
+                 "decision.hold.at_minimum", "decision.hold.at_minimum_again", "decision.hold.severe_morning",
+                 "decision.hold.severe_settled", "decision.hold.ceiling_pending")
 
 
 def _scope(column: int | None, clinician_id: int | None, *, ids: list[int] | None = None,

@@ -17,6 +17,7 @@ from bot.i18n import catalog, has, t
 from bot.menus import ADMIN, CLINICIAN, PATIENT
 from bot.reports.charts import DECISION_STYLE
 from bot.reports.summary import ATTENTION, LIMITS, TIERS
+from bot.reports.text import STOP_REASONS
 from bot.storage.reports import NOTABLE_HOLDS
 from bot.storage.sessions import RATING_KINDS
 from rules import CONDITIONS, MESSAGE_KEYS, Action, Element, Flag, Tier, decide, load_redflags
@@ -76,7 +77,7 @@ FAMILIES: dict[str, list[str]] = {
     "report.reason.": [f"report.reason.{x}" for x in ATTENTION],
     "report.limit.": [f"report.limit.{x}" for x in LIMITS],
     "report.hold.": [f"report.hold.{m.rsplit('.', 1)[-1]}" for m in NOTABLE_HOLDS],
-    "report.stop.": ["report.stop.red_flag", "report.stop.severe_pain"],
+    "report.stop.": [f"report.stop.{r}" for r in STOP_REASONS],
     "report.status.": ["report.status.trial", "report.status.active", "report.status.ended"],
     "report.session.": [f"report.session.{s}" for s in SESSION_STATUSES],
     "chart.decision.": [f"chart.decision.{k}" for k in DECISION_STYLE],

@@ -150,3 +150,25 @@ def test_japanese_glyphs_come_from_a_japanese_font():
 
     path = font_manager.findfont(font_manager.FontProperties(family=charts.FONT_FAMILY), fallback_to_default=False)
     assert path.endswith("ipaexg.ttf")
+
+
+def test_summaries_name_why_a_session_stopped_and_the_severe_pain_holds():
+    """Issue 8 §2: a pause because severe pain stayed high, too much pain before exercise, and the severe-pain
+    holds are told apart in clinicians' summaries (not all 「強い痛み」)."""
+    from datetime import UTC, datetime
+
+    from bot.i18n import t
+    from bot.reports.summary import DecisionRow
+    from bot.reports.text import decision_label
+
+    at = datetime(2026, 12, 2, tzinfo=UTC)
+
+    def label(action: str, reasons: tuple[str, ...], message: str) -> str:
+        return decision_label(DecisionRow(1, at, action, None, reasons, message, "next_morning"), "knee")
+
+    assert t("report.stop.severe_persists") in label("stop", ("severe_persists",), "decision.stop.severe_persists")
+    assert t("report.stop.severe_before_twice") in label("stop", ("severe_before_twice",),
+                                                         "decision.stop.severe_before_twice")
+    assert t("report.stop.severe_pain") in label("stop", ("severe_pain", "during_over_limit"),
+                                                 "decision.stop.severe_pain")
+    assert t("report.hold.ceiling_pending") in label("hold", ("usual_pain_high",), "decision.hold.ceiling_pending")
