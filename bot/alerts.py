@@ -81,6 +81,16 @@ async def schedule(s: AsyncSession, rt: Runtime, p: Patient, *, event: str, urge
         )
 
 
+async def undelivered(s: AsyncSession, rt: Runtime, row: Outbox) -> None:
+    """An alert the delivery gave up on before it reached anyone (refused, blocked, or out of retries): the
+    patient, who may have read "the clinic has been informed", is told to phone the clinic instead."""
+    if row.kind != "alert" or row.patient_id is None:
+        return
+    now = rt.clock.now()
+    await outbox.schedule(s, kind="alert_undelivered", due_at=now, now=now, patient_id=row.patient_id,
+                          variant=str(row.id))
+
+
 def renotify_recipients(rt: Runtime) -> list[int]:
     """Where an unacknowledged emergency alert goes again: the staff chat and every admin (never a clinician
     who does not look after the patient)."""

@@ -171,6 +171,14 @@ async def _alert_renotify(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient 
                      for chat in to])
 
 
+@prepares("alert_undelivered")
+async def _alert_undelivered(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    """The alert about this patient reached no one: they are asked to phone the clinic (bot/alerts.py)."""
+    if p is None or p.unreachable:
+        return nothing()
+    return Prepared([(p.chat_id, Reply(t("redflag.undelivered", **safety.contact(rt)), priority="safety"))])
+
+
 @prepares("flag_again")
 async def _flag_again(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
     """The morning after a rest-today red flag: has the sign gone? Not asked when the patient resumed meanwhile,

@@ -66,9 +66,16 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     # an emergency alert nobody acknowledged: again to the admins and the staff chat (the alert's key columns)
     Kind("alert_renotify",  None,       False, False, ("patient_id", "session_id", "variant")),
     Kind("staff_notice",    None,       False, False, ("telegram_user_id", "variant")),
+    # an alert that reached no one: the patient is told to phone the clinic (variant: the alert's row id)
+    Kind("alert_undelivered", None,     False, True,  ("patient_id", "variant")),
     # built from the database when sent: late is still useful, and it is sent once
     Kind("weekly_summary",  None,       False, False, ("clinician_id", "local_date")),  # the week's last day
 )}
+
+
+# Kinds sent to the clinic, not to the patient the row is about: a 403 from their chat says nothing about the
+# patient's reachability.
+CLINIC_KINDS = ("alert", "alert_renotify", "staff_notice", "weekly_summary")
 
 
 def cancelled_by_pause() -> tuple[str, ...]:

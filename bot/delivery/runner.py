@@ -18,9 +18,10 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from bot import coaching
+from bot import alerts, coaching
 from bot.coaching.messages import Blocked, Channel, Rejected, Reply, RetryLater, Unavailable
 from bot.delivery import kinds, registry
+from bot.delivery.registry import CLINIC_KINDS
 from bot.runtime import Runtime
 from bot.storage import outbox
 from bot.storage.models import Outbox, Patient
@@ -41,6 +42,7 @@ class _Job:
     row_id: int
     attempts: int
     messages: list[tuple[int, Reply]]
+    sent_some: bool = False  # at least one of its messages reached its chat (an alert reached someone)
 
 
 class _StillClaimed:
@@ -240,6 +242,7 @@ class DeliveryRunner:
         try:
             for chat_id, reply in job.messages:
                 await self.channel.send(chat_id, reply)
+                job.sent_some = True
             self.sent += 1
             return True
         except RetryLater as exc:
@@ -247,15 +250,34 @@ class DeliveryRunner:
                               f"429 retry_after={exc.after}")
         except Blocked:
             await self._unreachable(job.row_id)
+            await self._failed(job)
         except Rejected as exc:
             log.warning("delivery: row %s rejected by the channel: %s", job.row_id, exc)
             await self._finish(job.row_id, outbox.FAILED, str(exc))
+            await self._failed(job)
         except Unavailable as exc:  # timeouts and 5xx
             await self._retry(job.row_id, job.attempts, str(exc))
+            if job.attempts >= MAX_ATTEMPTS:
+                await self._failed(job)
         except Exception as exc:
             log.exception("delivery: row %s failed", job.row_id)
             await self._retry(job.row_id, job.attempts, type(exc).__name__)
+            if job.attempts >= MAX_ATTEMPTS:
+                await self._failed(job)
         return False
+
+    async def _failed(self, job: _Job) -> None:
+        """A row given up on: an alert that reached no one tells the patient to phone the clinic
+        (bot/alerts.py: undelivered), so "the clinic has been informed" is never left standing untrue."""
+        if job.sent_some:
+            return
+        try:
+            async with self.rt.db.session() as s:
+                row = await s.get(Outbox, job.row_id)
+                if row is not None:
+                    await alerts.undelivered(s, self.rt, row)
+        except Exception:
+            log.exception("delivery: could not plan the follow-up of row %s", job.row_id)
 
     async def _finish_many(self, ids: list[int]) -> None:
         try:
@@ -293,7 +315,7 @@ class DeliveryRunner:
                 row = await s.get(Outbox, row_id)
                 await outbox.finish(s, row_id, worker=self.rt.worker_id, state=outbox.FAILED,
                                     now=self.rt.clock.now(), error="403 blocked")
-                if row is not None and row.patient_id is not None:
+                if row is not None and row.patient_id is not None and row.kind not in CLINIC_KINDS:
                     p = await s.get(Patient, row.patient_id)
                     if p is not None:
                         log.info("delivery: patient %s blocked the bot; reminders stop", p.id)

@@ -329,3 +329,29 @@ async def test_an_emergency_sign_at_signup_gets_119_at_once_and_an_urgent_notice
     await clinic.press(ADMIN, t("button.acknowledge"))
     [row] = await clinic.rows(Outbox, Outbox.kind == "staff_notice")
     assert row.payload["ack"]["by"] == ADMIN
+
+
+async def test_an_alert_that_reaches_no_one_tells_the_patient_to_phone_the_clinic(staffed):
+    """The patient read "the clinic has been informed" (their clinician exists), but the clinician blocked the
+    bot: the alert fails, the patient is told to phone the clinic, and is not marked unreachable."""
+    link = await join_clinician(staffed, DOC, "田中")
+    await enrol_with(staffed, link)
+    staffed.standin.block(DOC)
+    body = await report(staffed, "fever")
+    assert t("redflag.informed") in body
+    await staffed.travel(seconds=1)
+    [alert] = await staffed.rows(Outbox, Outbox.kind == "alert")
+    assert alert.state == "failed"
+    await staffed.travel(seconds=1)
+    assert staffed.last(USER) == advice(staffed, "redflag.undelivered")
+    [p] = await staffed.rows(Patient)
+    assert not p.unreachable
+
+
+async def test_an_alert_that_reached_someone_sends_no_follow_up(staffed):
+    await enrol(staffed)  # no clinician: the staff chat receives it
+    await report(staffed, "fever")
+    await staffed.travel(seconds=1)
+    await staffed.travel(seconds=1)
+    [alert] = await staffed.rows(Outbox, Outbox.kind == "alert")
+    assert alert.state == "sent" and await staffed.count(Outbox, Outbox.kind == "alert_undelivered") == 0
