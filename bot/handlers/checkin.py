@@ -10,8 +10,10 @@ from bot.coaching import safety
 from bot.handlers.common import PatientTurn, handler
 from bot.i18n import t
 from bot.replies import Reply, join
+from bot.runtime import Runtime
 from bot.storage import sessions
-from rules import Flag
+from rules import Flag, Tier, load_redflags
+from rules.redflags import FLAG_ITEMS
 
 
 def flag_menu() -> Reply:
@@ -19,10 +21,15 @@ def flag_menu() -> Reply:
     return Reply(t("checkin.which"), [*rows, [(t("button.no_symptom"), callbacks.RedFlag("none").data)]])
 
 
-def heard() -> Reply:
-    """Symptom words typed as free text (rules.detect_symptoms): the check-in, instead of "no question"."""
+def heard(rt: Runtime, items: frozenset[str]) -> Reply:
+    """Symptom words typed as free text (rules.detect_symptoms): the check-in, instead of "no question". An
+    emergency sign the check-in's buttons cannot name (chest pain, breathlessness, fainting, worsening leg
+    weakness) gets the emergency advice first, so a typed 「胸が痛い」 is never met by a list without it."""
     menu = flag_menu()
-    return Reply(join(t("checkin.heard"), menu.text), menu.buttons, priority="safety")
+    named = set(FLAG_ITEMS.values())
+    emergency = any(load_redflags()[i].tier is Tier.EMERGENCY and i not in named for i in items)
+    first = t("redflag.advice.emergency", **safety.contact(rt)) if emergency else None
+    return Reply(join(first or "", t("checkin.heard"), menu.text), menu.buttons, priority="safety")
 
 
 @handler("patient", never_dropped=True)

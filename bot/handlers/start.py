@@ -90,8 +90,8 @@ async def on_text(turn: Turn) -> None:
         turn.not_enrolled()
     elif p.awaiting:
         turn.send(await patient_settings.on_text(s, rt, p, text))
-    elif coaching.patients.enrolled(p) and detect_symptoms(text):  # 「今日は足がしびれています」: the check-in
-        turn.send(checkin.heard())
+    elif coaching.patients.enrolled(p) and (items := detect_symptoms(text)):  # 「今日は足がしびれています」
+        turn.send(checkin.heard(rt, items))  # the check-in
     else:
         turn.send(await session.on_rating_text(s, rt, p, text))
 

@@ -235,7 +235,7 @@ async def test_after_a_rest_today_flag_the_next_morning_asks_again_and_a_clear_a
 
 # --- symptom words typed as free text ----------------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["今日は足がしびれています", "熱があります", "おしっこが出にくいです", "胸が痛い"])
+@pytest.mark.parametrize("text", ["今日は足がしびれています", "熱があります", "おしっこが出にくいです"])
 async def test_symptom_words_typed_at_any_moment_open_the_check_in(clinic, text):
     await enrol(clinic)
     [reply] = await clinic.text(USER, text)  # no question is open
@@ -243,6 +243,14 @@ async def test_symptom_words_typed_at_any_moment_open_the_check_in(clinic, text)
     assert t("flag.numbness_weakness") in reply.button_texts and t("button.no_symptom") in reply.button_texts
     [answer] = await clinic.press(USER, t("flag.numbness_weakness"))
     assert answer.body.startswith(advice(clinic, "decision.stop.red_flag_same_day"))
+
+
+@pytest.mark.parametrize("text", ["運動中に胸が痛くなりました", "歩いたら息苦しいです", "めまいがします"])
+async def test_an_emergency_sign_the_check_in_cannot_name_gets_119_first(clinic, text):
+    await enrol(clinic)
+    [reply] = await clinic.text(USER, text)
+    assert reply.body.startswith(advice(clinic, "redflag.advice.emergency")) and t("checkin.heard") in reply.body
+    assert "今日のうちに" not in reply.body and t("button.no_symptom") in reply.button_texts
 
 
 @pytest.mark.parametrize("text", ["息子が熱心に郵便を出しに行きました", "しびれはありません", "ありがとう"])
