@@ -392,13 +392,19 @@ def _follow_up(case: Case, s: SessionRecord, t: Thresholds) -> bool | None:
     """The answer that follows severe pain up: True if still high (>= severe, or >= usual pain + margin),
     False if lower, None if this answer is not such a follow-up. Followed up: during/after >= severe by the
     next morning; a next morning >= severe by the recheck (asked the morning after); and a recheck >= severe
-    is itself still high (it follows a next-morning rise)."""
+    is itself still high (it follows a next-morning rise). When the patient exercised on the day of a severe
+    morning, the next morning's rating of that session follows it up too (one question, not two)."""
     def high(r: int) -> bool:
         return _severe(r, t) or (case.usual_pain is not None and r >= case.usual_pain + t.usual_margin)
 
     if case.stage is Stage.NEXT_MORNING and s.next_morning is not None \
             and Limit.SEVERE in limits_broken(s, t, case.ceiling):
         return high(s.next_morning)
+    previous = case.sessions[-2] if len(case.sessions) > 1 else None
+    if case.stage is Stage.NEXT_MORNING and s.next_morning is not None and previous is not None \
+            and _severe(previous.next_morning, t) and previous.recheck is None \
+            and previous.date == s.date - dt.timedelta(days=1) and high(s.next_morning):
+        return True  # a session done the day of a severe morning: its next morning follows that up too
     if case.stage is Stage.RECHECK and s.recheck is not None:
         if _severe(s.recheck, t):
             return True

@@ -93,6 +93,9 @@ async def _rating(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) 
         return nothing()
     if row.payload.get("prompt_id") is None and await sessions.has_open(s, session.id, kind):
         return nothing()  # the patient already asked for this question with a tap
+    if row.payload.get("severe") and row.payload.get("prompt_id") is None and await outbox.morning_question_near(
+            s, p.id, session.id, row.due_at, timedelta(hours=2)):
+        return nothing()  # the patient exercised since: that session's morning question follows it up (rules)
     prompt_id = await _ask_once(s, rt, row, p, session, kind)
     p.awaiting = None  # a typed number now answers this question, not a half-finished /settings input
     buttons = rating_buttons(prompt_id)

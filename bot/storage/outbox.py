@@ -66,6 +66,16 @@ async def schedule_many(s: AsyncSession, rows: list[dict[str, Any]], *, now: dat
                                           r.pop("payload", None), r) for r in map(dict, rows)])
 
 
+async def morning_question_near(s: AsyncSession, patient_id: int, other_than_session: int, due_at: datetime,
+                                within: timedelta) -> bool:
+    """A live next-morning question of another of this patient's sessions due within `within` of `due_at`."""
+    found = await s.scalar(select(col(Outbox.id)).where(
+        col(Outbox.kind) == "morning_prompt", col(Outbox.patient_id) == patient_id, LIVE,
+        col(Outbox.session_id) != other_than_session, col(Outbox.due_at) >= due_at - within,
+        col(Outbox.due_at) <= due_at + within).limit(1))
+    return found is not None
+
+
 async def state_of(s: AsyncSession, kind: str, **columns: Any) -> str | None:
     """The state of the live row of this kind and key, None if there is none."""
     return await s.scalar(select(Outbox.state).where(Outbox.dedupe_key == dedupe_key(kind, **columns), LIVE))

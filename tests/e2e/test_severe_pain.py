@@ -139,3 +139,16 @@ async def test_usual_pain_6_starts_at_level_1_with_progression_held_and_the_clin
     assert await levels(coach) == (1, 1, 1, 1)
     assert "担当の先生が目安を決めてから運動量を上げます" in coach.last(USER)
     assert await alert_events(coach) == ["usual_pain_high"]
+
+
+async def test_exercising_the_day_of_a_severe_morning_gives_one_morning_question_that_follows_it_up(coach):
+    await enrol(coach)
+    await day(coach, 2, 2, 1, 9)  # 9/10 the next morning: asked again the following morning
+    await day(coach, 3, 3, 2, None)  # that day the patient feels better and exercises; 07:00 the next morning:
+    questions = [m.body for m in coach.standin.messages(USER)[-2:] if "0〜10" in (m.body or "")]
+    assert len(questions) == 1 and "昨日の運動の翌朝です" in questions[0]  # one question, not two
+    await coach.press(USER, "7")  # still high: that session's morning answer follows the severe morning up
+    assert "強い痛みが続いています" in coach.last(USER)
+    [p] = await coach.rows(Patient)
+    assert p.paused
+    assert await alert_events(coach) == ["severe_morning", "severe_persists"]

@@ -102,6 +102,11 @@ ROWS = [
     Row("severe_morning_followed_lower", case("recheck", S(-1, 2, 2, 1, 8, 3, change="step_back"), usual_pain=4),
         HOLD, None, {}, ("severe_settled", "recheck_above_reference"), "decision.hold.severe_settled",
         {"pause": False, "alert": False}),
+    Row("severe_morning_then_a_session_still_high", case("next_morning", S(-2, 2, 2, 1, 8, change="step_back"),
+        S(-1, 3, 3, 2, 7)), STOP, None, {}, ("severe_persists", "severe_morning", "next_morning_above_reference"),
+        "decision.stop.severe_persists", {"pause": True}),
+    Row("severe_morning_then_a_session_lower", case("next_morning", S(-2, 2, 2, 1, 8, change="step_back"),
+        S(-1, 3, 3, 2, 3)), HOLD, None, {}, ("needs_more_sessions",), "decision.hold.one_more"),
     Row("recheck_severe_after_a_rise", case("recheck", S(-1, 2, 2, 1, 4, 7)), STOP, None, {},
         ("severe_persists", "recheck_above_reference"), "decision.stop.severe_persists", {"pause": True}),
     # --- 3 during over the limit -------------------------------------------------------------------
