@@ -13,9 +13,11 @@ from bot.storage import outbox
 
 
 async def figures(rt: Runtime, runner=None) -> dict[str, Any]:
+    """Queue figures, and whether this process's database writes are failing lately (read-only database,
+    full disk: bot/storage/db.py WriteHealth)."""
     async with rt.db.session() as s:
         queue = await outbox.depth(s, rt.clock.now())
-    out: dict[str, Any] = {"instance": rt.worker_id, **queue}
+    out: dict[str, Any] = {"instance": rt.worker_id, **queue, **rt.db.writes.figures()}
     if runner is not None:
         out.update(sent_by_this_instance=runner.sent, errors_in_this_instance=runner.errors)
     return out
@@ -23,10 +25,13 @@ async def figures(rt: Runtime, runner=None) -> dict[str, Any]:
 
 async def start_server(rt: Runtime, runner, port: int) -> web.AppRunner:
     async def health(request: web.Request) -> web.Response:
+        """200 while healthy; 503 while the database cannot be read or writes keep failing (nothing a
+        patient sends can be stored), until a write succeeds again."""
         try:
-            body, status = await figures(rt, runner), 200
+            body = await figures(rt, runner)
+            status = 503 if body["writes_failing"] else 200
         except Exception as exc:  # the database is down: say so, with 503 for the load balancer
-            body, status = {"instance": rt.worker_id, "error": type(exc).__name__}, 503
+            body, status = {"instance": rt.worker_id, "error": type(exc).__name__, **rt.db.writes.figures()}, 503
         return web.json_response(body, status=status, dumps=lambda o: json.dumps(o, default=str))
 
     app = web.Application()

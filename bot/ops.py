@@ -136,14 +136,20 @@ async def migrate(settings: Settings) -> int:
 
 
 async def status(settings: Settings) -> int:
-    """Queue depth, last delivery and failures, read from the database (any instance's, all of them)."""
+    """Queue depth, last delivery and failures, read from the database (any instance's, all of them); whether
+    the database takes writes (one write tried and rolled back: `writes_failing`), and with HEALTH_PORT set
+    the running bot's /health (its recent write failures)."""
     from bot.health import figures
     from bot.runtime import Runtime
 
     rt = Runtime(settings=settings, db=Database(settings.database_url), clock=Clock())
     try:
+        with contextlib.suppress(Exception):  # counted in rt.db.writes, reported below
+            await rt.db.probe_write()
         found = await figures(rt)
         found["warnings"] = await warnings(settings, rt.db)
+        if settings.health_port:  # the running bot's own view (a full disk shows there, at its commits)
+            found["running_bot"] = _running_health(settings.health_port)
         print(json.dumps(found, default=str, indent=2, ensure_ascii=False))
         for line in found["warnings"]:
             print(f"itami-coach: warning: {line}", file=sys.stderr)
@@ -154,6 +160,20 @@ async def status(settings: Settings) -> int:
     finally:
         await rt.db.dispose()
     return 0
+
+
+def _running_health(port: int) -> dict | str:
+    """GET /health of the bot running on this machine (HEALTH_PORT), or why it could not be read."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:  # loopback only
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:  # 503: unhealthy, the body says why
+        return json.loads(exc.read() or b"{}")
+    except (OSError, ValueError) as exc:
+        return f"not answering on 127.0.0.1:{port} ({type(exc).__name__})"
 
 
 def default_backup_path(settings: Settings, now: datetime) -> Path:

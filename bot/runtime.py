@@ -38,6 +38,7 @@ class Runtime:
     fair_use: FairUse = field(init=False)
 
     def __post_init__(self) -> None:
+        self.db.writes.now = self.clock.now  # whether writes are failing lately, on the bot's clock
         s = self.settings
         self.fair_use = FairUse(self.clock, burst=s.throttle_burst, per_minute=s.throttle_per_minute,
                                 invite_attempts=s.invite_attempts,

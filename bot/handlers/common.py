@@ -19,7 +19,9 @@ A handler is a function of one `Turn` (the update being handled), decorated with
   3b. a patient who has not agreed to the current consent text (bot/coaching/consent.py) is shown it again
      instead, unless the handler stores nothing new (`stores=False`: reading, /delete, consent buttons);
   4. the handler records what to answer (`turn.send`, `turn.ack`, `turn.notice`, `turn.closed`);
-  5. after the commit, the answer is sent: nothing is said about what was not stored.
+  5. after the commit, the answer is sent: nothing is said about what was not stored. When the database
+     fails (read-only, full disk, unreachable) the transaction rolls back and the person is told that
+     nothing was saved and to try again (`common.not_saved`); /health turns 503 (bot/health.py).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from bot.replies import Reply
 from bot.runtime import Runtime
 from bot.storage import clinicians, patients
 from bot.storage.clinicians import Viewer
+from bot.storage.db import storage_failure
 from bot.storage.models import Patient
 from bot.telegram_channel import send_to
 
@@ -239,15 +242,36 @@ async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Callabl
             await _private_only(update, context)
             return
         chat_id = user.id  # a button in the staff chat: the answer goes privately to whoever pressed it
-    async with rt.db.session() as s:
-        turn = TURNS.get(role, Turn)(update=update, context=context, rt=rt, s=s, user=user, chat_id=chat_id)
-        if not await _admit(turn, role):
-            pass
-        elif stores and turn.patient is not None and not consent.current(turn.patient):
-            turn.ask_consent_again()  # nothing new is stored until they agree to the current text
-        else:
-            await fn(turn)
+    try:
+        async with rt.db.session() as s:
+            turn = TURNS.get(role, Turn)(update=update, context=context, rt=rt, s=s, user=user, chat_id=chat_id)
+            if not await _admit(turn, role):
+                pass
+            elif stores and turn.patient is not None and not consent.current(turn.patient):
+                turn.ask_consent_again()  # nothing new is stored until they agree to the current text
+            else:
+                await fn(turn)
+    except Exception as exc:
+        if not storage_failure(exc):
+            raise  # a bug: the error handler (bot/app.py) logs it and answers
+        await _not_saved(update, chat_id, exc)
+        return
     await _deliver(turn)
+
+
+async def _not_saved(update: Update, chat_id: int, exc: BaseException) -> None:
+    """The database could not take the write (read-only, full disk, unreachable): the transaction rolled back,
+    so nothing of this update is stored, and the person is told exactly that. The log has the database's
+    error and traceback, never the statement's values (the engine hides SQL parameters: ratings, names)."""
+    user = update.effective_user.id if update.effective_user else None
+    first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0][:200]
+    log.error("update from user %s not saved: the database failed (%s: %s)", user, type(exc).__name__, first,
+              exc_info=exc)
+    try:
+        await _answer_query(update, None)
+        await send_to(update.get_bot(), chat_id, Reply(t("common.not_saved")))
+    except Exception:  # Telegram unreachable too: the log above is all we can do
+        log.warning("could not tell user %s that nothing was saved", user)
 
 
 @overload
