@@ -61,12 +61,12 @@ def run(settings, *, webhook: bool = False) -> int:
     if webhook:
         settings.require_webhook()
 
-    from telegram import Update
     from telegram.error import InvalidToken, NetworkError
 
     from bot import logs
     from bot.app import build_application, webhook_options
     from bot.ops import preflight
+    from bot.updates import run_polling
 
     options = webhook_options(settings) if webhook else None
     logs.setup(settings.log_level, token, settings.log_format)
@@ -75,8 +75,8 @@ def run(settings, *, webhook: bool = False) -> int:
     try:
         if options is not None:
             app.run_webhook(**options)
-        else:
-            app.run_polling(allowed_updates=Update.ALL_TYPES)
+        else:  # our own polling: an update is confirmed to Telegram only once it is in the inbox (bot/updates.py)
+            asyncio.run(run_polling(app))
     except (InvalidToken, NetworkError) as exc:  # revoked or unreachable between the check and the start
         raise StartupError(f"Telegram: {logs.redact(str(exc), token)}") from None
     return 0

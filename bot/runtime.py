@@ -36,6 +36,8 @@ class Runtime:
     thresholds: Thresholds = field(default_factory=Thresholds)
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     fair_use: FairUse = field(init=False)
+    # updates whose handler marked their inbox row done in its own transaction (bot/updates.py takes them out)
+    done_updates: dict[int, bool] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.db.writes.now = self.clock.now  # whether writes are failing lately, on the bot's clock

@@ -7,6 +7,7 @@ records it), so tests never poll or sleep.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.runner import DeliveryRunner
 from bot.runtime import Runtime
+from bot.updates import Updates
 from telegram_standin import StandIn
 
 TOKEN = "123456789:TESTtokenTESTtokenTESTtokenTESTtoken00"
@@ -50,16 +52,25 @@ class Coach:
         return self.app.bot_data["delivery"]
 
     async def start(self) -> Coach:
+        """As `python -m bot` starts (bot/updates.py), with the steps taken by hand."""
         await self.app.initialize()
-        await self.app.post_init(self.app)  # run_polling() would call it; we start by hand
+        await self.app.post_init(self.app)
         await self.app.start()
-        await self.app.updater.start_polling(poll_interval=0.0, timeout=1, drop_pending_updates=False)
+        self.updates = Updates(self.app)
+        await self.updates.resume()
+        self._stop_polling = asyncio.Event()
+        self._polling = asyncio.create_task(self.updates.poll(self._stop_polling, timeout=1))
         return self
+
+    async def stop_polling(self) -> None:
+        if not self._stop_polling.is_set():
+            self._stop_polling.set()
+            await self._polling
+            await self.updates.drain()
 
     async def stop(self) -> None:
         self.check_buttons()
-        if self.app.updater.running:
-            await self.app.updater.stop()
+        await self.stop_polling()
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()

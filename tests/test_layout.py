@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The Telegram edge: the adapter (application wiring, transport, rendering, command menus, the start-up token
 # check, chat mode driving the Telegram application through the stand-in), the handlers and the stand-in.
 TELEGRAM_EDGE = ("bot/app.py", "bot/telegram_channel.py", "bot/telegram_http.py", "bot/telegram_limiter.py",
-                 "bot/menus.py", "bot/ops.py", "bot/__main__.py", "bot/chat.py", "bot/handlers/",
+                 "bot/menus.py", "bot/updates.py", "bot/ops.py", "bot/__main__.py", "bot/chat.py", "bot/handlers/",
                  "telegram_standin/")
 
 

@@ -15,7 +15,8 @@ A handler is a function of one `Turn` (the update being handled), decorated with
      (STAFF_CHAT_ID) takes only the buttons of the notices sent there (`staff_chat=True`), and their answers
      go to the presser's private chat;
   3. one database session (transaction) for the whole update; the user is looked up and refused the same
-     way everywhere;
+     way everywhere; the update's inbox row is marked done in it (bot/updates.py: a restart handles again
+     only what was not committed);
   3b. a patient who has not agreed to the current consent text (bot/coaching/consent.py) is shown it again
      instead, unless the handler stores nothing new (`stores=False`: reading, /delete, consent buttons);
   4. the handler records what to answer (`turn.send`, `turn.ack`, `turn.notice`, `turn.closed`);
@@ -38,13 +39,14 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot import crashpoints
 from bot.callbacks import Consent, Trial, parse_id
 from bot.coaching import consent
 from bot.coaching import patients as patient_state
 from bot.i18n import t
 from bot.replies import Reply
 from bot.runtime import Runtime
-from bot.storage import clinicians, patients
+from bot.storage import clinicians, inbox, patients
 from bot.storage.clinicians import Viewer
 from bot.storage.db import storage_failure
 from bot.storage.models import Patient
@@ -251,12 +253,17 @@ async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Callabl
                 turn.ask_consent_again()  # nothing new is stored until they agree to the current text
             else:
                 await fn(turn)
+            await inbox.done(s, [update.update_id], rt.clock.now())  # handled: not again after a restart
+            crashpoints.reached("before_commit")
     except Exception as exc:
         if not storage_failure(exc):
             raise  # a bug: the error handler (bot/app.py) logs it and answers
         await _not_saved(update, chat_id, exc)
         return
+    rt.done_updates[update.update_id] = True
+    crashpoints.reached("after_commit")
     await _deliver(turn)
+    crashpoints.reached("after_reply")
 
 
 async def _not_saved(update: Update, chat_id: int, exc: BaseException) -> None:

@@ -184,6 +184,19 @@ class Outbox(SQLModel, table=True):
     created_at: datetime
 
 
+class Inbox(SQLModel, table=True):
+    """Every update from Telegram, committed before Telegram is told it arrived (the next getUpdates offset,
+    or the webhook's 200), and marked done by the handler's own transaction (bot/updates.py): a restart
+    handles again exactly the rows not done. `update` (the raw update: what the person sent) is cleared
+    when done; done rows are deleted once Telegram can no longer send them again."""
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    telegram_user_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True, index=True))
+    update: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+    received_at: datetime
+    done_at: datetime | None = Field(default=None, index=True)
+
+
 class Erasure(SQLModel, table=True):
     """After /delete nothing about the person remains: only this anonymous count per day."""
 

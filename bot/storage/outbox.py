@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, func, text, update
+from sqlalchemy import Insert, delete, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -161,3 +161,14 @@ async def depth(s: AsyncSession, now: datetime) -> dict[str, Any]:
     last = await s.scalar(select(func.max(Outbox.sent_at)))
     failed = await s.scalar(select(func.count()).where(Outbox.state == FAILED))
     return {"due_now": due, "pending": pending, "last_sent_at": last, "failed": failed}
+
+
+REPLY = "reply"  # a handler's answer (bot/handlers/common.py), kept until it is sent
+
+
+async def forget_replies(s: AsyncSession, ids: list[int] | None = None) -> None:
+    """Delete handlers' answers that need no more sending (sent, missed, failed): what they said is not
+    kept. `ids`: these rows (just sent directly), else every finished one (those the runner sent)."""
+    which = col(Outbox.id).in_(ids) if ids is not None else \
+        col(Outbox.state).in_((SENT, DONE, MISSED, FAILED, CANCELLED))
+    await s.execute(delete(Outbox).where(col(Outbox.kind) == REPLY, which))

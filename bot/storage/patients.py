@@ -46,7 +46,9 @@ STAFF_TABLES = frozenset({"clinician", "invite"})
 # What /mydata calls each table (a table not listed is exported under its own name).
 EXPORT_NAMES = {"patient": "patient", "signup": "signup_in_progress", "exercise_session": "sessions",
                 "prompt": "questions", "decision": "decisions", "red_flag_report": "red_flags",
-                "outbox": "scheduled_messages"}
+                "outbox": "scheduled_messages", "inbox": "messages_being_handled"}
+# Erased with the rest but not "data kept about them": the inbox always holds the /delete press itself.
+TRANSIENT_TABLES = frozenset({"inbox"})
 PERSON_COLUMNS = ("patient_id", "telegram_user_id", "user_id", "chat_id", "sender")
 
 
@@ -95,7 +97,8 @@ async def erase(s: AsyncSession, telegram_user_id: int, today: date) -> bool:
     pid = await s.scalar(select(Patient.id).where(Patient.telegram_user_id == telegram_user_id))
     found = False
     for table in person_tables():
-        found = bool(rowcount(await s.execute(delete(table).where(_about(table, pid, telegram_user_id))))) or found
+        erased = bool(rowcount(await s.execute(delete(table).where(_about(table, pid, telegram_user_id)))))
+        found = found or (erased and table.name not in TRANSIENT_TABLES)
     if not found:
         return False
     row = await s.get(Erasure, today)

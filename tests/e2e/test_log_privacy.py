@@ -73,7 +73,7 @@ async def test_failures_during_a_journey_log_no_token_nickname_or_rating(coach, 
 
     # 4. a revoked token: Telegram answers 401 to every call (polling stopped first: PTB ends its polling
     #    loop on a 401, and whether a poll falls in this window depends on the machine's load)
-    await coach.app.updater.stop()
+    await coach.stop_polling()
     coach.standin.token = OTHER_TOKEN
     await coach.travel(days=1)
     coach.standin.token = None

@@ -96,7 +96,7 @@ async def test_status_shows_a_read_only_database_and_the_running_bots_failures(s
         assert proc.returncode == 0, err.decode()
         figures = json.loads(out)
         assert figures["writes_failing"] is True  # its own write, tried and rolled back, was refused
-        assert figures["running_bot"]["writes_failing"] is True and figures["running_bot"]["write_failures"] == 1
+        assert figures["running_bot"]["writes_failing"] is True and figures["running_bot"]["write_failures"] >= 1
     finally:
         await coach.stop()
 

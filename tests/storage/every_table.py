@@ -17,6 +17,7 @@ from bot.storage.models import (
     Decision,
     Erasure,
     ExerciseSession,
+    Inbox,
     Invite,
     Outbox,
     Patient,
@@ -62,6 +63,8 @@ async def fill(s, user: int, *, staff: bool = True) -> None:
                   cleared_by=9001),
         Outbox(kind="reminder", patient_id=p.id, chat_id=user, due_at=WHEN, dedupe_key=f"reminder:{p.id}:x",
                created_at=WHEN),
+        Inbox(update_id=user * 10, telegram_user_id=user, received_at=WHEN,
+              update={"update_id": user * 10, "message": {"from": {"id": user}, "text": "5"}}),
         Outbox(kind="staff_notice", chat_id=-100, due_at=WHEN, dedupe_key=f"staff:signup_done:{user}:1",
                created_at=WHEN),
     ])

@@ -1,0 +1,65 @@
+"""The inbox: every update from Telegram, committed before Telegram is told it arrived (bot/updates.py).
+
+A row is stored (`store`), handled, and marked done in the handler's own transaction (`done`), which also
+clears the raw update (what the person sent). A restart handles again exactly the rows not done (`pending`).
+Done rows are deleted (`purge`) once Telegram cannot send their update again: below an offset Telegram has
+confirmed (polling), or a day after they were done (Telegram keeps an update for at most 24 hours).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, null, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bot.storage.models import Inbox
+
+KEEP_DONE = timedelta(days=1)
+
+
+def sender(update: dict[str, Any]) -> int | None:
+    """The Telegram user an update is from (for /mydata and /delete), None for channel posts and the like."""
+    for value in update.values():
+        if isinstance(value, dict) and isinstance(value.get("from"), dict):
+            user_id = value["from"].get("id")
+            return user_id if isinstance(user_id, int) else None
+    return None
+
+
+async def store(s: AsyncSession, updates: list[dict[str, Any]], now: datetime) -> None:
+    """Insert these raw updates; one Telegram sends again (a lost confirmation) is not stored twice."""
+    if not updates:
+        return
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await s.execute(insert(Inbox).on_conflict_do_nothing(index_elements=["update_id"]),
+                    [dict(update_id=u["update_id"], telegram_user_id=sender(u), update=u, received_at=now)
+                     for u in updates])
+
+
+async def done(s: AsyncSession, update_ids: list[int], now: datetime) -> None:
+    """Mark updates handled and forget what they said (in the handler's transaction, or after it)."""
+    await s.execute(update(Inbox).where(col(Inbox.update_id).in_(update_ids), col(Inbox.done_at).is_(None))
+                    .values(done_at=now, update=null()))
+
+
+async def pending(s: AsyncSession) -> list[dict[str, Any]]:
+    """The raw updates stored and not yet handled, oldest first."""
+    rows = await s.scalars(select(col(Inbox.update)).where(col(Inbox.done_at).is_(None)).order_by(col(Inbox.update_id)))
+    return [u for u in rows if u is not None]
+
+
+async def newest(s: AsyncSession) -> int | None:
+    """The highest update id stored (polling resumes after it)."""
+    return await s.scalar(select(func.max(Inbox.update_id)))
+
+
+async def purge(s: AsyncSession, now: datetime, *, confirmed_below: int | None = None) -> None:
+    """Delete done rows Telegram cannot send again: below a confirmed offset, or done over a day ago."""
+    old = col(Inbox.done_at) < now - KEEP_DONE
+    gone = or_(old, col(Inbox.update_id) < confirmed_below) if confirmed_below is not None else old
+    await s.execute(delete(Inbox).where(and_(col(Inbox.done_at).is_not(None), gone)))
