@@ -44,15 +44,23 @@ async def open_questions(url: str, n: int) -> dict[int, int]:
     return {chat: prompts[pid] for pid, chat in patients}
 
 
-async def measure(app, api: str, questions: dict[int, int]) -> tuple[list[float], float]:
-    """Every patient presses "2" at once; ms from each press to that patient's reply, and CPU seconds."""
+async def measure(app, api: str, questions: dict[int, int], *, inbox: bool = True) -> tuple[list[float], float]:
+    """Every patient presses "2" at once; ms from each press to that patient's reply, and CPU seconds. The bot
+    receives as `python -m bot` does (bot/updates.py: the inbox); the bare PTB handler with PTB's Updater."""
     import aiohttp
+
+    from bot.updates import Updates
 
     await app.initialize()
     if app.post_init:
         await app.post_init(app)
     await app.start()
-    await app.updater.start_polling(poll_interval=0.0, timeout=5)
+    stop = asyncio.Event()
+    if inbox:
+        updates = Updates(app)
+        polling = asyncio.create_task(updates.poll(stop, timeout=5))
+    else:
+        await app.updater.start_polling(poll_interval=0.0, timeout=5)
     latencies: list[float] = []
     async with aiohttp.ClientSession() as http:
 
@@ -68,7 +76,12 @@ async def measure(app, api: str, questions: dict[int, int]) -> tuple[list[float]
         cpu = cpu_seconds()
         await asyncio.gather(*(answer(c, p) for c, p in questions.items()))
         cpu = cpu_seconds() - cpu
-    await app.updater.stop()
+    if inbox:
+        stop.set()
+        await polling
+        await updates.drain()
+    else:
+        await app.updater.stop()
     await app.stop()
     await app.shutdown()
     if app.post_shutdown:
@@ -115,7 +128,8 @@ async def main() -> None:
                                                  await open_questions(url, a.n)))
     with standin_process() as (base_url, api):
         url = database_url(a.db, "latency")
-        bare = report("bare PTB handler", *await measure(bare_app(base_url), api, await open_questions(url, a.n)))
+        bare = report("bare PTB handler", *await measure(bare_app(base_url), api, await open_questions(url, a.n),
+                                                          inbox=False))
     print(f"  CPU per answer: bot (limiter off) / bare PTB = {off / bare:.1f}x")
 
 

@@ -19,8 +19,9 @@ again with back-off).
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from bot.i18n import t
 
@@ -39,6 +40,33 @@ class Reply:
     # a part of `text` that opens a person's chat when tapped: (that text, their messenger user id); on
     # Telegram a tg://user?id= link on those characters (staff notices: the patient's chat)
     link: tuple[str, int] | None = None
+
+
+def to_payload(reply: Reply) -> dict[str, Any]:
+    """A Reply as JSON (an outbox row's payload: a handler's answer kept until it is sent)."""
+    out: dict[str, Any] = {"text": reply.text}
+    if reply.buttons:
+        out["buttons"] = reply.buttons
+    if reply.document is not None:
+        out["document"] = [reply.document[0], base64.b64encode(reply.document[1]).decode("ascii")]
+    if reply.photo is not None:
+        out["photo"] = base64.b64encode(reply.photo).decode("ascii")
+    if reply.picture_id is not None:
+        out["picture_id"] = reply.picture_id
+    if reply.priority != "essential":
+        out["priority"] = reply.priority
+    return out
+
+
+def from_payload(data: dict[str, Any]) -> Reply:
+    """The Reply `to_payload` made."""
+    document = data.get("document")
+    photo = data.get("photo")
+    buttons = [[(label, value) for label, value in row] for row in data.get("buttons", [])]
+    return Reply(text=data["text"], buttons=buttons,
+                 document=(document[0], base64.b64decode(document[1])) if document else None,
+                 photo=base64.b64decode(photo) if photo else None, picture_id=data.get("picture_id"),
+                 priority=data.get("priority", "essential"))
 
 
 def join(*parts: str) -> str:

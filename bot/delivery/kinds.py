@@ -19,6 +19,7 @@ from bot import alerts, callbacks, coaching
 from bot.callbacks import rating_buttons
 from bot.coaching import lessons, safety
 from bot.coaching import patients as patient_state
+from bot.coaching.messages import from_payload
 from bot.delivery import reminders
 from bot.delivery.registry import KINDS, Prepared, nothing, prepares, too_late
 from bot.i18n import t
@@ -285,6 +286,14 @@ async def _why(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> 
     n = week % lessons.COUNT + 1
     text = join(t("why.weekly_intro"), t("lesson.header", n=n, title=t(f"lesson.{n}.title")), lessons.body(rt, n))
     return Prepared([(p.chat_id, Reply(text, priority="optional"))])
+
+
+@prepares("reply")
+async def _reply(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    """A handler's answer its process did not get to send (it died after the commit): sent now, as it was."""
+    if row.chat_id is None:
+        return nothing(outbox.FAILED)
+    return Prepared([(row.chat_id, from_payload(m)) for m in row.payload.get("messages", [])])
 
 
 async def prepare(s: AsyncSession, rt: Runtime, row: Outbox) -> Prepared:

@@ -70,6 +70,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("alert_undelivered", None,     False, True,  ("patient_id", "variant")),
     # built from the database when sent: late is still useful, and it is sent once
     Kind("weekly_summary",  None,       False, False, ("clinician_id", "local_date")),  # the week's last day
+    # a handler's answer, sent by the handler right after its commit; here only when the process died first
+    Kind("reply",           24 * H,     False, False, ("telegram_user_id", "variant")),  # variant: the update id
 )}
 
 

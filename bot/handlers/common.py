@@ -20,7 +20,10 @@ A handler is a function of one `Turn` (the update being handled), decorated with
   3b. a patient who has not agreed to the current consent text (bot/coaching/consent.py) is shown it again
      instead, unless the handler stores nothing new (`stores=False`: reading, /delete, consent buttons);
   4. the handler records what to answer (`turn.send`, `turn.ack`, `turn.notice`, `turn.closed`);
-  5. after the commit, the answer is sent: nothing is said about what was not stored. When the database
+  5. the answer is written to the outbox in the same transaction (kind `reply`, claimed by this instance), and
+     sent after the commit, at once, through the interactive lane; then its row is forgotten. A process that
+     dies in between leaves the row to the delivery runner (after its lease): every stored answer is
+     answered, once. Nothing is said about what was not stored. When the database
      fails (read-only, full disk, unreachable) the transaction rolls back and the person is told that
      nothing was saved and to try again (`common.not_saved`); /health turns 503 (bot/health.py).
 """
@@ -31,22 +34,24 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Literal, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Update, User
 from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import crashpoints
 from bot.callbacks import Consent, Trial, parse_id
 from bot.coaching import consent
 from bot.coaching import patients as patient_state
+from bot.coaching.messages import to_payload
 from bot.i18n import t
 from bot.replies import Reply
 from bot.runtime import Runtime
-from bot.storage import clinicians, inbox, patients
+from bot.storage import clinicians, inbox, outbox, patients
 from bot.storage.clinicians import Viewer
 from bot.storage.db import storage_failure
 from bot.storage.models import Patient
@@ -253,7 +258,12 @@ async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Callabl
                 turn.ask_consent_again()  # nothing new is stored until they agree to the current text
             else:
                 await fn(turn)
-            await inbox.done(s, [update.update_id], rt.clock.now())  # handled: not again after a restart
+            now = rt.clock.now()
+            reply_row = await outbox.add_reply(
+                s, chat_id=chat_id, telegram_user_id=user.id, update_id=update.update_id,
+                messages=[to_payload(r) for r in turn.replies], now=now, worker=rt.worker_id,
+                lease=timedelta(seconds=rt.settings.delivery_lease_seconds)) if turn.replies else None
+            await inbox.done(s, [update.update_id], now)  # handled: not again after a restart
             crashpoints.reached("before_commit")
     except Exception as exc:
         if not storage_failure(exc):
@@ -262,7 +272,7 @@ async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Callabl
         return
     rt.done_updates[update.update_id] = True
     crashpoints.reached("after_commit")
-    await _deliver(turn)
+    await _deliver(turn, reply_row)
     crashpoints.reached("after_reply")
 
 
@@ -345,8 +355,10 @@ async def _answer_query(update: Update, text: str | None, *, alert: bool = False
         pass
 
 
-async def _deliver(turn: Turn) -> None:
-    """After the commit: answer the press (every press stops spinning), then send the replies."""
+async def _deliver(turn: Turn, reply_row: int | None) -> None:
+    """After the commit: answer the press (every press stops spinning), then send the replies (their outbox
+    row, committed with the answer, is forgotten once they are sent; if they cannot be sent now, or the
+    process dies first, the delivery runner sends them when the row's lease runs out)."""
     query = turn.update.callback_query
     if query is not None:
         text, alert, keep_buttons, note = turn.press or (None, False, True, None)
@@ -360,5 +372,13 @@ async def _deliver(turn: Turn) -> None:
                     await query.edit_message_reply_markup(None)
             except BadRequest:  # already edited (double tap) or too old: harmless
                 pass
-    for reply in turn.replies:
-        await send_to(turn.bot, turn.chat_id, reply)
+    if reply_row is None:
+        return
+    try:
+        for reply in turn.replies:
+            await send_to(turn.bot, turn.chat_id, reply)
+    except TelegramError as exc:
+        log.warning("answer to user %s not sent now (%s); the delivery runner sends it later", turn.user.id,
+                    type(exc).__name__, exc_info=exc)
+        return
+    await turn.rt.sent_replies.forget(reply_row)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -13,6 +15,8 @@ from sqlmodel import and_, col, or_, select
 
 from bot.storage.db import rowcount
 from bot.storage.models import Outbox
+
+log = logging.getLogger(__name__)
 
 PENDING, CLAIMED, SENT, DONE = "pending", "claimed", "sent", "done"
 MISSED, FAILED, CANCELLED = "missed", "failed", "cancelled"
@@ -164,6 +168,47 @@ async def depth(s: AsyncSession, now: datetime) -> dict[str, Any]:
 
 
 REPLY = "reply"  # a handler's answer (bot/handlers/common.py), kept until it is sent
+
+
+async def add_reply(s: AsyncSession, *, chat_id: int, telegram_user_id: int, update_id: int,
+                    messages: list[dict[str, Any]], now: datetime, worker: str, lease: timedelta) -> int | None:
+    """A handler's answer to one update, in the handler's transaction: claimed by this instance, which sends
+    it right after the commit and then forgets it; if the process dies first, the lease runs out and the
+    delivery runner sends it. None if this update's answer is already there (handled before)."""
+    row = _row(REPLY, now, now, chat_id, {"messages": messages},
+               {"telegram_user_id": telegram_user_id, "variant": str(update_id)})
+    row.update(state=CLAIMED, claimed_by=worker, claimed_until=now + lease, attempts=1)
+    return await s.scalar(_insert(s).values(**row).returning(col(Outbox.id)))
+
+
+class SentReplies:
+    """Forgets handlers' answers once sent, in group commits: answers sent at the same moment share one
+    DELETE; each caller returns once its row is gone (so nothing can send it again)."""
+
+    def __init__(self, db: Any) -> None:  # bot.storage.db.Database
+        self.db = db
+        self._waiting: dict[int, asyncio.Future[None]] = {}
+        self._task: asyncio.Task | None = None
+
+    async def forget(self, row_id: int) -> None:
+        future = asyncio.get_running_loop().create_future()
+        self._waiting[row_id] = future
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._flush())
+        await future
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # answers finishing together join one statement
+        while self._waiting:
+            batch, self._waiting = self._waiting, {}
+            try:
+                async with self.db.session() as s:
+                    await forget_replies(s, list(batch))
+            except Exception as exc:  # left claimed: after the lease the runner sends it again (twice, rarely)
+                log.error("could not record %d sent answer(s) (%s)", len(batch), type(exc).__name__)
+            for future in batch.values():
+                if not future.done():
+                    future.set_result(None)
 
 
 async def forget_replies(s: AsyncSession, ids: list[int] | None = None) -> None:

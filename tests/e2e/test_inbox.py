@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.storage.models import Decision, ExerciseSession, Inbox
+from bot.storage.models import Decision, ExerciseSession, Inbox, Outbox
 from tests.e2e.test_bad_input import msg, start_session
 from tests.harness import Coach
 from tests.helpers import USER
@@ -51,3 +51,40 @@ async def test_an_update_stored_before_a_stop_is_handled_once_after_the_restart(
         assert await third.count(Inbox, Inbox.update_id == row.update_id) == 0
     finally:
         await third.stop()
+
+
+async def test_an_answer_committed_but_not_sent_is_sent_once_after_the_restart(standin, database_url, coach_start,
+                                                                              monkeypatch):
+    first = await Coach(standin, database_url, coach_start).start()
+    try:
+        await start_session(first)
+        before = len(standin.messages(USER))
+
+        async def dies_after_commit(turn, reply_row) -> None:  # the process ends between commit and send
+            pass
+
+        monkeypatch.setattr("bot.handlers.common._deliver", dies_after_commit)
+        assert await first.press(USER, "5") == []
+        monkeypatch.undo()
+        [row] = await first.rows(Outbox, Outbox.kind == "reply")
+        assert row.state == "claimed" and row.telegram_user_id == USER  # committed with the rating
+        assert msg("decision.hold.start", limit=5) in row.payload["messages"][0]["text"]
+        stopped_at = first.clock.now()
+    finally:
+        await first.stop()
+
+    second = await Coach(standin, database_url, stopped_at).start()
+    try:
+        await second.travel(seconds=second.settings.delivery_lease_seconds - 1)
+        assert len(standin.messages(USER)) == before  # the dead process's lease still holds it
+        await second.travel(seconds=2)  # its lease ran out: the delivery runner sends it
+        [reply] = standin.messages(USER)[before:]
+        assert msg("decision.hold.start", limit=5) in reply.body
+        assert await second.travel(minutes=5) == 0 or len(standin.messages(USER)) == before + 1
+        assert [m.body for m in standin.messages(USER)[before:]].count(reply.body) == 1
+        [session] = await second.rows(ExerciseSession)
+        assert session.before == 5
+        await second.text(USER, "/help")  # answered at once and forgotten; the runner's sent row purged
+        assert await second.count(Outbox, Outbox.kind == "reply") == 0
+    finally:
+        await second.stop()
