@@ -64,19 +64,15 @@ def run(settings, *, webhook: bool = False) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot import logs
-    from bot.app import build_application, webhook_options
+    from bot.app import build_application
     from bot.ops import preflight
-    from bot.updates import run_polling
+    from bot.updates import run as receive_updates
 
-    options = webhook_options(settings) if webhook else None
     logs.setup(settings.log_level, token, settings.log_format)
     asyncio.run(preflight(settings, token))  # database and token checked: failures are one line
     app = build_application(settings, token=token, migrate=False)
-    try:
-        if options is not None:
-            app.run_webhook(**options)
-        else:  # our own polling: an update is confirmed to Telegram only once it is in the inbox (bot/updates.py)
-            asyncio.run(run_polling(app))
+    try:  # our own receiving: an update is confirmed to Telegram only once it is in the inbox (bot/updates.py)
+        asyncio.run(receive_updates(app, settings, webhook=webhook))
     except (InvalidToken, NetworkError) as exc:  # revoked or unreachable between the check and the start
         raise StartupError(f"Telegram: {logs.redact(str(exc), token)}") from None
     return 0

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -79,13 +78,6 @@ def rate_limiter(per_second: float) -> LaneRateLimiter:
     """Telegram's limits with two lanes: handlers' answers first, the delivery runner's sends in bulk
     (bot/telegram_limiter.py). With several instances, give each its share of the rate."""
     return LaneRateLimiter(per_second)
-
-
-def webhook_options(settings: Settings) -> dict:
-    """python-telegram-bot's run_webhook / start_webhook arguments from the settings."""
-    url, secret = settings.require_webhook()
-    return dict(listen=settings.webhook_listen, port=settings.webhook_port, url_path=urlsplit(url).path.lstrip("/"),
-                webhook_url=url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
 
 
 def api_urls(settings: Settings) -> dict[str, str]:

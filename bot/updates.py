@@ -12,7 +12,7 @@ done is committed with what the handler stored. If the inbox cannot be written (
 disk), updates are handled straight away, where the handler's write fails the same way and the person is
 told nothing was saved (bot/handlers/common.py), rather than left without an answer.
 
-Webhook mode uses `receive_webhook` (bot/webhook.py): the 200 goes back only after the inbox commit.
+Webhook mode (`webhook_server`): the 200 goes back only after the inbox commit.
 Telegram-side retries follow PTB's Updater: network errors back off up to 30 s, an invalid token stops.
 """
 
@@ -20,14 +20,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import signal
 from typing import Any
+from urllib.parse import urlsplit
 
+from aiohttp import web
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TimedOut
 from telegram.ext import Application
 
+from bot.config import Settings
 from bot.runtime import Runtime
 from bot.storage import inbox, outbox
 
@@ -143,18 +147,48 @@ class Updates:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
-async def run_polling(app: Application) -> None:
-    """`python -m bot`: the Application with our own polling (above) instead of PTB's Updater, whose next
-    offset confirms updates before they are handled. SIGINT/SIGTERM stop it gracefully."""
+async def run(app: Application, settings: Settings, *, webhook: bool = False) -> None:
+    """`python -m bot [--webhook]`: the Application with our own receiving (above) instead of PTB's Updater,
+    whose next offset (or webhook 200) confirms an update before it is handled. SIGINT/SIGTERM stop it."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await serve(app, lambda updates: updates.poll(stop))
+        await serve(app, (lambda updates: webhook_server(updates, settings, stop)) if webhook
+                    else (lambda updates: updates.poll(stop)))
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+async def webhook_server(updates: Updates, settings: Settings, stop: asyncio.Event) -> None:
+    """Webhook mode: Telegram POSTs each update to WEBHOOK_URL (through the proxy) with WEBHOOK_SECRET in a
+    header; the 200 goes back only once the update is committed to the inbox (a request without the secret
+    gets 403 and nothing is stored). Registers the webhook at start; serves until `stop` is set."""
+    url, secret = settings.require_webhook()
+
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), updates.app.bot)
+        except Exception:  # not an update: nothing to store
+            return web.Response(status=400)
+        await updates.receive([update])  # committed (or, the database failing, handled to say so) first
+        return web.Response(status=200)
+
+    server_app = web.Application()
+    server_app.router.add_post("/" + urlsplit(url).path.lstrip("/"), receive)
+    server = web.AppRunner(server_app, access_log=None)
+    await server.setup()
+    try:
+        await web.TCPSite(server, settings.webhook_listen, settings.webhook_port).start()
+        await updates.app.bot.set_webhook(url, secret_token=secret, allowed_updates=list(Update.ALL_TYPES))
+        await stop.wait()
+    finally:
+        await server.cleanup()
 
 
 async def serve(app: Application, receive: Any) -> None:

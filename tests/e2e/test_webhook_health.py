@@ -9,11 +9,14 @@ import sys
 from datetime import timedelta
 
 import aiohttp
+from sqlalchemy import select
 
 from bench.common import free_port
-from bot.app import build_application, webhook_options
+from bot.app import build_application
 from bot.clock import Clock
 from bot.config import Settings
+from bot.storage.models import Inbox
+from bot.updates import Updates, serve, webhook_server
 from tests.harness import TOKEN
 from tests.helpers import START, USER, enrol
 
@@ -27,29 +30,66 @@ async def test_updates_arrive_by_webhook_with_the_secret_checked(standin, sqlite
                         webhook_url=f"http://127.0.0.1:{port}/telegram", webhook_secret=SECRET,
                         webhook_port=port, health_port=health_port)
     app = build_application(settings, clock=Clock(frozen_at=START), run_delivery_job=False)
-    options = webhook_options(settings)
-    assert options["url_path"] == "telegram" and options["secret_token"] == SECRET
-    await app.initialize()
-    await app.post_init(app)
-    await app.start()
-    await app.updater.start_webhook(**{k: v for k, v in options.items()})
+    stop = asyncio.Event()
+    serving = asyncio.create_task(serve(app, lambda updates: webhook_server(updates, settings, stop)))
     try:
+        await standin.wait_until(lambda: bool(standin.webhook.get("url")), 60)  # registered at start-up
         assert standin.webhook["url"] == f"http://127.0.0.1:{port}/telegram"
         await standin.user_sends_text(7001, "/start")
         [reply] = await standin.wait_for_messages(7001, 1)
         assert "いたみコーチです" in reply.body
-        # a post without the secret is refused by PTB's webhook server
         async with aiohttp.ClientSession() as http:
-            async with http.post(f"http://127.0.0.1:{port}/telegram", json={"update_id": 1}) as response:
-                assert response.status == 403
+            # a post without the secret is refused, and nothing of it is stored
+            async with http.post(f"http://127.0.0.1:{port}/telegram",
+                                 json={"update_id": 1, "message": {"message_id": 1, "date": 0, "text": "5",
+                                                                   "chat": {"id": 7001, "type": "private"}}}) as r:
+                assert r.status == 403
             async with http.get(f"http://127.0.0.1:{health_port}/health") as response:
                 body = await response.json()
         assert response.status == 200 and body["pending"] >= 0 and "instance" in body
+        async with app.bot_data["runtime"].db.session() as s:
+            rows = list(await s.scalars(select(Inbox)))
+        assert [r.update_id for r in rows] != [1] and all(r.update_id != 1 for r in rows)
+        assert all(r.done_at is not None and r.update is None for r in rows)  # the /start: stored, then done
+        assert len(rows) == 1
     finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        await app.post_shutdown(app)
+        stop.set()
+        await serving
+
+
+async def test_the_webhook_answers_200_only_after_the_update_is_committed(standin, sqlite_url, monkeypatch):
+    port = free_port()
+    settings = Settings(_env_file=None, telegram_bot_token=TOKEN, database_url=sqlite_url,
+                        telegram_api_base_url=standin.base_url, rate_limit_enabled=False,
+                        webhook_url=f"http://127.0.0.1:{port}/telegram", webhook_secret=SECRET, webhook_port=port)
+    app = build_application(settings, clock=Clock(frozen_at=START), run_delivery_job=False)
+    stop = asyncio.Event()
+    seen: list[str] = []
+    real_store = Updates.store
+
+    async def store(self, updates):
+        seen.append("store")
+        stored = await real_store(self, updates)
+        seen.append("committed")
+        return stored
+
+    monkeypatch.setattr(Updates, "store", store)
+    serving = asyncio.create_task(serve(app, lambda updates: webhook_server(updates, settings, stop)))
+    try:
+        await standin.wait_until(lambda: bool(standin.webhook.get("url")), 60)
+        update = {"update_id": 42, "message": {"message_id": 1, "date": 0, "text": "/help",
+                                               "from": {"id": 7002, "is_bot": False, "first_name": "x"},
+                                               "chat": {"id": 7002, "type": "private"}}}
+        async with aiohttp.ClientSession() as http, http.post(
+                f"http://127.0.0.1:{port}/telegram", json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as response:
+            assert response.status == 200
+            assert seen == ["store", "committed"]  # the 200 came after the inbox commit
+        async with app.bot_data["runtime"].db.session() as s:
+            assert (await s.get(Inbox, 42)) is not None
+    finally:
+        stop.set()
+        await serving
 
 
 def test_webhook_settings_are_required_and_explained(tmp_path):
