@@ -29,8 +29,9 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import t
 from bot.runtime import Runtime
-from bot.storage import clinicians, outbox
+from bot.storage import clinicians, inbox, outbox
 from bot.storage.models import Outbox
+from bot.updates import Updates, serve
 from telegram_standin import StandIn
 from telegram_standin.state import SentMessage
 
@@ -364,26 +365,27 @@ async def run_chat(database_url: str = DEFAULT_DATABASE, lines: Iterable[str] | 
                             telegram_api_base_url=standin.base_url, rate_limit_enabled=False,
                             delivery_interval_seconds=1, admin_telegram_ids=[ROLES["admin"]])
         app = build_application(settings, clock=clock, run_delivery_job=False)
-        assert app.post_init and app.post_shutdown and app.updater  # build_application sets them
         term = Terminal(standin, out, files)
         chat = ChatSession(app, standin, clock, term)
-        await app.initialize()
-        await app.post_init(app)
-        await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        try:
-            await chat.set_up_clinician()
-            for role in ROLES:
-                term.skip_existing(role)
-            print(__doc__.split("\n\n", 1)[1], file=out)
-            print(help_text(files), file=out)
-            print("You are the patient. Start with /start.", file=out)
-            await _loop(chat, lines, out)
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
-            await app.post_shutdown(app)
+        stop = asyncio.Event()
+
+        async def session(updates: Updates) -> None:  # as `python -m bot` receives (bot/updates.py: the inbox)
+            async with updates.rt.db.session() as s:  # a new stand-in numbers its updates afresh: the done rows
+                await inbox.purge(s, clock.now(), confirmed_below=2**62)  # of an earlier try-out must not clash
+            polling = asyncio.create_task(updates.poll(stop, timeout=1))
+            try:
+                await chat.set_up_clinician()
+                for role in ROLES:
+                    term.skip_existing(role)
+                print(__doc__.split("\n\n", 1)[1], file=out)
+                print(help_text(files), file=out)
+                print("You are the patient. Start with /start.", file=out)
+                await _loop(chat, lines, out)
+            finally:
+                stop.set()
+                await polling
+
+        await serve(app, session)
     return 0
 
 

@@ -23,6 +23,7 @@ import contextlib
 import hmac
 import logging
 import signal
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +39,7 @@ from bot.storage import inbox, outbox
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 10  # seconds Telegram holds a getUpdates open when there is nothing to send
+PURGE_EVERY = timedelta(minutes=1)  # done inbox rows and sent answers are deleted with a store at most this often
 
 
 class Updates:
@@ -49,6 +51,7 @@ class Updates:
         self._gate = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task] = set()
         self.confirmed_below: int | None = None  # Telegram was told every update below this arrived
+        self._purged_at: datetime | None = None
         app.bot_data["updates"] = self
 
     # --- in ----------------------------------------------------------------------------------------
@@ -63,34 +66,39 @@ class Updates:
         return len(rows)
 
     async def receive(self, updates: list[Update]) -> bool:
-        """Commit these updates to the inbox, then hand them to the handlers. False when the inbox could
-        not be written: they are handled anyway (their handlers will say nothing was saved)."""
-        stored = await self.store(updates)
+        """Commit these updates to the inbox, then hand the new ones to the handlers (one Telegram sends again
+        is handled once). False when the inbox could not be written: they are handled anyway (their handlers
+        will say nothing was saved)."""
+        new = await self.store(updates)
         for update in updates:
-            self._dispatch(update)
-        return stored
+            if new is None or update.update_id in new:
+                self._dispatch(update)
+        return new is not None
 
-    async def store(self, updates: list[Update]) -> bool:
-        """One transaction: the updates in, and what Telegram can no longer send again purged (done inbox
-        rows below the confirmed offset, sent replies)."""
+    async def store(self, updates: list[Update]) -> set[int] | None:
+        """One transaction: the updates in, and (at most once a minute) what Telegram can no longer send again
+        purged (done inbox rows below the confirmed offset) with the answers the delivery runner sent. The
+        ids of the updates that were new; None if the inbox could not be written."""
         try:
             async with self.rt.db.session() as s:
                 now = self.rt.clock.now()
-                await inbox.store(s, [u.to_dict() for u in updates], now)
-                await inbox.purge(s, now, confirmed_below=self.confirmed_below)
-                await outbox.forget_replies(s)
-            return True
+                new = await inbox.store(s, [u.to_dict() for u in updates], now)
+                if self._purged_at is None or now - self._purged_at >= PURGE_EVERY:
+                    await inbox.purge(s, now, confirmed_below=self.confirmed_below)
+                    await outbox.forget_replies(s)
+                    self._purged_at = now
+            return new
         except Exception as exc:
             log.error("inbox: %d update(s) could not be stored (%s); handling them without the inbox",
                       len(updates), type(exc).__name__)
-            return False
+            return None
 
     async def poll(self, stop: asyncio.Event, *, timeout: int = POLL_TIMEOUT,  # noqa: ASYNC109 - Telegram's
                    allowed_updates: list[str] | None = None) -> None:
-        """Long polling until `stop` is set. The next offset is asked for only after the inbox commit."""
-        async with self.rt.db.session() as s:
-            newest = await inbox.newest(s)
-        offset = newest + 1 if newest is not None else None
+        """Long polling until `stop` is set. The next offset is asked for only after the inbox commit. It starts
+        from Telegram's own (the oldest update not confirmed): after a week without updates Telegram picks the
+        next id at random, so an offset from our newest id could confirm, and lose, a lower one."""
+        offset: int | None = None
         allowed = allowed_updates if allowed_updates is not None else list(Update.ALL_TYPES)
         delay = 0.0
         stopping = asyncio.create_task(stop.wait())

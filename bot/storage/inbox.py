@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, null, or_, select, update
+from sqlalchemy import and_, delete, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,14 +31,16 @@ def sender(update: dict[str, Any]) -> int | None:
     return None
 
 
-async def store(s: AsyncSession, updates: list[dict[str, Any]], now: datetime) -> None:
-    """Insert these raw updates; one Telegram sends again (a lost confirmation) is not stored twice."""
+async def store(s: AsyncSession, updates: list[dict[str, Any]], now: datetime) -> set[int]:
+    """Insert these raw updates; the ids of those that were new. One stored already (Telegram sending it
+    again because its confirmation was lost) is not stored, or handled, twice."""
     if not updates:
-        return
+        return set()
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await s.execute(insert(Inbox).on_conflict_do_nothing(index_elements=["update_id"]),
-                    [dict(update_id=u["update_id"], telegram_user_id=sender(u), update=u, received_at=now)
-                     for u in updates])
+    stmt = insert(Inbox).values([dict(update_id=u["update_id"], telegram_user_id=sender(u), update=u,
+                                      received_at=now) for u in updates])
+    return set(await s.scalars(stmt.on_conflict_do_nothing(index_elements=["update_id"])
+                               .returning(col(Inbox.update_id))))
 
 
 async def done(s: AsyncSession, update_ids: list[int], now: datetime) -> None:
@@ -51,11 +53,6 @@ async def pending(s: AsyncSession) -> list[dict[str, Any]]:
     """The raw updates stored and not yet handled, oldest first."""
     rows = await s.scalars(select(col(Inbox.update)).where(col(Inbox.done_at).is_(None)).order_by(col(Inbox.update_id)))
     return [u for u in rows if u is not None]
-
-
-async def newest(s: AsyncSession) -> int | None:
-    """The highest update id stored (polling resumes after it)."""
-    return await s.scalar(select(func.max(Inbox.update_id)))
 
 
 async def purge(s: AsyncSession, now: datetime, *, confirmed_below: int | None = None) -> None:
