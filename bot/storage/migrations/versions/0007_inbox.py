@@ -1,7 +1,7 @@
 """inbox: updates committed before Telegram is told they arrived (issue 13: nothing a patient sends is lost)
 
-Revision ID: 0006
-Revises: 0003b
+Revision ID: 0007
+Revises: 0006s
 Create Date: 2026-11-25
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0006'
-down_revision: str | None = '0003b'
+revision: str = '0007'
+down_revision: str | None = '0006s'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
