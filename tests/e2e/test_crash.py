@@ -105,7 +105,7 @@ async def test_a_rating_tapped_before_a_kill_is_stored_once_and_answered_once(st
         assert await asyncio.wait_for(bots[1].wait(), WITHIN) == 0
 
         answers = [m.body for m in standin.messages(USER)[before:]]
-        assert len(answers) == 1 and msg("decision.hold.start", limit=5) in answers[0], answers
+        assert len(answers) == 1 and msg("decision.hold.start", limit=5, before=5) in answers[0], answers
         async with db.session() as s:
             [session] = list(await s.scalars(select(ExerciseSession)))
         assert session.before == 5

@@ -32,7 +32,7 @@ async def test_an_update_stored_before_a_stop_is_handled_once_after_the_restart(
     try:
         await second._handled.query(row.update["callback_query"]["id"], 90)
         replies = standin.messages(USER)[before:]
-        assert [r.body for r in replies if msg("decision.hold.start", limit=5) in r.body] == [replies[0].body]
+        assert [r.body for r in replies if msg("decision.hold.start", limit=5, before=5) in r.body] == [replies[0].body]
         assert len(replies) == 1
         [session] = await second.rows(ExerciseSession)
         assert session.before == 5 and await second.count(Decision, Decision.stage == "before") == 1
@@ -69,7 +69,7 @@ async def test_an_answer_committed_but_not_sent_is_sent_once_after_the_restart(s
         monkeypatch.undo()
         [row] = await first.rows(Outbox, Outbox.kind == "reply")
         assert row.state == "claimed" and row.telegram_user_id == USER  # committed with the rating
-        assert msg("decision.hold.start", limit=5) in row.payload["messages"][0]["text"]
+        assert msg("decision.hold.start", limit=5, before=5) in row.payload["messages"][0]["text"]
         stopped_at = first.clock.now()
     finally:
         await first.stop()
@@ -80,7 +80,7 @@ async def test_an_answer_committed_but_not_sent_is_sent_once_after_the_restart(s
         assert len(standin.messages(USER)) == before  # the dead process's lease still holds it
         await second.travel(seconds=2)  # its lease ran out: the delivery runner sends it
         [reply] = standin.messages(USER)[before:]
-        assert msg("decision.hold.start", limit=5) in reply.body
+        assert msg("decision.hold.start", limit=5, before=5) in reply.body
         assert await second.travel(minutes=5) == 0 or len(standin.messages(USER)) == before + 1
         assert [m.body for m in standin.messages(USER)[before:]].count(reply.body) == 1
         [session] = await second.rows(ExerciseSession)

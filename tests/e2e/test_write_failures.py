@@ -68,7 +68,7 @@ async def test_a_rating_the_database_cannot_store_is_reported_as_not_saved(stand
         assert "hide_parameters" in caplog.text and "[parameters:" not in caplog.text  # no values logged
 
         [reply] = await coach.press(USER, "5")  # writable again: the same tap is stored now, once
-        assert msg("decision.hold.start", limit=5) in reply.body
+        assert msg("decision.hold.start", limit=5, before=5) in reply.body
         [session] = await coach.rows(ExerciseSession)
         assert session.before == 5
         assert await coach.count(Prompt, Prompt.answer == "5") == 1
