@@ -26,8 +26,9 @@ end-of-trial question).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar, Literal, TypeVar, get_args
+from typing import Any, ClassVar, Generic, Literal, Self, TypeVar, get_args
 
 from bot.storage.sessions import RATING_KINDS
 from rules import CONDITIONS, Flag
@@ -100,19 +101,28 @@ RejoinStep = Literal["start", "ok", "flag"]
 
 
 @dataclass(frozen=True)
-class ReminderChoice:
+class _Answer(Generic[W]):
+    """`<prefix>:<prompt>:<word>`: the answer to one question (its prompt id), one of a few words."""
+
     prompt_id: int
-    choice: Choice
-    prompt_kinds: ClassVar[tuple[str, ...]] = ("reminder",)
+    choice: W
+    prefix: ClassVar[str]
+    words: ClassVar[tuple[Any, ...]]  # the values of W
+    prompt_kinds: ClassVar[tuple[str, ...]]
 
     @property
     def data(self) -> str:
-        return f"rm:{self.prompt_id}:{self.choice}"
+        return f"{self.prefix}:{self.prompt_id}:{self.choice}"
 
     @classmethod
-    def parse(cls, data: str | None) -> ReminderChoice | None:
-        found = _id_and_word(data, "rm", get_args(Choice))
+    def parse(cls, data: str | None) -> Self | None:
+        found = _id_and_word(data, cls.prefix, cls.words)
         return cls(*found) if found is not None else None
+
+
+@dataclass(frozen=True)
+class ReminderChoice(_Answer[Choice]):
+    prefix, words, prompt_kinds = "rm", get_args(Choice), ("reminder",)
 
 
 @dataclass(frozen=True)
@@ -195,7 +205,7 @@ class Consent:
 
 
 # su:<step>[:<value>]: the value each step's button carries
-_SIGNUP_VALUES = {
+_SIGNUP_VALUES: dict[str, Callable[[str], bool]] = {
     "cond": lambda v: v in CONDITIONS,
     "pain": lambda v: _number(v, 0, 10) is not None,
     "rf": lambda v: v in ("none", "some"),
@@ -208,6 +218,18 @@ _SIGNUP_VALUES = {
     "ok": lambda v: v == "",
     "redo": lambda v: v == "",
 }
+
+
+def _name_and_value(data: str | None, prefix: str,
+                    checks: dict[str, Callable[[str], bool]]) -> tuple[str, str] | None:
+    """`<prefix>:<name>` or `<prefix>:<name>:<value>` -> (name, value) when `checks[name]` accepts the value
+    ("" when there is none; an empty value written out, `st:time:`, is not what a builder makes)."""
+    parts = _split(data, prefix, (2, 3))
+    if parts is None or (len(parts) > 1 and not parts[1]):
+        return None
+    name, value = parts[0], (parts[1] if len(parts) > 1 else "")
+    check = checks.get(name)
+    return (name, value) if check is not None and check(value) else None
 
 
 def hhmm(time: str) -> str:
@@ -230,15 +252,11 @@ class SignupStep:
 
     @classmethod
     def parse(cls, data: str | None) -> SignupStep | None:
-        parts = _split(data, "su", (2, 3))
-        if parts is None:
-            return None
-        step, value = parts[0], (parts[1] if len(parts) > 1 else "")
-        check = _SIGNUP_VALUES.get(step)
-        return cls(step, value) if check is not None and check(value) else None
+        found = _name_and_value(data, "su", _SIGNUP_VALUES)
+        return cls(*found) if found is not None else None
 
 
-_SETTING_VALUES = {
+_SETTING_VALUES: dict[str, Callable[[str], bool]] = {
     "time": lambda v: v == "" or _HHMM.fullmatch(v) is not None,
     "morning": lambda v: v == "" or _HHMM.fullmatch(v) is not None,
     "pause": lambda v: v == "",
@@ -259,30 +277,15 @@ class Setting:
 
     @classmethod
     def parse(cls, data: str | None) -> Setting | None:
-        parts = _split(data, "st", (2, 3))
-        if parts is None:
-            return None
-        what, value = parts[0], (parts[1] if len(parts) > 1 else "")
-        check = _SETTING_VALUES.get(what)
-        if check is None or not check(value) or (len(parts) > 1 and not value):
-            return None
-        return cls(what, value)
+        found = _name_and_value(data, "st", _SETTING_VALUES)
+        return cls(*found) if found is not None else None
 
 
 @dataclass(frozen=True)
-class TrialAnswer:
-    prompt_id: int
-    choice: TrialChoice  # end asks for confirmation, endyes confirms
-    prompt_kinds: ClassVar[tuple[str, ...]] = ("trial",)
+class TrialAnswer(_Answer[TrialChoice]):
+    """`end` asks for confirmation, `endyes` confirms."""
 
-    @property
-    def data(self) -> str:
-        return f"tr:{self.prompt_id}:{self.choice}"
-
-    @classmethod
-    def parse(cls, data: str | None) -> TrialAnswer | None:
-        found = _id_and_word(data, "tr", get_args(TrialChoice))
-        return cls(*found) if found is not None else None
+    prefix, words, prompt_kinds = "tr", get_args(TrialChoice), ("trial",)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ FORGED = [
     "rf:", "rf:fever:1", "rf:unknown", "rf:OPEN",
     "trial:", "trial:12", "trial:ab23cd45", "trial:A:B", "c:yes:1", "c:yes:42", "c:maybe", "c:no:AB23CD45",
     "su:cond:elbow", "su:pain:11", "su:pain:²", "su:rf:maybe", "su:rff:cold", "su:time:2400", "su:time:0760",
-    "su:time:７００", "su:nick:me", "su:ok:1", "su:unknown", "su:",
+    "su:time:７００", "su:nick:me", "su:ok:1", "su:ok:", "su:unknown", "su:",
     "st:time:25", "st:cond:elbow", "st:pause:1", "st:time:", "st:wat",
     "tr:1:stop", "tr:1", "tr:2147483648:end",
     "del:maybe", "del:", "cp:", "cp:0", "cp:-3", "cp:abc", "cp:123456789012", "cp:1:2",
