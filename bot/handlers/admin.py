@@ -54,7 +54,7 @@ async def list_clinicians(turn: Turn) -> None:
 @admin_only
 async def remove_clinician(turn: Turn) -> None:
     """/remove_clinician ID: their patients become unassigned; their weekly summaries stop."""
-    cid = turn.id_argument("admin.remove.usage")
+    cid = turn.id_argument(t("admin.remove.usage"))
     if cid is None:
         return
     c = await clinicians.get_active(turn.s, cid)

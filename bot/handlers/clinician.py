@@ -122,7 +122,7 @@ async def _detail(s: AsyncSession, rt: Runtime, v: Viewer, patient_id: int) -> l
 @clinician_handler
 async def patient(turn: ClinicianTurn) -> None:
     """/patient ID"""
-    pid = turn.id_argument("clinic.patient.usage")
+    pid = turn.id_argument(t("clinic.patient.usage"))
     if pid is None:
         return
     replies = await _detail(turn.s, turn.rt, turn.viewer, pid)

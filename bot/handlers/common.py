@@ -137,11 +137,11 @@ class Turn:
         return value
 
     def id_argument(self, usage: str) -> int | None:
-        """The command's first argument as an id (`/patient 12`); without a valid one, the text `usage` is sent
+        """The command's first argument as an id (`/patient 12`); without a valid one, `usage` (a text) is sent
         and None returned."""
         found = parse_id(self.args[0]) if self.args else None
         if found is None:
-            self.send(Reply(t(usage)))
+            self.send(Reply(usage))
         return found
 
     def refuse(self) -> None:
