@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from rules.parsing import (
     CaseError,
@@ -34,9 +34,11 @@ class Element(StrEnum):
     LOAD = "load"
     SPEED = "speed"
 
+    ORDER: ClassVar[tuple[Element, ...]]  # ELEMENT_ORDER, set below (not a member)
+
 
 ELEMENT_ORDER: tuple[Element, ...] = (Element.ROM, Element.REPS, Element.LOAD, Element.SPEED)
-Element.ORDER = ELEMENT_ORDER  # type: ignore[attr-defined]  # same tuple, reachable from the enum
+Element.ORDER = ELEMENT_ORDER  # the same tuple, reachable from the enum
 
 
 class Action(StrEnum):

@@ -27,7 +27,7 @@ def test_public_api() -> None:
 
     assert CONDITIONS == ("low_back", "knee", "both")
     assert URGENT_FLAGS == {Flag.BLADDER_BOWEL, Flag.SADDLE_NUMBNESS}
-    assert tuple(Element.ORDER) == (Element.ROM, Element.REPS, Element.LOAD, Element.SPEED)  # type: ignore[attr-defined]
+    assert tuple(Element.ORDER) == (Element.ROM, Element.REPS, Element.LOAD, Element.SPEED)
     assert [a.value for a in Action] == ["progress", "hold", "step_back", "stop"]
     assert len(Flag) == 11
 
