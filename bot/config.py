@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -173,10 +174,10 @@ class Settings(BaseSettings):
         return token
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:  # Any: pydantic checks names and values
     """Read settings once; a malformed value becomes a one-line ConfigError, never a traceback."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]  # field names and values are checked by pydantic
+        return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first.get("loc", ())) or "settings"
