@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot import alerts, callbacks, coaching
 from bot.callbacks import rating_buttons
@@ -119,8 +120,8 @@ async def _alert_body(s: AsyncSession, rt: Runtime, alert: Outbox,
     flags: list[str] = []
     answered_at = alert.created_at
     if payload.get("event") == "red_flag" and p is not None:
-        report = await s.scalar(select(RedFlagReport).where(RedFlagReport.patient_id == p.id)
-                                .order_by(RedFlagReport.id.desc()).limit(1))  # type: ignore[union-attr]
+        report = await s.scalar(select(RedFlagReport).where(col(RedFlagReport.patient_id) == p.id)
+                                .order_by(col(RedFlagReport.id).desc()).limit(1))
         if report is not None:
             flags, answered_at = list(report.flags), report.created_at
     tier = load_redflags().tier(flags) if flags else None
