@@ -14,6 +14,7 @@ from rules.symptoms import detect_symptoms
 from rules.thresholds import Thresholds
 from rules.types import (
     ELEMENT_ORDER,
+    MENU_FLAGS,
     URGENT_FLAGS,
     Action,
     Case,
@@ -28,6 +29,7 @@ __all__ = [
     "CONDITIONS",
     "ELEMENT_ORDER",
     "LIMITS",
+    "MENU_FLAGS",
     "MESSAGE_KEYS",
     "REASONS",
     "URGENT_FLAGS",

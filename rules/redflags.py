@@ -55,7 +55,13 @@ FLAG_ITEMS: Mapping[Flag, str] = MappingProxyType({
     Flag.CANNOT_BEAR_WEIGHT: "cannot_bear_weight",
     Flag.KNEE_LOCKING: "knee_locking",
     Flag.NIGHT_PAIN: "night_pain",
+    Flag.CHEST_PAIN: "chest_pain",
+    Flag.BREATHLESSNESS: "breathlessness",
+    Flag.FAINT_DIZZY: "faint_dizzy",
+    Flag.LEG_WEAKNESS_WORSENING: "leg_weakness_worsening",
 })
+# Catalogue item -> the flag it is recorded as (several flags share swelling_heat: the first is kept).
+ITEM_FLAGS: Mapping[str, Flag] = MappingProxyType({i: f for f, i in reversed(list(FLAG_ITEMS.items()))})
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")

@@ -73,10 +73,21 @@ class Flag(StrEnum):
     CANNOT_BEAR_WEIGHT = "cannot_bear_weight"
     KNEE_LOCKING = "knee_locking"
     NIGHT_PAIN = "night_pain"  # relentless night pain
+    # Emergency signs during exercise, recorded when the patient types them (rules.detect_symptoms); the
+    # check-in's buttons keep to the eleven above (a LINE quick-reply list holds 13 with "none").
+    CHEST_PAIN = "chest_pain"
+    BREATHLESSNESS = "breathlessness"
+    FAINT_DIZZY = "faint_dizzy"
+    LEG_WEAKNESS_WORSENING = "leg_weakness_worsening"
 
 
-# Possible cauda equina syndrome: emergency care now (their catalogue items are in the emergency tier).
-URGENT_FLAGS: frozenset[Flag] = frozenset({Flag.BLADDER_BOWEL, Flag.SADDLE_NUMBNESS})
+# The emergency tier's flags (their catalogue items are in the emergency tier): possible cauda equina
+# syndrome, and chest pain, breathlessness, fainting or worsening leg weakness.
+URGENT_FLAGS: frozenset[Flag] = frozenset({Flag.BLADDER_BOWEL, Flag.SADDLE_NUMBNESS, Flag.CHEST_PAIN,
+                                          Flag.BREATHLESSNESS, Flag.FAINT_DIZZY, Flag.LEG_WEAKNESS_WORSENING})
+# Flags with a button in the check-in menu.
+MENU_FLAGS: tuple[Flag, ...] = tuple(f for f in Flag if f not in (
+    Flag.CHEST_PAIN, Flag.BREATHLESSNESS, Flag.FAINT_DIZZY, Flag.LEG_WEAKNESS_WORSENING))
 
 _ELEMENT_KEYS = tuple(e.value for e in ELEMENT_ORDER)
 RATINGS: tuple[str, ...] = ("before", "during", "after", "next_morning", "recheck")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks, coaching
@@ -12,24 +13,25 @@ from bot.i18n import t
 from bot.replies import Reply, join
 from bot.runtime import Runtime
 from bot.storage import sessions
-from rules import Flag, Tier, load_redflags
-from rules.redflags import FLAG_ITEMS
+from bot.storage.models import Patient
+from rules import MENU_FLAGS
+from rules.redflags import ITEM_FLAGS
 
 
 def flag_menu() -> Reply:
-    rows = [[(t(f"flag.{f}"), callbacks.RedFlag(f).data)] for f in Flag]
+    rows = [[(t(f"flag.{f}"), callbacks.RedFlag(f).data)] for f in MENU_FLAGS]
     return Reply(t("checkin.which"), [*rows, [(t("button.no_symptom"), callbacks.RedFlag("none").data)]])
 
 
-def heard(rt: Runtime, items: frozenset[str]) -> Reply:
+async def heard(s: AsyncSession, rt: Runtime, p: Patient, items: frozenset[str]) -> Reply:
     """Symptom words typed as free text (rules.detect_symptoms): the check-in, instead of "no question". An
-    emergency sign the check-in's buttons cannot name (chest pain, breathlessness, fainting, worsening leg
-    weakness) gets the emergency advice first, so a typed 「胸が痛い」 is never met by a list without it."""
+    emergency sign the check-in's buttons do not list (chest pain, breathlessness, fainting, worsening leg
+    weakness) is reported at once, as a button would: recorded, 119 advice, urgent alert, held for clearance."""
+    typed = frozenset(ITEM_FLAGS[i] for i in items if i in ITEM_FLAGS and ITEM_FLAGS[i] not in MENU_FLAGS)
+    if typed:
+        return await coaching.report_red_flags(s, rt, p, typed, "text")
     menu = flag_menu()
-    named = set(FLAG_ITEMS.values())
-    emergency = any(load_redflags()[i].tier is Tier.EMERGENCY and i not in named for i in items)
-    first = t("redflag.advice.emergency", **safety.contact(rt)) if emergency else None
-    return Reply(join(first or "", t("checkin.heard"), menu.text), menu.buttons, priority="safety")
+    return Reply(join(t("checkin.heard"), menu.text), menu.buttons, priority="safety")
 
 
 @handler("patient", never_dropped=True)

@@ -91,7 +91,7 @@ async def on_text(turn: Turn) -> None:
     elif p.awaiting:
         turn.send(await patient_settings.on_text(s, rt, p, text))
     elif coaching.patients.enrolled(p) and (items := detect_symptoms(text)):  # 「今日は足がしびれています」
-        turn.send(checkin.heard(rt, items))  # the check-in
+        turn.send(await checkin.heard(s, rt, p, items))  # the check-in
     else:
         turn.send(await session.on_rating_text(s, rt, p, text))
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from bot.i18n import t
-from bot.storage.models import Clearance, Clinician, Decision, Outbox, Patient
+from bot.storage.models import Clearance, Clinician, Decision, Outbox, Patient, RedFlagReport
 from rules import load_redflags
 from tests.harness import Coach
 from tests.helpers import USER, advice, enrol
@@ -245,12 +245,24 @@ async def test_symptom_words_typed_at_any_moment_open_the_check_in(clinic, text)
     assert answer.body.startswith(advice(clinic, "decision.stop.red_flag_same_day"))
 
 
-@pytest.mark.parametrize("text", ["運動中に胸が痛くなりました", "歩いたら息苦しいです", "めまいがします"])
-async def test_an_emergency_sign_the_check_in_cannot_name_gets_119_first(clinic, text):
+@pytest.mark.parametrize(("text", "flag"), [
+    ("運動中に胸が痛くなりました", "chest_pain"),
+    ("歩いたら息苦しいです", "breathlessness"),
+    ("めまいがします", "faint_dizzy"),
+])
+async def test_an_emergency_sign_typed_is_reported_at_once_as_a_button_would(clinic, text, flag):
+    """Chest pain, breathlessness, fainting: not in the check-in's buttons, so the typed words are the report."""
     await enrol(clinic)
     [reply] = await clinic.text(USER, text)
-    assert reply.body.startswith(advice(clinic, "redflag.advice.emergency")) and t("checkin.heard") in reply.body
-    assert "今日のうちに" not in reply.body and t("button.no_symptom") in reply.button_texts
+    assert reply.body.startswith(advice(clinic, "decision.stop.red_flag_urgent"))
+    assert "119" in reply.body and "今日のうちに" not in reply.body
+    assert advice(clinic, "redflag.held") in reply.body  # held until the clinic clears them
+    [report] = await clinic.rows(RedFlagReport)
+    assert (report.flags, report.source, report.urgent) == ([flag], "text", True)
+    [alert] = await clinic.rows(Outbox, Outbox.kind == "alert")
+    assert alert.payload["urgent"] is True
+    [p] = await clinic.rows(Patient)
+    assert p.paused and await clinic.count(Clearance) == 1
 
 
 @pytest.mark.parametrize("text", ["息子が熱心に郵便を出しに行きました", "しびれはありません", "ありがとう"])

@@ -16,6 +16,7 @@ def test_public_api() -> None:
         CaseError,
         Decision,
         Element,
+        MENU_FLAGS,
         Flag,
         Program,
         SessionRecord,
@@ -26,10 +27,11 @@ def test_public_api() -> None:
     )
 
     assert CONDITIONS == ("low_back", "knee", "both")
-    assert URGENT_FLAGS == {Flag.BLADDER_BOWEL, Flag.SADDLE_NUMBNESS}
+    assert URGENT_FLAGS == {Flag.BLADDER_BOWEL, Flag.SADDLE_NUMBNESS, Flag.CHEST_PAIN, Flag.BREATHLESSNESS,
+                            Flag.FAINT_DIZZY, Flag.LEG_WEAKNESS_WORSENING}
     assert tuple(Element.ORDER) == (Element.ROM, Element.REPS, Element.LOAD, Element.SPEED)
     assert [a.value for a in Action] == ["progress", "hold", "step_back", "stop"]
-    assert len(Flag) == 11
+    assert len(Flag) == 15 and len(MENU_FLAGS) == 11  # four are recorded from typed words only
 
 
 def test_case_error_names_the_field() -> None:
