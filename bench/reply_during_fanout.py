@@ -107,7 +107,12 @@ async def main() -> None:
         await app.initialize()
         await app.post_init(app)
         await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=5)
+        # receive as `python -m bot` does: through the inbox (bot/updates.py), answers as outbox rows
+        from bot.updates import Updates
+
+        stop = asyncio.Event()
+        updates = Updates(app)
+        polling = asyncio.create_task(updates.poll(stop, timeout=5))
         alone: list[float] = []
         during: list[float] = []
         async with aiohttp.ClientSession() as http:
@@ -118,7 +123,9 @@ async def main() -> None:
             elapsed, deferred = await fan_out
         limiter = app.bot.rate_limiter
         waits = {lane: sorted(w * 1000 for w in limiter.waits[lane]) for lane in limiter.waits}
-        await app.updater.stop()
+        stop.set()
+        await polling
+        await updates.drain()
         await app.stop()
         await app.shutdown()
         await app.post_shutdown(app)
