@@ -10,13 +10,13 @@ import pytest
 def test_public_api() -> None:
     from rules import (  # noqa: F401 - the import is the test
         CONDITIONS,
+        MENU_FLAGS,
         URGENT_FLAGS,
         Action,
         Case,
         CaseError,
         Decision,
         Element,
-        MENU_FLAGS,
         Flag,
         Program,
         SessionRecord,
