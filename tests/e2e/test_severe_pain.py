@@ -137,7 +137,7 @@ async def test_usual_pain_6_starts_at_level_1_with_progression_held_and_the_clin
     await day(coach, 6, 5, 5, 6)
     await day(coach, 6, 5, 4, 5)  # two sessions within limits (ceiling max(3, min(6, 5)) = 5)
     assert await levels(coach) == (1, 1, 1, 1)
-    assert "担当の先生が目安を決めてから運動量を上げます" in coach.last(USER)
+    assert "担当スタッフが目安を決めてから運動量を上げます" in coach.last(USER)
     assert await alert_events(coach) == ["usual_pain_high"]
 
 
