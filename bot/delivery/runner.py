@@ -19,6 +19,7 @@ from datetime import timedelta
 from sqlmodel import col, select
 
 from bot import alerts, coaching
+from bot.batching import Batched
 from bot.coaching.messages import Blocked, Channel, Rejected, Reply, RetryLater, Unavailable
 from bot.delivery import kinds, registry
 from bot.delivery.registry import CLINIC_KINDS
@@ -45,37 +46,22 @@ class _Job:
     sent_some: bool = False  # at least one of its messages reached its chat (an alert reached someone)
 
 
-class _StillClaimed:
+def _still_claimed(rt: Runtime) -> Batched[bool]:
     """Right before a prepared row is sent: is it still claimed by this instance? A /delete erases the
     patient's rows, claimed ones included, so a reminder prepared a moment earlier is not sent after it.
     Checks of rows waiting at the same moment share one query (sends run DELIVERY_CONCURRENCY at a time)."""
 
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
-        self.waiting: dict[int, asyncio.Future[bool]] = {}
-        self.task: asyncio.Task | None = None
+    async def check(ids: list[int]) -> dict[int, bool]:
+        try:
+            async with rt.db.session() as s:
+                ours = set(await s.scalars(select(col(Outbox.id)).where(
+                    col(Outbox.id).in_(ids), Outbox.state == outbox.CLAIMED, Outbox.claimed_by == rt.worker_id)))
+        except Exception:  # database down: send as prepared (better than losing the message)
+            log.exception("delivery: could not re-check %d rows before sending", len(ids))
+            ours = set(ids)
+        return {row_id: row_id in ours for row_id in ids}
 
-    async def __call__(self, row_id: int) -> bool:
-        future = asyncio.get_running_loop().create_future()
-        self.waiting[row_id] = future
-        if self.task is None or self.task.done():
-            self.task = asyncio.create_task(self._check())
-        return await future
-
-    async def _check(self) -> None:
-        await asyncio.sleep(0)  # the rows entering the send gate together join one query
-        while self.waiting:
-            batch, self.waiting = self.waiting, {}
-            try:
-                async with self.rt.db.session() as s:
-                    ours = set(await s.scalars(select(col(Outbox.id)).where(
-                        col(Outbox.id).in_(batch), Outbox.state == outbox.CLAIMED,
-                        Outbox.claimed_by == self.rt.worker_id)))
-            except Exception:  # database down: send as prepared (better than losing the message)
-                log.exception("delivery: could not re-check %d rows before sending", len(batch))
-                ours = set(batch)
-            for row_id, future in batch.items():
-                future.set_result(row_id in ours)
+    return Batched(check)
 
 
 class DeliveryRunner:
@@ -214,7 +200,7 @@ class DeliveryRunner:
                 if finished:
                     return
 
-        still_ours = _StillClaimed(self.rt)
+        still_ours = _still_claimed(self.rt)
 
         async def one(job: _Job) -> None:
             nonlocal waiting

@@ -381,4 +381,4 @@ async def _deliver(turn: Turn, reply_row: int | None) -> None:
         log.warning("answer to user %s not sent now (%s); the delivery runner sends it later", turn.user.id,
                     type(exc).__name__, exc_info=exc)
         return
-    await turn.rt.sent_replies.forget(reply_row)
+    await turn.rt.sent_replies(reply_row)

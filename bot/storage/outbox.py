@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -13,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import and_, col, or_, select
 
+from bot.batching import Batched
 from bot.storage.db import rowcount
 from bot.storage.models import Outbox
 
@@ -181,34 +181,19 @@ async def add_reply(s: AsyncSession, *, chat_id: int, telegram_user_id: int, upd
     return await s.scalar(_insert(s).values(**row).returning(col(Outbox.id)))
 
 
-class SentReplies:
+def sent_replies(db: Any) -> Batched[None]:  # db: bot.storage.db.Database
     """Forgets handlers' answers once sent, in group commits: answers sent at the same moment share one
     DELETE; each caller returns once its row is gone (so nothing can send it again)."""
 
-    def __init__(self, db: Any) -> None:  # bot.storage.db.Database
-        self.db = db
-        self._waiting: dict[int, asyncio.Future[None]] = {}
-        self._task: asyncio.Task | None = None
+    async def forget(ids: list[int]) -> dict[int, None]:
+        try:
+            async with db.session() as s:
+                await forget_replies(s, ids)
+        except Exception as exc:  # left claimed: after the lease the runner sends it again (twice, rarely)
+            log.error("could not record %d sent answer(s) (%s)", len(ids), type(exc).__name__)
+        return dict.fromkeys(ids)
 
-    async def forget(self, row_id: int) -> None:
-        future = asyncio.get_running_loop().create_future()
-        self._waiting[row_id] = future
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._flush())
-        await future
-
-    async def _flush(self) -> None:
-        await asyncio.sleep(0)  # answers finishing together join one statement
-        while self._waiting:
-            batch, self._waiting = self._waiting, {}
-            try:
-                async with self.db.session() as s:
-                    await forget_replies(s, list(batch))
-            except Exception as exc:  # left claimed: after the lease the runner sends it again (twice, rarely)
-                log.error("could not record %d sent answer(s) (%s)", len(batch), type(exc).__name__)
-            for future in batch.values():
-                if not future.done():
-                    future.set_result(None)
+    return Batched(forget)
 
 
 async def forget_replies(s: AsyncSession, ids: list[int] | None = None) -> None:
