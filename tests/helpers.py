@@ -14,14 +14,20 @@ async def enrol(coach, user: int = USER, *, time: str = "09:00", nickname: str =
     await coach.text(user, "/trial")
     assert "同意" in coach.last(user)
     await coach.press(user, "同意して始める")
-    await coach.press(user, "膝痛")
-    await coach.text(user, usual)  # usual pain, full-width digit
+    await answer_signup(coach, user, condition="膝痛", usual=usual, time=time)
+    await coach.text(user, nickname)
+    await coach.press(user, "この内容で始める")
+
+
+async def answer_signup(coach, user: int = USER, *, condition: str = "腰痛", usual: str = "3",
+                        time: str = "09:00") -> None:
+    """After consent, up to the nickname question: the condition, usual pain, no warning sign, the times."""
+    await coach.press(user, condition)
+    await coach.text(user, usual)  # usual pain, e.g. a full-width digit
     await coach.press(user, "どれも当てはまらない")
     await coach.press(user, "どれも当てはまらない")  # the guideline screen
     await coach.text(user, time)  # exercise time typed, e.g. 09:00 / ９時
     await coach.press(user, "07:00")  # morning check time
-    await coach.text(user, nickname)
-    await coach.press(user, "この内容で始める")
 
 
 async def day(coach, before: int, during: int, after: int, morning: int | None, user: int = USER) -> None:

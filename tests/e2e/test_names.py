@@ -9,7 +9,7 @@ from bot.i18n import t
 from bot.storage.models import Clinician, Patient, Signup
 from tests.e2e.test_clinicians import ADMIN, DOC, invite
 from tests.harness import Coach
-from tests.helpers import USER
+from tests.helpers import USER, answer_signup
 
 RLO, ZWSP = "\u202e", "\u200b"
 
@@ -17,12 +17,7 @@ RLO, ZWSP = "\u202e", "\u200b"
 async def to_nickname_step(coach, first_name: str = "花子") -> None:
     await coach.text(USER, "/trial")
     await coach.press(USER, "同意して始める")
-    await coach.press(USER, "腰痛")
-    await coach.text(USER, "3")
-    await coach.press(USER, "どれも当てはまらない")
-    await coach.press(USER, "どれも当てはまらない")  # the guideline screen
-    await coach.text(USER, "09:00")
-    await coach.press(USER, "07:00")
+    await answer_signup(coach)
     [sign] = await coach.rows(Signup)
     assert sign.step == "nickname"
     coach.standin.state.user(USER, first_name)  # the name Telegram sends with the next press

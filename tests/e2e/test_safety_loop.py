@@ -13,7 +13,7 @@ from bot.i18n import t
 from bot.storage.models import Clearance, Clinician, Decision, Outbox, Patient, RedFlagReport
 from rules import load_redflags
 from tests.harness import Coach
-from tests.helpers import USER, advice, enrol
+from tests.helpers import USER, advice, answer_signup, enrol
 
 ADMIN = 9001
 CLINIC = {"clinic_name": "いたみ整形外科", "clinic_phone": "03-1234-5678", "clinic_hours": "平日 9:00〜18:00"}
@@ -100,12 +100,7 @@ async def enrol_with(coach, link_code: str) -> None:
     await coach.text(USER, f"/start c_{link_code}")
     await coach.press(USER, "体験を申し込む")
     await coach.press(USER, "同意して始める")
-    await coach.press(USER, "腰痛")
-    await coach.text(USER, "3")
-    await coach.press(USER, "どれも当てはまらない")
-    await coach.press(USER, "どれも当てはまらない")  # the guideline screen
-    await coach.text(USER, "09:00")
-    await coach.press(USER, "07:00")
+    await answer_signup(coach)
     await coach.text(USER, "はなこ")
     await coach.press(USER, "この内容で始める")
 
