@@ -42,13 +42,11 @@ W = TypeVar("W", bound=str)  # the words a family's value may hold (a Literal)
 
 def parse_id(text: str) -> int | None:
     """An id typed or carried in a button: ASCII digits, 1 .. MAX_ID (else None)."""
-    if not _DIGITS.fullmatch(text) or str(int(text)) != text:  # no leading zeros: only what a builder makes
-        return None
-    value = int(text)
-    return value if 1 <= value <= MAX_ID else None
+    return _number(text, 1, MAX_ID)
 
 
 def _number(text: str, lo: int, hi: int) -> int | None:
+    """ASCII digits without leading zeros (only what a builder makes), lo .. hi (else None)."""
     if not _DIGITS.fullmatch(text) or str(int(text)) != text:
         return None
     value = int(text)
@@ -126,18 +124,18 @@ class ReminderChoice(_Answer[Choice]):
 
 
 @dataclass(frozen=True)
-class AskNow:
-    session_id: int
-    which: Which
+class AskNow(_Answer[Which]):
+    """"Ask me now" for the during / after rating: nx:<session>:during|after (the id is the session's)."""
+
+    prefix, words, prompt_kinds = "nx", get_args(Which), ()
 
     @property
-    def data(self) -> str:
-        return f"nx:{self.session_id}:{self.which}"
+    def session_id(self) -> int:
+        return self.prompt_id
 
-    @classmethod
-    def parse(cls, data: str | None) -> AskNow | None:
-        found = _id_and_word(data, "nx", get_args(Which))
-        return cls(*found) if found is not None else None
+    @property
+    def which(self) -> Which:
+        return self.choice
 
 
 @dataclass(frozen=True)
@@ -242,18 +240,29 @@ def from_hhmm(value: str) -> str:
 
 
 @dataclass(frozen=True)
-class SignupStep:
-    step: str  # cond | pain | rf | rff | scr | scw | time | morning | nick | ok | redo
+class _Named:
+    """`<prefix>:<what>[:<value>]`: a named step and its value ("" when there is none), checked by `checks`."""
+
+    what: str
     value: str = ""
+    prefix: ClassVar[str]
+    checks: ClassVar[dict[str, Callable[[str], bool]]]
 
     @property
     def data(self) -> str:
-        return f"su:{self.step}:{self.value}" if self.value else f"su:{self.step}"
+        return f"{self.prefix}:{self.what}:{self.value}" if self.value else f"{self.prefix}:{self.what}"
 
     @classmethod
-    def parse(cls, data: str | None) -> SignupStep | None:
-        found = _name_and_value(data, "su", _SIGNUP_VALUES)
+    def parse(cls, data: str | None) -> Self | None:
+        found = _name_and_value(data, cls.prefix, cls.checks)
         return cls(*found) if found is not None else None
+
+
+@dataclass(frozen=True)
+class SignupStep(_Named):
+    """Enrolment steps: what = cond | pain | rf | rff | scr | scw | time | morning | nick | ok | redo."""
+
+    prefix, checks = "su", _SIGNUP_VALUES
 
 
 _SETTING_VALUES: dict[str, Callable[[str], bool]] = {
@@ -267,18 +276,11 @@ _SETTING_VALUES: dict[str, Callable[[str], bool]] = {
 
 
 @dataclass(frozen=True)
-class Setting:
-    what: str  # time | morning | pause | resume | cond | end
-    value: str = ""  # a time as HHMM, a condition, or "" (ask)
+class Setting(_Named):
+    """/settings: what = time | morning | pause | resume | cond | end; value a time as HHMM, a condition, or ""
+    (ask)."""
 
-    @property
-    def data(self) -> str:
-        return f"st:{self.what}:{self.value}" if self.value else f"st:{self.what}"
-
-    @classmethod
-    def parse(cls, data: str | None) -> Setting | None:
-        found = _name_and_value(data, "st", _SETTING_VALUES)
-        return cls(*found) if found is not None else None
+    prefix, checks = "st", _SETTING_VALUES
 
 
 @dataclass(frozen=True)
@@ -320,71 +322,53 @@ class Delete:
 
 
 @dataclass(frozen=True)
-class OpenPatient:
-    patient_id: int
+class _Number:
+    """`<prefix>:<n>`: one number, an id (1 .. MAX_ID) unless `bounds` narrows it."""
+
+    n: int
+    prefix: ClassVar[str]
+    bounds: ClassVar[tuple[int, int]] = (1, MAX_ID)
 
     @property
     def data(self) -> str:
-        return f"cp:{self.patient_id}"
+        return f"{self.prefix}:{self.n}"
 
     @classmethod
-    def parse(cls, data: str | None) -> OpenPatient | None:
-        parts = _split(data, "cp", (2,))
-        patient_id = parse_id(parts[0]) if parts is not None else None
-        return cls(patient_id) if patient_id is not None else None
+    def parse(cls, data: str | None) -> Self | None:
+        parts = _split(data, cls.prefix, (2,))
+        n = _number(parts[0], *cls.bounds) if parts is not None else None
+        return cls(n) if n is not None else None
 
 
 @dataclass(frozen=True)
-class Lesson:
-    number: int  # 1..7 (bot/coaching/lessons.py)
+class OpenPatient(_Number):
+    """A clinician opens a patient's detail: cp:<n = the patient's id>."""
 
-    @property
-    def data(self) -> str:
-        return f"ls:{self.number}"
-
-    @classmethod
-    def parse(cls, data: str | None) -> Lesson | None:
-        parts = _split(data, "ls", (2,))
-        number = _number(parts[0], 1, 7) if parts is not None else None
-        return cls(number) if number is not None else None
+    prefix = "cp"
 
 
 @dataclass(frozen=True)
-class Acknowledge:
-    """「対応しました」 under an alert (and its re-notification): ak:<the alert's outbox row id>."""
+class Lesson(_Number):
+    """One of the seven lessons (bot/coaching/lessons.py): ls:<n = 1-7>."""
 
-    alert_id: int
+    prefix, bounds = "ls", (1, 7)
 
-    @property
-    def data(self) -> str:
-        return f"ak:{self.alert_id}"
 
-    @classmethod
-    def parse(cls, data: str | None) -> Acknowledge | None:
-        parts = _split(data, "ak", (2,))
-        alert_id = parse_id(parts[0]) if parts is not None else None
-        return cls(alert_id) if alert_id is not None else None
+@dataclass(frozen=True)
+class Acknowledge(_Number):
+    """「対応しました」 under an alert (and its re-notification): ak:<n = the alert's outbox row id>."""
+
+    prefix = "ak"
 
 
 FlagAnswer = Literal["ok", "still"]
 
 
 @dataclass(frozen=True)
-class FlagAgain:
+class FlagAgain(_Answer[FlagAnswer]):
     """The morning after a rest-today red flag: has the sign gone? fa:<prompt>:ok|still."""
 
-    prompt_id: int
-    answer: FlagAnswer
-    prompt_kinds: ClassVar[tuple[str, ...]] = ("flag_again",)
-
-    @property
-    def data(self) -> str:
-        return f"fa:{self.prompt_id}:{self.answer}"
-
-    @classmethod
-    def parse(cls, data: str | None) -> FlagAgain | None:
-        found = _id_and_word(data, "fa", get_args(FlagAnswer))
-        return cls(*found) if found is not None else None
+    prefix, words, prompt_kinds = "fa", get_args(FlagAnswer), ("flag_again",)
 
 
 FAMILIES: dict[str, type[Callback]] = {

@@ -62,13 +62,13 @@ async def on_flag_again(turn: PatientTurn) -> None:
     still there: it stays paused, the clinic's contact is given and tomorrow morning asks again."""
     s, rt, p = turn.s, turn.rt, turn.patient
     press = callbacks.FlagAgain.parse(turn.data)
-    prompt = await sessions.take_answer(s, press.prompt_id, p.id, press.answer, rt.clock.now(),
+    prompt = await sessions.take_answer(s, press.prompt_id, p.id, press.choice, rt.clock.now(),
                                         kinds=press.prompt_kinds) if press is not None else None
     if press is None or prompt is None or await safety.open_hold(s, p) is not None:
         turn.closed()
         return
     turn.ack()
-    if press.answer == "ok" and await patient_state.resume(s, rt, p):
+    if press.choice == "ok" and await patient_state.resume(s, rt, p):
         turn.send(Reply(t("redflag.again_ok", time=p.exercise_time)))
     else:
         turn.send(Reply(join(t("redflag.again_still", **safety.contact(rt)), await safety.ask_again(s, rt, p)),

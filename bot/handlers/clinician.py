@@ -136,7 +136,7 @@ async def patient(turn: ClinicianTurn) -> None:
 async def open_patient(turn: ClinicianTurn) -> None:
     """cp:<patient id> — the button on alerts, summary charts and /patients."""
     press = OpenPatient.parse(turn.data)
-    replies = await _detail(turn.s, turn.rt, turn.viewer, press.patient_id) if press is not None else None
+    replies = await _detail(turn.s, turn.rt, turn.viewer, press.n) if press is not None else None
     if replies is None:
         turn.refuse()
         return
@@ -170,7 +170,7 @@ async def acknowledge(turn: Turn) -> None:
     private chat for the patient's clinician and admins; everyone else gets the one refusal."""
     s, rt = turn.s, turn.rt
     press = Acknowledge.parse(turn.data)
-    alert = await s.get(Outbox, press.alert_id) if press is not None else None
+    alert = await s.get(Outbox, press.n) if press is not None else None
     patient_id = alert.patient_id if alert is not None and alert.kind == "alert" else None
     signup = alert is not None and alert.kind == "staff_notice" and "tier" in alert.payload  # a signup red flag
     viewer = await clinicians.viewer(s, rt.settings.admin_telegram_ids, turn.user.id)

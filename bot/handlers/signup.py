@@ -197,8 +197,8 @@ async def on_button(turn: Turn) -> None:
     press = SignupStep.parse(turn.data)
     sign = await patients.signup_of(turn.s, turn.user.id)
     reply = None
-    if press is not None and sign is not None and STEP_OF.get(press.step) == sign.step:
-        reply = await _step(turn.s, turn.rt, sign, press.step, press.value, turn.user.first_name or "")
+    if press is not None and sign is not None and STEP_OF.get(press.what) == sign.step:
+        reply = await _step(turn.s, turn.rt, sign, press.what, press.value, turn.user.first_name or "")
     if reply is None:
         turn.closed()
         return

@@ -65,7 +65,7 @@ async def on_lesson(turn: Turn) -> None:
     if press is None:
         return
     turn.ack(keep_buttons=True)
-    turn.send(lessons.lesson(turn.rt, press.number))
+    turn.send(lessons.lesson(turn.rt, press.n))
 
 
 def _typed_rating(update: Update) -> bool:
