@@ -24,6 +24,10 @@ class Exercise:
     id: str
     name: str  # Japanese name, e.g. 大腿四頭筋セッティング
     how: str  # one-line Japanese instruction
+    # the clinic's own picture / video instead of the drawn one (a file path or an http(s) URL; the bot
+    # resolves it, rules only carries it): `picture = "..."`, `video = "..."` in the exercise's table
+    picture: str | None = None
+    video: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,9 +117,10 @@ def _exercise(raw: Any, i: int) -> Exercise:
     where = f"exercises[{i}]"
     if not isinstance(raw, dict):
         raise ValueError(f"{where}: must be a table")
-    tomlfile.known_keys(raw, ("id", "name", "how"), where)
+    tomlfile.known_keys(raw, ("id", "name", "how", "picture", "video"), where)
     id_, name, how = (tomlfile.text(raw, key, where) for key in ("id", "name", "how"))
-    return Exercise(id=id_, name=name, how=how)
+    picture, video = (tomlfile.text(raw, key, where) if key in raw else None for key in ("picture", "video"))
+    return Exercise(id=id_, name=name, how=how, picture=picture, video=video)
 
 
 def _list(data: Mapping[str, Any], key: str, where: str = "") -> list[Any]:

@@ -82,6 +82,15 @@ def test_program_from_toml() -> None:
     assert program.describe({e: 1 for e in ELEMENT_ORDER})[0] == "可動域: 小さく"
 
 
+def test_program_own_picture_and_video() -> None:
+    """A clinic names its own picture or video per exercise (a file path or a URL); none by default."""
+    assert load_program("knee").exercises[0].picture is None
+    text = GOOD_PROGRAM.replace('how = "', 'picture = "pictures/pendulum.png"\n'
+                                'video = "https://clinic.example/pendulum.mp4"\nhow = "')
+    exercise = Program.from_toml(text).exercises[0]
+    assert (exercise.picture, exercise.video) == ("pictures/pendulum.png", "https://clinic.example/pendulum.mp4")
+
+
 @pytest.mark.parametrize(
     ("text", "key"),
     [
@@ -92,6 +101,8 @@ def test_program_from_toml() -> None:
         ("colour = 1\n" + GOOD_PROGRAM, "colour"),
         (GOOD_PROGRAM + "colour = 1\n", r"elements.speed.colour"),
         (GOOD_PROGRAM.replace('how = "', 'level = 2\nhow = "'), r"exercises\[0\].level"),
+        (GOOD_PROGRAM.replace('how = "', 'picture = ""\nhow = "'), r"exercises\[0\].picture"),
+        (GOOD_PROGRAM.replace('how = "', 'video = 3\nhow = "'), r"exercises\[0\].video"),
         ("not = [toml", "invalid TOML"),
     ],
 )
