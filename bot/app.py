@@ -24,7 +24,18 @@ from bot.clock import Clock
 from bot.coaching import retention
 from bot.config import Settings
 from bot.delivery.runner import DeliveryRunner
-from bot.handlers import admin, checkin, clinician, common, mydata, patient_settings, session, signup, start
+from bot.handlers import (
+    admin,
+    checkin,
+    clinician,
+    common,
+    mydata,
+    outcomes,
+    patient_settings,
+    session,
+    signup,
+    start,
+)
 from bot.i18n import t
 from bot.replies import Reply
 from bot.runtime import Runtime, load_thresholds
@@ -129,7 +140,7 @@ def build_application(settings: Settings, *, token: str | None = None, clock: Cl
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     app.bot_data["runtime"] = rt
-    for feature in (start, signup, session, checkin, patient_settings, mydata, clinician, admin):
+    for feature in (start, signup, session, checkin, patient_settings, mydata, clinician, admin, outcomes):
         feature.register(app)
     app.add_handler(CallbackQueryHandler(start.on_stale_button))
     start.register_fallbacks(app)

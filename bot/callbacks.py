@@ -21,6 +21,7 @@ end-of-trial question).
   del:yes|no                    Delete          /delete confirmation
   cp:<patient>                  OpenPatient     a clinician opens a patient's detail
   ls:<1-7>                      Lesson          one of the seven lessons (/why)
+  om:<round>:<step>:<0-99>|done OutcomeAnswer   an outcome measure's answer (done: no more activities to name)
 """
 
 from __future__ import annotations
@@ -371,16 +372,41 @@ class FlagAgain(_Answer[FlagAnswer]):
     prefix, words, prompt_kinds = "fa", get_args(FlagAnswer), ("flag_again",)
 
 
+@dataclass(frozen=True)
+class OutcomeAnswer:
+    """An answer in an outcome round (bot/coaching/outcomes.py): the round, the step it answers, and an answer
+    value (0-99) or `done` (no more activities to name)."""
+
+    round_id: int
+    step: int
+    value: int | None  # None: done
+
+    @property
+    def data(self) -> str:
+        return f"om:{self.round_id}:{self.step}:{'done' if self.value is None else self.value}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> OutcomeAnswer | None:
+        parts = _split(data, "om", (4,))
+        if parts is None:
+            return None
+        round_id, step = parse_id(parts[0]), _number(parts[1], 0, 99)
+        value = None if parts[2] == "done" else _number(parts[2], 0, 99)
+        if round_id is None or step is None or (value is None and parts[2] != "done"):
+            return None
+        return cls(round_id, step, value)
+
+
 FAMILIES: dict[str, type[Callback]] = {
     "rt": Rating, "rm": ReminderChoice, "nx": AskNow, "rf": RedFlag, "trial": Trial, "c": Consent,
     "su": SignupStep, "st": Setting, "tr": TrialAnswer, "rj": Rejoin, "del": Delete, "cp": OpenPatient,
-    "ls": Lesson, "ak": Acknowledge, "fa": FlagAgain,
+    "ls": Lesson, "ak": Acknowledge, "fa": FlagAgain, "om": OutcomeAnswer,
 }
 # The python-telegram-bot patterns that route a press to its family's handler (the parser then checks it).
 PATTERNS = {prefix: rf"^{prefix}(:|$)" for prefix in FAMILIES}
 
 Callback = (Rating | ReminderChoice | AskNow | RedFlag | Trial | Consent | SignupStep | Setting | TrialAnswer
-            | Rejoin | Delete | OpenPatient | Lesson | Acknowledge | FlagAgain)
+            | Rejoin | Delete | OpenPatient | Lesson | Acknowledge | FlagAgain | OutcomeAnswer)
 
 
 def parse(data: str | None) -> Callback | None:

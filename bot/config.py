@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     trial_days: int = Field(default=14, ge=1, le=365)
     trial_target_per_week: int = Field(default=5, ge=1, le=7)  # sessions a week, told on day 1 of a trial
     trial_end_notice_days: int = Field(default=2, ge=0, le=30)
+    # outcome measures (rules/outcomes/*.toml) at signup, every 14 days and at the trial's end (docs/outcomes.md)
+    outcomes_enabled: bool = True
     thresholds_file: Path | None = None
 
     # Delivery (reminders, prompts, alerts): see docs/architecture.md

@@ -38,6 +38,9 @@ class Coach:
         # (tests/e2e/test_fair_use.py) give the real limits
         settings.setdefault("throttle_burst", 10_000)
         settings.setdefault("rate_limit_enabled", False)
+        # outcome measures add questions at signup and every 14 days: only the tests about them turn them on
+        # (tests/e2e/test_outcomes.py), so every other test reads the conversation it was written for
+        settings.setdefault("outcomes_enabled", False)
         self.settings = Settings(_env_file=None, telegram_bot_token=TOKEN, database_url=database_url,
                                  telegram_api_base_url=standin.base_url, **settings)
         self.app: Application = build_application(self.settings, clock=self.clock, run_delivery_job=False)

@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from bot import alerts, callbacks, coaching
 from bot.callbacks import rating_buttons
-from bot.coaching import lessons, safety
+from bot.coaching import lessons, outcomes, safety
 from bot.coaching import patients as patient_state
 from bot.coaching.messages import from_payload
 from bot.delivery import reminders
@@ -287,6 +287,19 @@ async def _why(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> 
     n = week % lessons.COUNT + 1
     text = join(t("why.weekly_intro"), t("lesson.header", n=n, title=t(f"lesson.{n}.title")), lessons.body(rt, n))
     return Prepared([(p.chat_id, Reply(text, priority="optional"))])
+
+
+@prepares("outcome_round")
+async def _outcome_round(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    """Outcome measures every 14 days (the trial's last day: the `end` round, with PGIC); the next is planned
+    first. A paused or unreachable patient skips this one (bot/coaching/outcomes.py)."""
+    if not patient_state.enrolled(p) or row.local_date is None or not rt.settings.outcomes_enabled:
+        return nothing()
+    await outcomes.schedule_next(s, rt, p, row.local_date)
+    if not _active(p):
+        return nothing(outbox.DONE)
+    replies = await outcomes.start_round(s, rt, p, await outcomes.occasion_of(s, p, row.local_date))
+    return Prepared([(p.chat_id, r) for r in replies]) if replies else nothing(outbox.DONE)
 
 
 @prepares("reply")

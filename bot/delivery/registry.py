@@ -61,6 +61,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("trial_expire",    None,       False, True,  PATIENT_DAY),
     # the morning after a rest-today red flag (the patient is paused: a pause does not cancel it)
     Kind("flag_again",      24 * H,     False, True,  PATIENT_DAY),
+    # outcome measures every 14 days, the trial's end included (coaching/outcomes.py; a paused patient skips one)
+    Kind("outcome_round",   24 * H,     False, True,  PATIENT_DAY),
     Kind("cleared",         None,       False, True,  ("patient_id", "variant")),  # variant: the clearance id
     Kind("alert",           None,       False, False, ("patient_id", "session_id", "variant")),  # variant: event
     # an emergency alert nobody acknowledged: again to the admins and the staff chat (the alert's key columns)

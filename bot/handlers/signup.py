@@ -18,7 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import alerts, coaching
 from bot.callbacks import PATTERNS, Consent, Delete, Rejoin, SignupStep, Trial, from_hhmm, hhmm
 from bot.coaching import consent as consent_text
-from bot.coaching import safety
+from bot.coaching import outcomes, safety
 from bot.handlers.common import Turn, anyone, reads_or_erases
 from bot.i18n import t
 from bot.parsing import NAME_MAX, parse_name, parse_rating, parse_time
@@ -26,6 +26,7 @@ from bot.replies import Reply, join
 from bot.runtime import Runtime
 from bot.storage import clinicians, patients, sessions
 from bot.storage.models import Signup
+from bot.timeplan import local_date
 from rules import CONDITIONS, Flag, RedFlagItem, Tier, load_redflags
 
 EXERCISE_TIMES = ("07:00", "09:00", "12:00", "15:00", "18:00", "20:00")
@@ -178,17 +179,20 @@ async def _red_flag(s: AsyncSession, rt: Runtime, sign: Signup, flag: str) -> Re
                       t("signup.held_continue"), q.text), q.buttons, priority="safety")
 
 
-async def _enrol(s: AsyncSession, rt: Runtime, sign: Signup) -> Reply:
+async def _enrol(s: AsyncSession, rt: Runtime, sign: Signup) -> list[Reply]:
     held = sign.data.get("held")
     p = await coaching.patients.enrol(s, rt, sign)
     if held:  # a "yes" during signup: enrolled, held until a clinician clears them; their clinician is alerted
         await sessions.link_signup_reports(s, p)
         await safety.hold(s, rt, p, held["tier"], held["flags"])
         await alerts.schedule(s, rt, p, event="red_flag", urgent=held["tier"] == Tier.EMERGENCY)
-        return Reply(t("signup.welcome_held", nickname=p.nickname, **safety.contact(rt)), priority="safety")
-    return Reply(join(t("signup.welcome", nickname=p.nickname, time=p.exercise_time, days=rt.settings.trial_days,
-                        end=p.trial_ends_on.strftime("%m/%d"), per_week=rt.settings.trial_target_per_week),
-                      coaching.plan_lines(p), t("signup.how_it_works")))
+        # held: no questions now; the first outcome round, planned as usual, asks the baseline
+        await outcomes.schedule_next(s, rt, p, local_date(rt.clock.now(), p.timezone))
+        return [Reply(t("signup.welcome_held", nickname=p.nickname, **safety.contact(rt)), priority="safety")]
+    welcome = Reply(join(t("signup.welcome", nickname=p.nickname, time=p.exercise_time, days=rt.settings.trial_days,
+                           end=p.trial_ends_on.strftime("%m/%d"), per_week=rt.settings.trial_target_per_week),
+                         coaching.plan_lines(p), t("signup.how_it_works")))
+    return [welcome, *await outcomes.begin(s, rt, p)]  # the baseline outcome measures (buttons: the last message)
 
 
 @anyone
@@ -203,11 +207,11 @@ async def on_button(turn: Turn) -> None:
         turn.closed()
         return
     turn.ack()
-    turn.send(reply)
+    turn.send(*(reply if isinstance(reply, list) else [reply]))
 
 
 async def _step(s: AsyncSession, rt: Runtime, sign: Signup, kind: str, value: str,
-                telegram_name: str) -> Reply | None:
+                telegram_name: str) -> Reply | list[Reply] | None:
     match kind:
         case "cond" if value in CONDITIONS:
             _advance(sign, "pain", rt, condition=value)

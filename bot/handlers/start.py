@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot import callbacks, coaching
 from bot.callbacks import Lesson, Trial
 from bot.coaching import lessons
+from bot.coaching import outcomes as outcome_measures
 from bot.handlers import checkin, patient_settings, session, signup
 from bot.handlers.common import Turn, handler, reads_or_erases
 from bot.i18n import t
@@ -88,6 +89,8 @@ async def on_text(turn: Turn) -> None:
         turn.send(await signup.on_text(s, rt, sign, text))
     elif p is None:
         turn.not_enrolled()
+    elif p.awaiting == outcome_measures.AWAITING:  # an activity named for an outcome measure (PSFS)
+        turn.send(*await outcome_measures.on_text(s, rt, p, text))
     elif p.awaiting:
         turn.send(await patient_settings.on_text(s, rt, p, text))
     elif coaching.patients.enrolled(p) and (items := detect_symptoms(text)):  # 「今日は足がしびれています」

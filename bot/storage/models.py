@@ -51,6 +51,9 @@ class Patient(SQLModel, table=True):
     speed: int = 1
     raise_history: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     clinician_id: int | None = Field(default=None, index=True)
+    # optional, with its own consent line at signup: a phone number or the clinic's patient number, shown to
+    # staff in notices so they can call (issue 10 §5)
+    contact: str | None = Field(default=None, max_length=40)
 
 
 class Signup(SQLModel, table=True):
@@ -228,3 +231,53 @@ class Invite(SQLModel, table=True):
     expires_at: datetime
     used_at: datetime | None = None
     used_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class OutcomeRound(SQLModel, table=True):
+    """One sitting of outcome measures (rules/outcomes/*.toml): at signup (`baseline`), every 14 days
+    (`followup`) and on the trial's last day (`end`). The questions asked, in order, are `steps`; `step` is the
+    one waiting for an answer (buttons carry it: a press for another step is closed)."""
+
+    __tablename__ = "outcome_round"
+
+    id: int = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    occasion: str = Field(max_length=12)  # baseline / followup / end
+    started_at: datetime
+    finished_at: datetime | None = None
+    closed: bool = False  # superseded by the next round, or ended with the program
+    step: int = 0
+    steps: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    activities: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # PSFS, named
+
+
+class OutcomeAnswer(SQLModel, table=True):
+    """One answer of an outcome round (a button pressed, or an activity's rating)."""
+
+    __tablename__ = "outcome_answer"
+
+    id: int = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="outcome_round.id", index=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    instrument: str = Field(max_length=24)
+    item: str = Field(max_length=24)
+    activity: str | None = Field(default=None, max_length=60)  # the activity rated (PSFS)
+    value: int
+    answered_at: datetime
+
+
+class OutcomeScore(SQLModel, table=True):
+    """An instrument's score in one round, with the instrument's version (summaries compare baseline -> now)."""
+
+    __tablename__ = "outcome_score"
+    __table_args__ = (UniqueConstraint("round_id", "instrument"),
+                      Index("ix_outcome_score_patient_instrument", "patient_id", "instrument"))
+
+    id: int = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="outcome_round.id")
+    patient_id: int = Field(foreign_key="patient.id")
+    instrument: str = Field(max_length=24)
+    version: int
+    occasion: str = Field(max_length=12)
+    score: float
+    scored_at: datetime

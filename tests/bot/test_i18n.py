@@ -22,6 +22,7 @@ from bot.storage.reports import NOTABLE_HOLDS
 from bot.storage.sessions import RATING_KINDS
 from rules import CONDITIONS, MESSAGE_KEYS, Action, Element, Flag, Tier, decide, load_redflags
 from rules.engine import EXPECTED
+from rules.outcomes import OCCASIONS
 from tests.rules.helpers import S, case
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,6 +84,8 @@ FAMILIES: dict[str, list[str]] = {
     "chart.decision.": [f"chart.decision.{k}" for k in DECISION_STYLE],
     "clinic.export.action.": [f"clinic.export.action.{a}" for a in Action],
     "lesson.": [k for n in range(1, LESSONS + 1) for k in (f"lesson.{n}", f"lesson.{n}.title")],
+    # outcome measures (issue 10 §3)
+    "outcome.intro.": [f"outcome.intro.{o}" for o in OCCASIONS],
 }
 VARIABLE_KEYS = [*MESSAGE_KEYS, "ask.severe_follow_up", "reminder.text", "reminder.repeat", "reminder.snooze_over",
                  "alert.text", "alert.urgent", "staff.signup_red_flag_urgent",
@@ -165,6 +168,8 @@ for _k in ("rejoin.red_flag", "redflag.call_clinic", "trial.invite", "redflag.he
            *{i.advice for i in load_redflags().items}):
     PARAMS_BY_KEY.setdefault(_k, set()).update(CONTACT)
 for _k in ("reminder.text", "reminder.repeat", "reminder.snooze_over", "ask.severe_follow_up", *FAMILIES["ask."]):
+    PARAMS_BY_KEY.setdefault(_k, set()).add("nickname")
+for _k in FAMILIES["outcome.intro."]:  # coaching/outcomes.start_round()
     PARAMS_BY_KEY.setdefault(_k, set()).add("nickname")
 for _k in ("alert.text", "alert.urgent"):  # delivery/kinds._alert()
     PARAMS_BY_KEY.setdefault(_k, set()).update({"nickname", "patient_id", "event"})

@@ -20,6 +20,9 @@ from bot.storage.models import (
     Inbox,
     Invite,
     Outbox,
+    OutcomeAnswer,
+    OutcomeRound,
+    OutcomeScore,
     Patient,
     Prompt,
     RedFlagReport,
@@ -51,7 +54,15 @@ async def fill(s, user: int, *, staff: bool = True) -> None:
                               before=2, during=3, after=2, next_morning=1, flags=[], levels={"rom": 1})
     s.add(session)
     await s.flush()
+    rnd = OutcomeRound(patient_id=p.id, occasion="baseline", started_at=WHEN, steps=["pain_week:pain"],
+                       activities=["階段"])
+    s.add(rnd)
+    await s.flush()
     s.add_all([
+        OutcomeAnswer(round_id=rnd.id, patient_id=p.id, instrument="pain_week", item="pain", value=5,
+                      answered_at=WHEN),
+        OutcomeScore(round_id=rnd.id, patient_id=p.id, instrument="pain_week", version=1, occasion="baseline",
+                     score=5, scored_at=WHEN),
         Signup(telegram_user_id=user, chat_id=user, step="pain", data={"condition": "knee"}, consent_at=WHEN,
                updated_at=WHEN),
         Prompt(patient_id=p.id, session_id=session.id, kind="before", asked_at=WHEN, answered_at=WHEN, answer="2"),
