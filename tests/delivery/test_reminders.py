@@ -49,14 +49,14 @@ async def test_snooze_and_skip(coach):
     await coach.travel(minutes=29)
     assert len(reminders(coach)) == 1
     await coach.travel(minutes=1)
-    assert "お待たせしました" in coach.last(USER)
+    assert "時間になりました" in coach.last(USER)
     await coach.travel(minutes=40)  # the original 60-minute repeat was replaced by the snooze
     assert "もう一度お知らせします" not in coach.last(USER)
     await coach.press(USER, "今日は休む")
     [session] = await coach.rows(ExerciseSession)
     assert session.status == "skipped"
     await coach.travel(hours=3)
-    assert "運動の時間" not in coach.last(USER) or "お待たせ" in coach.last(USER)
+    assert "運動の時間" not in coach.last(USER) or "時間になりました" in coach.last(USER)
     assert await coach.count(Outbox, Outbox.kind == "reminder_expire", Outbox.state == "pending") == 0
 
 

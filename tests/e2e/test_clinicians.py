@@ -271,7 +271,7 @@ async def test_export_is_a_csv_excel_reads_in_japanese(clinic):
     ]
     assert len(decisions) == await clinic.count(Decision)
     raised = [r for r in decisions if r[11] == "上げる"]
-    assert len(raised) == 1 and raised[0][12] == "可動域" and raised[0][13] == "limits_met"
+    assert len(raised) == 1 and raised[0][12] == "動かす範囲" and raised[0][13] == "limits_met"
     assert await clinic.count(ExerciseSession) == 2
 
 

@@ -21,7 +21,7 @@ async def test_two_good_sessions_raise_exactly_one_element(coach):
     await day(coach, 2, 3, 2, 1)
     assert await levels(coach) == (2, 1, 1, 1)  # range of motion first
     text = coach.standin.messages(USER)[-1].body
-    assert "「可動域」を一段階だけ上げます" in text and "次回の運動はこちらです" in text
+    assert "「動かす範囲」を一段階だけ上げます" in text and "次回の運動はこちらです" in text
     [d] = await coach.rows(Decision, Decision.action == "progress")
     assert (d.element, d.levels_before["rom"], d.levels_after["rom"]) == ("rom", 1, 2)
     # the next raise needs two fresh good sessions at the new dose
@@ -39,7 +39,7 @@ async def test_pain_during_over_three_steps_back_the_last_raise_at_once(coach):
     await day(coach, 2, 5, 3, 2)
     assert await levels(coach) == (1, 1, 1, 1)
     during_reply = [m.body for m in coach.standin.messages(USER) if "目安（3）を超えました" in (m.body or "")]
-    assert len(during_reply) == 1 and "「可動域」を一段階下げます" in during_reply[0]
+    assert len(during_reply) == 1 and "「動かす範囲」を一段階下げます" in during_reply[0]
     # stepped back once for that session, not again at the next-morning answer
     assert await coach.count(Decision, Decision.action == "step_back") == 1
 
@@ -49,14 +49,14 @@ async def test_step_back_at_level_one_alerts_the_clinic(coach):
     await day(coach, 2, 5, 3, 2)
     assert await levels(coach) == (1, 1, 1, 1)
     bodies = [m.body or "" for m in coach.standin.messages(USER)]
-    [first] = [b for b in bodies if "運動量はすでにいちばん軽い量です" in b]  # what happens next, once
-    assert "運動前 2・運動中 5" in first and "休みましょう" in first and "ゆっくり小さく動かして" in first
+    [first] = [b for b in bodies if "運動量はもういちばん軽い量です" in b]  # what happens next, once
+    assert "運動前 2・運動中 5" in first and "休みましょう" in first and "小さく動かして" in first
     [alert] = await coach.rows(Outbox, Outbox.kind == "alert")
     assert alert.payload["event"] == "step_back_at_minimum"
     # the next day at the minimum again: a short reminder of the plan, and no second alert
     await day(coach, 2, 5, 3, 2)
     bodies = [m.body or "" for m in coach.standin.messages(USER)]
-    assert len([b for b in bodies if "運動量はすでにいちばん軽い量です" in b]) == 1
+    assert len([b for b in bodies if "運動量はもういちばん軽い量です" in b]) == 1
     assert any("いちばん軽い量のままです" in b for b in bodies)
     assert await coach.count(Outbox, Outbox.kind == "alert") == 1
 

@@ -53,7 +53,7 @@ async def test_severe_pain_during_is_followed_up_the_next_morning_and_pauses_whe
     await start_and_rate(coach, 2, 8)
     stop = coach.last(USER)
     assert "痛みが強い（8）ので、今日の運動はここで中止して休んでください" in stop
-    assert "「可動域」を一段階下げます" in stop and "明日の朝、痛みを伺います" in stop
+    assert "「動かす範囲」を一段階下げます" in stop and "明日の朝、痛みを伺います" in stop
     assert await levels(coach) == (1, 1, 1, 1)  # the element raised last is stepped back
     assert await alert_events(coach) == ["severe_pain"]
     [session] = await coach.rows(ExerciseSession, ExerciseSession.during == 8)

@@ -108,11 +108,11 @@ def test_text_lists_attention_first_with_the_numbers(week):
     hanako = message[names[-1]:]
     assert "実施 6/7日　直近2週間 9回（目標6回：達成）" in hanako
     assert "運動前 2.0／3（−1.0）" in hanako and "運動直後 1.5／2（−0.5）" in hanako
-    assert "判断：12/10 可動域↑" in hanako and "現在のレベル：可動域 2/" in hanako
+    assert "判断：12/10 動かす範囲↑" in hanako and "現在のレベル：動かす範囲 2/" in hanako
     taro = message[names[1]:names[2]]
     assert "理由：運動を中止、運動量ダウン2回以上" in taro
     assert "目安超え 3回：運動中が3超×3、7以上の強い痛み×1、直後に落ち着かず×1、翌朝が運動前より高い×1" in taro
-    assert "判断：12/7 回数↓、12/9 可動域↓、12/9 据え置き（直後に落ち着かず）、12/12 中止（強い痛み）" in taro
+    assert "判断：12/7 回数↓、12/9 動かす範囲↓、12/9 据え置き（直後に落ち着かず）、12/12 中止（強い痛み）" in taro
     assert "未回答の質問 2件" in taro
     yoshiko = message[names[0]:names[1]]
     assert "【至急】危険サイン" in yoshiko and "危険サイン：12/10 新しく・急に、尿が出にくい" in yoshiko

@@ -8,7 +8,7 @@ from rules import CONDITIONS, ELEMENT_ORDER, Element, Program, Thresholds, load_
 from rules.programs import Exercise
 
 EXPECTED_MAX = {Element.ROM: 3, Element.REPS: 5, Element.LOAD: 4, Element.SPEED: 3}
-NAMES = {Element.ROM: "可動域", Element.REPS: "回数", Element.LOAD: "負荷", Element.SPEED: "速さ"}
+NAMES = {Element.ROM: "動かす範囲", Element.REPS: "回数", Element.LOAD: "強さ", Element.SPEED: "速さ"}
 
 
 @pytest.mark.parametrize("condition", CONDITIONS)
@@ -28,7 +28,7 @@ def test_describe_four_lines(condition: str) -> None:
     program = load_program(condition)
     lines = program.describe({Element.ROM: 1, Element.REPS: 3, Element.LOAD: 4, Element.SPEED: 3})
     assert len(lines) == 4
-    assert lines[0] == "可動域: 小さな範囲で（痛みのない範囲の半分）"
+    assert lines[0] == "動かす範囲: 小さな範囲で（痛みのない範囲の半分）"
     assert lines[1] == "回数: 10回×2セット"
     assert lines[3].startswith("速さ: ")
 
