@@ -11,7 +11,7 @@ end-of-trial question).
   rt:<prompt>:<0-10>            Rating          a pain rating
   rm:<prompt>:now|later|skip    ReminderChoice  a reminder's choice
   nx:<session>:during|after     AskNow          "ask me now" for the during / after rating
-  rf:open | rf:none | rf:<flag> RedFlag         red-flag check-in
+  rf:open|none|<group>|<flag>   RedFlag         red-flag check-in (groups first, then a group's signs)
   trial | trial:<link code>     Trial           start a trial (from a clinician's invite link)
   c:yes[:<link code>] | c:no    Consent         consent (the invite link travels until consent)
   su:<step>[:<value>]           SignupStep      enrolment steps
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, Self, TypeVar, get_args
 
 from bot.storage.sessions import RATING_KINDS
-from rules import CONDITIONS, Flag
+from rules import CONDITIONS, MENU_GROUPS, Flag
 
 MAX_ID = 2_147_483_647  # int4 (PostgreSQL `integer`): the id columns' type
 _DIGITS = re.compile(r"[0-9]{1,10}")
@@ -141,7 +141,7 @@ class AskNow(_Answer[Which]):
 
 @dataclass(frozen=True)
 class RedFlag:
-    """`open` (show the list), `none` (no symptom) or one Flag."""
+    """`open` (the groups), `none` (no symptom), a group of rules.MENU_GROUPS (its signs) or one Flag."""
 
     value: str
 
@@ -153,10 +153,15 @@ class RedFlag:
     def flag(self) -> Flag | None:
         return Flag(self.value) if self.value in Flag.__members__.values() else None
 
+    @property
+    def group(self) -> str | None:
+        return self.value if self.value in MENU_GROUPS else None
+
     @classmethod
     def parse(cls, data: str | None) -> RedFlag | None:
         parts = _split(data, "rf", (2,))
-        if parts is None or not (parts[0] in ("open", "none") or parts[0] in Flag.__members__.values()):
+        if parts is None or not (parts[0] in ("open", "none") or parts[0] in MENU_GROUPS
+                                 or parts[0] in Flag.__members__.values()):
             return None
         return cls(parts[0])
 
@@ -208,6 +213,7 @@ _SIGNUP_VALUES: dict[str, Callable[[str], bool]] = {
     "cond": lambda v: v in CONDITIONS,
     "pain": lambda v: _number(v, 0, 10) is not None,
     "rf": lambda v: v in ("none", "some"),
+    "rfg": lambda v: v in ("all", "none") or v in MENU_GROUPS,  # today's signs: a kind's, all kinds, or none
     "rff": lambda v: v in Flag.__members__.values(),
     "scr": lambda v: v in ("none", "some"),  # the guideline screen of the condition (rules.RedFlags.signup_screen)
     "scw": lambda v: _number(v, 1, 30) is not None,  # which of its items (1-based)
@@ -261,7 +267,7 @@ class _Named:
 
 @dataclass(frozen=True)
 class SignupStep(_Named):
-    """Enrolment steps: what = cond | pain | rf | rff | scr | scw | time | morning | nick | ok | redo."""
+    """Enrolment steps: what = cond | pain | rf | rfg | rff | scr | scw | time | morning | nick | ok | redo."""
 
     prefix, checks = "su", _SIGNUP_VALUES
 

@@ -15,6 +15,7 @@ from rules.thresholds import Thresholds
 from rules.types import (
     ELEMENT_ORDER,
     MENU_FLAGS,
+    MENU_GROUPS,
     URGENT_FLAGS,
     Action,
     Case,
@@ -30,6 +31,7 @@ __all__ = [
     "ELEMENT_ORDER",
     "LIMITS",
     "MENU_FLAGS",
+    "MENU_GROUPS",
     "MESSAGE_KEYS",
     "REASONS",
     "URGENT_FLAGS",

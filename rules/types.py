@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, ClassVar, cast
 
 from rules.parsing import (
@@ -73,8 +74,7 @@ class Flag(StrEnum):
     CANNOT_BEAR_WEIGHT = "cannot_bear_weight"
     KNEE_LOCKING = "knee_locking"
     NIGHT_PAIN = "night_pain"  # relentless night pain
-    # Emergency signs during exercise, recorded when the patient types them (rules.detect_symptoms); the
-    # check-in's buttons keep to the eleven above (a LINE quick-reply list holds 13 with "none").
+    # Emergency signs during exercise (ACSM) and a worsening neurological deficit.
     CHEST_PAIN = "chest_pain"
     BREATHLESSNESS = "breathlessness"
     FAINT_DIZZY = "faint_dizzy"
@@ -85,9 +85,16 @@ class Flag(StrEnum):
 # syndrome, and chest pain, breathlessness, fainting or worsening leg weakness.
 URGENT_FLAGS: frozenset[Flag] = frozenset({Flag.BLADDER_BOWEL, Flag.SADDLE_NUMBNESS, Flag.CHEST_PAIN,
                                           Flag.BREATHLESSNESS, Flag.FAINT_DIZZY, Flag.LEG_WEAKNESS_WORSENING})
-# Flags with a button in the check-in menu.
-MENU_FLAGS: tuple[Flag, ...] = tuple(f for f in Flag if f not in (
-    Flag.CHEST_PAIN, Flag.BREATHLESSNESS, Flag.FAINT_DIZZY, Flag.LEG_WEAKNESS_WORSENING))
+# The check-in menu, in two steps so that no message has more than LINE's 13 quick replies: first a group
+# ("which kind"), then its signs. Every flag is in exactly one group (tests/rules/test_api.py).
+MENU_GROUPS: Mapping[str, tuple[Flag, ...]] = MappingProxyType({
+    "sudden": (Flag.CHEST_PAIN, Flag.BREATHLESSNESS, Flag.FAINT_DIZZY),  # the body, suddenly (exercise)
+    "nerves": (Flag.LEG_WEAKNESS_WORSENING, Flag.NUMBNESS_WEAKNESS, Flag.SADDLE_NUMBNESS, Flag.BLADDER_BOWEL),
+    "heat": (Flag.FEVER, Flag.SWELLING, Flag.HEAT_REDNESS, Flag.INFLAMMATION),  # fever, swelling, heat
+    "injury": (Flag.TRAUMA, Flag.CANNOT_BEAR_WEIGHT, Flag.KNEE_LOCKING, Flag.NIGHT_PAIN),  # injury, knee, night
+})
+# Flags with a button in the check-in menu: every one, group by group.
+MENU_FLAGS: tuple[Flag, ...] = tuple(f for group in MENU_GROUPS.values() for f in group)
 
 _ELEMENT_KEYS = tuple(e.value for e in ELEMENT_ORDER)
 RATINGS: tuple[str, ...] = ("before", "during", "after", "next_morning", "recheck")

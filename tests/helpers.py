@@ -46,6 +46,17 @@ async def day(coach, before: int, during: int, after: int, morning: int | None, 
     await coach.travel(hours=1)  # back to 08:00
 
 
+async def press_sign(coach, flag: str, user: int = USER) -> list:
+    """Tap a warning sign in the check-in's (or signup's) two steps: its kind, then the sign; returns what the
+    second tap brought."""
+    from bot.i18n import t
+    from rules import MENU_GROUPS
+
+    group = next(g for g, flags in MENU_GROUPS.items() if flag in flags)
+    await coach.press(user, t(f"checkin.group.{group}"))
+    return await coach.press(user, t(f"flag.{flag}"))
+
+
 def advice(coach, key: str, **params: object) -> str:
     """A red-flag text as this coach renders it: with the clinic's contact (bot/coaching/safety.py)."""
     from bot.coaching import safety

@@ -12,6 +12,8 @@ whether the patient may be told that the clinic has been informed.
   resume in /settings is refused meanwhile. After a rest-today flag the next morning asks again
   (`ask_again`, a `flag_again` row) and a clear answer resumes the program by itself.
 - `versions(rt, p)`: what produced a decision (catalogue version, thresholds and program fingerprints).
+- The warning signs as buttons, in two steps (`group_buttons`, then `sign_buttons`): LINE shows at most 13
+  quick replies, and there are 15 signs (rules.MENU_GROUPS). The check-in and signup use the same two steps.
 
 Nothing here talks to Telegram.
 """
@@ -19,18 +21,20 @@ Nothing here talks to Telegram.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from bot.coaching import patients as patient_state
+from bot.coaching.messages import Buttons
 from bot.i18n import t
 from bot.runtime import Runtime
 from bot.storage import outbox
 from bot.storage.models import Clearance, Patient
 from bot.timeplan import at_local, local_date
-from rules import Tier, load_program, load_redflags
+from rules import MENU_GROUPS, Flag, Tier, load_program, load_redflags
 
 HOLDING_TIERS = (Tier.EMERGENCY, Tier.SAME_DAY, Tier.SCREEN_BACK, Tier.SCREEN_KNEE)  # resume needs a clinician
 
@@ -62,6 +66,25 @@ def versions(rt: Runtime, p: Patient) -> dict[str, str]:
     the thresholds in force and of the patient's program (stored on the decision row)."""
     return {"redflags": load_redflags().version, "thresholds": _fingerprint(rt.thresholds),
             "program": f"{p.condition}:{_fingerprint(load_program(p.condition))}"}
+
+
+# --- the warning signs as buttons, in two steps ----------------------------------------------------------
+
+def group_buttons(group_data: Callable[[str], str], none_data: str) -> Buttons:
+    """Step 1, "which kind": one button per group of signs, and 「どれもない」."""
+    return [*([(t(f"checkin.group.{g}"), group_data(g))] for g in MENU_GROUPS),
+            [(t("button.no_symptom"), none_data)]]
+
+
+def sign_buttons(flags: tuple[Flag, ...], flag_data: Callable[[Flag], str], back_data: str,
+                 none_data: str | None = None) -> Buttons:
+    """Step 2: one button per sign (a group's, or the signs typed words suggest), 「ほかの症状を選ぶ」 (back to the
+    groups) and, when given, 「どれもない」."""
+    rows: Buttons = [[(t(f"flag.{f}"), flag_data(f))] for f in flags]
+    rows.append([(t("button.other_signs"), back_data)])
+    if none_data is not None:
+        rows.append([(t("button.no_symptom"), none_data)])
+    return rows
 
 
 # --- clearance ------------------------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""Red-flag check-in (rf:open -> rf:<flag>): a reported red flag stops exercise and alerts the clinic."""
+"""Red-flag check-in (rf:open -> rf:<group> -> rf:<flag>): a reported red flag stops exercise and alerts the clinic.
+
+Two steps, so that no message has more than LINE's 13 quick replies: "which kind" (rules.MENU_GROUPS), then the
+signs of that kind; each sign is recorded as its `Flag`, with its tier (rules/redflags.toml)."""
 
 from __future__ import annotations
 
@@ -14,29 +17,52 @@ from bot.replies import Reply, join
 from bot.runtime import Runtime
 from bot.storage import sessions
 from bot.storage.models import Patient
-from rules import MENU_FLAGS
+from rules import MENU_FLAGS, MENU_GROUPS, Flag
 from rules.redflags import ITEM_FLAGS
+
+# Emergencies of exercise (ACSM) and a worsening weakness: typed, the 119 line comes before the buttons.
+_TYPED_EMERGENCIES = frozenset({*MENU_GROUPS["sudden"], Flag.LEG_WEAKNESS_WORSENING})
+# Catalogue items typed words may suggest that no button stands for: the buttons nearest to them.
+_SUGGESTS: dict[str, tuple[Flag, ...]] = {
+    "new_numbness": (Flag.NUMBNESS_WEAKNESS,),
+    "fracture_risk": (Flag.TRAUMA,),
+    "rapid_worsening": (Flag.SWELLING, Flag.INFLAMMATION),
+}
+_NONE = callbacks.RedFlag("none").data
+_GROUPS = callbacks.RedFlag("open").data
+
+
+def _flag_data(f: Flag) -> str:
+    return callbacks.RedFlag(f).data
 
 
 def flag_menu() -> Reply:
-    rows = [[(t(f"flag.{f}"), callbacks.RedFlag(f).data)] for f in MENU_FLAGS]
-    return Reply(t("checkin.which"), [*rows, [(t("button.no_symptom"), callbacks.RedFlag("none").data)]])
+    """Step 1: which kind of sign (a handful of buttons), or none."""
+    return Reply(t("checkin.which_group"), safety.group_buttons(lambda g: callbacks.RedFlag(g).data, _NONE))
+
+
+def group_menu(group: str) -> Reply:
+    """Step 2: the signs of one kind, each recorded as its Flag."""
+    return Reply(t("checkin.which"), safety.sign_buttons(MENU_GROUPS[group], _flag_data, _GROUPS, _NONE))
 
 
 async def heard(s: AsyncSession, rt: Runtime, p: Patient, items: frozenset[str]) -> Reply:
-    """Symptom words typed as free text (rules.detect_symptoms): the check-in, instead of "no question". An
-    emergency sign the check-in's buttons do not list (chest pain, breathlessness, fainting, worsening leg
-    weakness) is reported at once, as a button would: recorded, 119 advice, urgent alert, held for clearance."""
-    typed = frozenset(ITEM_FLAGS[i] for i in items if i in ITEM_FLAGS and ITEM_FLAGS[i] not in MENU_FLAGS)
-    if typed:
-        return await coaching.report_red_flags(s, rt, p, typed, "text")
-    menu = flag_menu()
-    return Reply(join(t("checkin.heard"), menu.text), menu.buttons, priority="safety")
+    """Symptom words typed as free text (rules.detect_symptoms): the check-in, instead of "no question", at the
+    signs the words suggest (other kinds one tap away); nothing is recorded until the patient taps one. Words of
+    an emergency sign put the emergency line first (call 119 now, without waiting for a button)."""
+    suggested = {f for i in items for f in ((ITEM_FLAGS[i],) if i in ITEM_FLAGS else _SUGGESTS.get(i, ()))}
+    flags = tuple(f for f in MENU_FLAGS if f in suggested)
+    if not flags:
+        menu = flag_menu()
+        return Reply(join(t("checkin.heard"), menu.text), menu.buttons, priority="safety")
+    first = t("checkin.heard_emergency") if _TYPED_EMERGENCIES & set(flags) else ""
+    return Reply(join(first, t("checkin.heard"), t("checkin.which")),
+                 safety.sign_buttons(flags, _flag_data, _GROUPS, _NONE), priority="safety")
 
 
 @handler("patient", never_dropped=True)
 async def open_menu(turn: PatientTurn) -> None:
-    """rf:open, or /symptom: show the list of warning signs as buttons."""
+    """rf:open, or /symptom: the kinds of warning signs as buttons."""
     turn.ack(keep_buttons=True)
     turn.send(flag_menu())
 
@@ -47,6 +73,10 @@ async def on_flag(turn: PatientTurn) -> None:
     if press is not None and press.value == "none":
         turn.ack()
         turn.send(Reply(t("checkin.none")))
+        return
+    if press is not None and press.group is not None:
+        turn.ack(keep_buttons=True)
+        turn.send(group_menu(press.group))
         return
     if press is None or press.flag is None:
         turn.closed()

@@ -27,14 +27,14 @@ from bot.runtime import Runtime
 from bot.storage import clinicians, patients, sessions
 from bot.storage.models import Signup
 from bot.timeplan import local_date
-from rules import CONDITIONS, Flag, RedFlagItem, Tier, load_redflags
+from rules import CONDITIONS, MENU_GROUPS, Flag, RedFlagItem, Tier, load_redflags
 
 EXERCISE_TIMES = ("07:00", "09:00", "12:00", "15:00", "18:00", "20:00")
 MORNING_TIMES = ("06:00", "07:00", "08:00", "09:00")
 NICKNAME_MAX = NAME_MAX
-STEP_OF = {"cond": "condition", "pain": "pain", "rf": "redflags", "rff": "redflag_which", "scr": "screen",
-           "scw": "screen_which", "time": "time", "morning": "morning", "nick": "nickname", "ok": "confirm",
-           "redo": "confirm"}
+STEP_OF = {"cond": "condition", "pain": "pain", "rf": "redflags", "rfg": "redflag_which", "rff": "redflag_which",
+           "scr": "screen", "scw": "screen_which", "time": "time", "morning": "morning", "nick": "nickname",
+           "ok": "confirm", "redo": "confirm"}
 
 
 def screen_items(condition: str) -> list[RedFlagItem]:
@@ -63,8 +63,9 @@ def question(sign: Signup) -> Reply:
                                             [(str(n), SignupStep("pain", str(n)).data) for n in range(6, 11)]])
         case "redflags":
             return coaching.patients.safety_check(SignupStep("rf", "none").data, SignupStep("rf", "some").data)
-        case "redflag_which":
-            return Reply(t("signup.redflag_which"), [[(t(f"flag.{f}"), SignupStep("rff", f).data)] for f in Flag])
+        case "redflag_which":  # which kind first (LINE shows at most 13 buttons), then that kind's signs: rfg
+            return Reply(t("checkin.which_group"),
+                         safety.group_buttons(lambda g: SignupStep("rfg", g).data, SignupStep("rfg", "none").data))
         case "screen":
             items = "\n".join(t("signup.screen_item", n=n, text=t(i.question))
                               for n, i in enumerate(screen_items(d["condition"]), 1))
@@ -221,6 +222,14 @@ async def _step(s: AsyncSession, rt: Runtime, sign: Signup, kind: str, value: st
             _advance(sign, "screen", rt)
         case "rf" if value == "some":
             _advance(sign, "redflag_which", rt)
+        case "rfg" if value in MENU_GROUPS:  # the signs of one kind; the step stays
+            return Reply(t("signup.redflag_which"),
+                         safety.sign_buttons(MENU_GROUPS[value], lambda f: SignupStep("rff", f).data,
+                                             SignupStep("rfg", "all").data))
+        case "rfg" if value == "none":  # none after all
+            _advance(sign, "screen", rt)
+        case "rfg":  # back to the kinds
+            pass
         case "rff" if value in Flag.__members__.values():
             return await _red_flag(s, rt, sign, value)
         case "scr" if value == "none":

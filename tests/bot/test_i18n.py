@@ -20,7 +20,7 @@ from bot.reports.summary import ATTENTION, LIMITS, TIERS
 from bot.reports.text import STOP_REASONS
 from bot.storage.reports import NOTABLE_HOLDS
 from bot.storage.sessions import RATING_KINDS
-from rules import CONDITIONS, MESSAGE_KEYS, Action, Element, Flag, Tier, decide, load_redflags
+from rules import CONDITIONS, MENU_GROUPS, MESSAGE_KEYS, Action, Element, Flag, Tier, decide, load_redflags
 from rules.engine import EXPECTED
 from rules.outcomes import OCCASIONS
 from tests.rules.helpers import S, case
@@ -60,6 +60,7 @@ PREFIXES = sorted({key for key, prefix, _, _ in CALLS if prefix})
 FAMILIES: dict[str, list[str]] = {
     "condition.": [f"condition.{c}" for c in CONDITIONS],
     "flag.": [f"flag.{f}" for f in Flag],
+    "checkin.group.": [f"checkin.group.{g}" for g in MENU_GROUPS],
     "command.": [f"command.{c}" for c in PATIENT + CLINICIAN + ADMIN],
     "history.status.": [f"history.status.{s}" for s in SESSION_STATUSES],
     "today.status.": [f"today.status.{s}" for s in (*SESSION_STATUSES, "none")],

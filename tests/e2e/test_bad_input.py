@@ -22,7 +22,7 @@ from bot.storage.models import (
     RedFlagReport,
     Signup,
 )
-from tests.helpers import USER, enrol
+from tests.helpers import USER, enrol, press_sign
 
 OTHER = 5002
 STRANGER = 5999
@@ -330,7 +330,7 @@ async def test_delete_after_a_signup_red_flag_erases_the_report(coach):
     await coach.press(USER, msg("condition.knee"))
     await coach.text(USER, "3")
     await coach.press(USER, msg("button.some_apply"))
-    await coach.press(USER, msg("flag.swelling"))
+    await press_sign(coach, "swelling")
     assert await coach.count(RedFlagReport, RedFlagReport.telegram_user_id == USER) == 1
     await coach.text(USER, "/delete")
     [reply] = await coach.press(USER, msg("button.delete_yes"))

@@ -13,7 +13,7 @@ import pytest
 from bot.i18n import t
 from bot.storage.models import Clinician, Decision, ExerciseSession, Outbox, Patient
 from tests.harness import Coach
-from tests.helpers import USER, day, enrol
+from tests.helpers import USER, day, enrol, press_sign
 
 ADMIN = 9001
 DOC = 7001  # a clinician
@@ -179,7 +179,7 @@ async def test_an_urgent_red_flag_is_marked_urgent(clinic):
     await join(clinic)
     await enrol(clinic)
     await clinic.text(USER, "/symptom")
-    await clinic.press(USER, t("flag.bladder_bowel"))
+    await press_sign(clinic, "bladder_bowel")
     await clinic.travel(seconds=1)
     body = clinic.standin.last_message(DOC).body
     assert body.startswith("【至急】はなこさん") and t("flag.bladder_bowel") in body
@@ -188,7 +188,7 @@ async def test_an_urgent_red_flag_is_marked_urgent(clinic):
 async def test_an_unassigned_patients_alert_goes_to_the_admins(clinic):
     await enrol(clinic)  # no clinician at all
     await clinic.text(USER, "/symptom")
-    await clinic.press(USER, t("flag.swelling"))
+    await press_sign(clinic, "swelling")
     await clinic.travel(seconds=1)
     assert "【要確認】はなこさん" in clinic.last(ADMIN)
 
@@ -287,7 +287,7 @@ async def test_trial_signups_are_announced_to_the_staff_chat(standin, database_u
         await coach.press(5002, "膝痛")
         await coach.text(5002, "4")
         await coach.press(5002, "当てはまるものがある")
-        await coach.press(5002, t("flag.swelling"))
+        await press_sign(coach, "swelling", 5002)
         await coach.travel(seconds=1)
         notices = texts(coach, staff)
         assert notices[0].startswith("【体験申込】はなこさん") and notices[1].startswith("【体験申込・受診案内】")

@@ -10,7 +10,7 @@ from bot.storage.models import Clinician, ExerciseSession, RedFlagReport, Signup
 from tests.e2e.test_bad_input import start_session
 from tests.e2e.test_clinicians import ADMIN, DOC, invite
 from tests.harness import Coach
-from tests.helpers import START, USER
+from tests.helpers import START, USER, press_sign
 
 OTHER = 5002
 BURST, PER_MINUTE = 5, 6  # one update every 10 s after the burst
@@ -62,7 +62,7 @@ async def test_ratings_and_red_flags_are_never_dropped(fair):
     assert session.before == 4
     await fair.press(USER, t("button.first_done"))  # a tap beyond the burst: dropped
     await fair.text(USER, "/symptom")  # the red-flag check-in is never dropped
-    await fair.press(USER, t("flag.fever"))
+    await press_sign(fair, "fever")
     assert await fair.count(RedFlagReport) == 1
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from bot.i18n import has, t
 from bot.storage.models import Decision, ExerciseSession, Outbox, Patient, RedFlagReport
-from tests.helpers import USER, advice, enrol
+from tests.helpers import USER, advice, enrol, press_sign
 
 
 def msg(key: str, **params: object) -> str:
@@ -273,10 +273,10 @@ async def test_next_morning_red_flag_urgent(coach):
     morning = coach.standin.last_message(USER)
     assert msg("checkin.question") in morning.body
     [menu] = await coach.press(USER, msg("button.symptom"))
-    assert menu.body == msg("checkin.which")
-    assert msg("flag.bladder_bowel") in menu.button_texts and msg("button.no_symptom") in menu.button_texts
+    assert menu.body == msg("checkin.which_group")  # which kind first, then its signs
+    assert msg("checkin.group.nerves") in menu.button_texts and msg("button.no_symptom") in menu.button_texts
 
-    [reply] = await coach.press(USER, msg("flag.bladder_bowel"))
+    [reply] = await press_sign(coach, "bladder_bowel")
     assert reply.body.startswith(advice(coach, "decision.stop.red_flag_urgent"))
     assert advice(coach, "redflag.held") in reply.body
     [report] = await coach.rows(RedFlagReport)
@@ -296,8 +296,8 @@ async def test_next_morning_red_flag_urgent(coach):
 async def test_symptom_command_non_urgent_flag(coach):
     await enrol(coach)
     [menu] = await coach.text(USER, "/symptom")
-    assert menu.body == msg("checkin.which")
-    [reply] = await coach.press(USER, msg("flag.swelling"))
+    assert menu.body == msg("checkin.which_group")
+    [reply] = await press_sign(coach, "swelling")
     assert reply.body.startswith(advice(coach, "decision.stop.red_flag_rest_today"))
     assert advice(coach, "decision.stop.red_flag_urgent") not in reply.body
     [report] = await coach.rows(RedFlagReport)
@@ -325,8 +325,8 @@ async def test_a_signup_red_flag_means_evaluation_first_not_refusal(coach):
     [screen] = await coach.text(USER, "4")
     assert msg("flag.swelling") in screen.body
     [which] = await coach.press(USER, msg("button.some_apply"))
-    assert which.body == msg("signup.redflag_which")
-    [reply] = await coach.press(USER, msg("flag.swelling"))
+    assert which.body == msg("checkin.which_group")
+    [reply] = await press_sign(coach, "swelling")
     assert reply.body.startswith(advice(coach, "redflag.advice.screen_back"))
     assert advice(coach, "redflag.call_clinic") in reply.body  # nobody configured to receive the notice
     assert msg("signup.held_continue") in reply.body and msg("signup.time") in reply.body
@@ -352,7 +352,7 @@ async def test_signup_urgent_red_flag(coach):
     await coach.press(USER, msg("condition.low_back"))
     await coach.press(USER, "5")
     await coach.press(USER, msg("button.some_apply"))
-    [reply] = await coach.press(USER, msg("flag.saddle_numbness"))
+    [reply] = await press_sign(coach, "saddle_numbness")
     assert reply.body.startswith(advice(coach, "redflag.advice.emergency"))  # 119 at once
     assert "今日のうちに" not in reply.body
     [report] = await coach.rows(RedFlagReport)

@@ -13,7 +13,7 @@ from bot.storage.models import Clinician, Invite, Signup
 from tests.e2e.test_bad_input import snapshot, start_session
 from tests.e2e.test_clinicians import ADMIN, DOC, invite
 from tests.harness import Coach
-from tests.helpers import USER, enrol
+from tests.helpers import USER, enrol, press_sign
 
 GROUP = -1001234
 STAFF = -1007777
@@ -98,7 +98,7 @@ async def test_channel_posts_are_ignored_without_an_error(coach, caplog):
 async def test_the_staff_chat_takes_only_its_notices_buttons_and_answers_privately(clinic):
     await enrol(clinic)  # no clinician: its alerts and the signup notice go to the staff chat
     await clinic.text(USER, "/symptom")
-    await clinic.press(USER, t("flag.fever"))
+    await press_sign(clinic, "fever")
     await clinic.travel(minutes=1)
     alert = next(m for m in clinic.standin.messages(STAFF) if m.buttons)
     data = next(d for row in alert.buttons for _, d in row if d.startswith("cp:"))

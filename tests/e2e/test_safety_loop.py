@@ -11,9 +11,9 @@ import pytest
 
 from bot.i18n import t
 from bot.storage.models import Clearance, Clinician, Decision, Outbox, Patient, RedFlagReport
-from rules import load_redflags
+from rules import MENU_FLAGS, MENU_GROUPS, load_redflags
 from tests.harness import Coach
-from tests.helpers import USER, advice, answer_signup, enrol
+from tests.helpers import USER, advice, answer_signup, enrol, press_sign
 
 ADMIN = 9001
 CLINIC = {"clinic_name": "いたみ整形外科", "clinic_phone": "03-1234-5678", "clinic_hours": "平日 9:00〜18:00"}
@@ -36,7 +36,7 @@ async def lonely(standin, database_url, coach_start):
 
 async def report(coach, flag: str) -> str:
     await coach.text(USER, "/symptom")
-    [reply] = await coach.press(USER, t(f"flag.{flag}"))
+    [reply] = await press_sign(coach, flag)
     return reply.body
 
 
@@ -230,13 +230,21 @@ async def test_after_a_rest_today_flag_the_next_morning_asks_again_and_a_clear_a
 
 # --- symptom words typed as free text ----------------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["今日は足がしびれています", "熱があります", "おしっこが出にくいです"])
-async def test_symptom_words_typed_at_any_moment_open_the_check_in(clinic, text):
+@pytest.mark.parametrize(("text", "flag"), [
+    ("今日は足がしびれています", "numbness_weakness"), ("熱があります", "fever"),
+    ("おしっこが出にくいです", "bladder_bowel"),
+])
+async def test_symptom_words_typed_at_any_moment_open_the_check_in(clinic, text, flag):
     await enrol(clinic)
     [reply] = await clinic.text(USER, text)  # no question is open
     assert reply.body.startswith(t("checkin.heard")) and t("common.no_question") not in reply.body
-    assert t("flag.numbness_weakness") in reply.button_texts and t("button.no_symptom") in reply.button_texts
-    [answer] = await clinic.press(USER, t("flag.numbness_weakness"))
+    # the signs the words suggest, one tap away; the other kinds and "none" too
+    assert reply.button_texts[0] == t(f"flag.{flag}")
+    assert t("button.other_signs") in reply.button_texts and t("button.no_symptom") in reply.button_texts
+    assert await clinic.count(RedFlagReport) == 0  # nothing recorded before a tap
+    [kinds] = await clinic.press(USER, t("button.other_signs"))
+    assert kinds.body == t("checkin.which_group") and t("checkin.group.nerves") in kinds.button_texts
+    [answer] = await press_sign(clinic, "numbness_weakness")
     assert answer.body.startswith(advice(clinic, "decision.stop.red_flag_same_day"))
 
 
@@ -244,20 +252,48 @@ async def test_symptom_words_typed_at_any_moment_open_the_check_in(clinic, text)
     ("運動中に胸が痛くなりました", "chest_pain"),
     ("歩いたら息苦しいです", "breathlessness"),
     ("めまいがします", "faint_dizzy"),
+    ("脚に力が入らなくなってきました", "leg_weakness_worsening"),
 ])
-async def test_an_emergency_sign_typed_is_reported_at_once_as_a_button_would(clinic, text, flag):
-    """Chest pain, breathlessness, fainting: not in the check-in's buttons, so the typed words are the report."""
+async def test_an_emergency_sign_typed_says_119_first_and_its_button_reports_it(clinic, text, flag):
+    """Chest pain, breathlessness, fainting, worsening weakness typed: the 119 line first (no waiting for a tap),
+    then the sign as a button; the tap records it as its flag, with the emergency tier."""
     await enrol(clinic)
     [reply] = await clinic.text(USER, text)
-    assert reply.body.startswith(advice(clinic, "decision.stop.red_flag_urgent"))
-    assert "119" in reply.body and "今日のうちに" not in reply.body
-    assert advice(clinic, "redflag.held") in reply.body  # held until the clinic clears them
+    assert reply.body.startswith(t("checkin.heard_emergency")) and "今日のうちに" not in reply.body
+    assert reply.button_texts[0] == t(f"flag.{flag}")
+    [answer] = await clinic.press(USER, t(f"flag.{flag}"))
+    assert answer.body.startswith(advice(clinic, "decision.stop.red_flag_urgent"))
+    assert "119" in answer.body and "今日のうちに" not in answer.body
+    assert advice(clinic, "redflag.held") in answer.body  # held until the clinic clears them
     [report] = await clinic.rows(RedFlagReport)
-    assert (report.flags, report.source, report.urgent) == ([flag], "text", True)
+    assert (report.flags, report.source, report.urgent) == ([flag], "checkin", True)
     [alert] = await clinic.rows(Outbox, Outbox.kind == "alert")
     assert alert.payload["urgent"] is True
     [p] = await clinic.rows(Patient)
     assert p.paused and await clinic.count(Clearance) == 1
+
+
+@pytest.mark.parametrize(("flag", "tier"), [(f, load_redflags().item_of(f).tier) for f in MENU_FLAGS],
+                         ids=[str(f) for f in MENU_FLAGS])
+async def test_every_sign_has_a_button_in_two_steps_and_is_recorded_with_its_tier(clinic, flag, tier):
+    """/symptom: a handful of kinds (none of LINE's 13 quick replies exceeded), then the signs of that kind; every
+    sign, the exercise emergencies included, is recorded as its Flag with its tier's advice."""
+    await enrol(clinic)
+    [kinds] = await clinic.text(USER, "/symptom")
+    assert len(kinds.button_texts) <= 13
+    group = next(g for g, flags in MENU_GROUPS.items() if flag in flags)
+    [signs] = await clinic.press(USER, t(f"checkin.group.{group}"))
+    assert len(signs.button_texts) <= 13 and t(f"flag.{flag}") in signs.button_texts
+    [answer] = await clinic.press(USER, t(f"flag.{flag}"))
+    assert answer.body.startswith(advice(clinic, TIER_TEXT[tier]))
+    [report] = await clinic.rows(RedFlagReport)
+    assert (report.flags, report.urgent) == ([str(flag)], tier == "emergency")
+    [decision] = await clinic.rows(Decision)
+    assert decision.message == TIER_TEXT[tier]
+
+
+TIER_TEXT = {"emergency": "decision.stop.red_flag_urgent", "same_day": "decision.stop.red_flag_same_day",
+             "rest_today": "decision.stop.red_flag_rest_today"}
 
 
 @pytest.mark.parametrize("text", ["息子が熱心に郵便を出しに行きました", "しびれはありません", "ありがとう"])
@@ -329,13 +365,29 @@ async def test_a_screen_yes_enrols_the_patient_held_until_an_admin_clears_them(c
     assert not p.paused and len(await pending(clinic, "reminder")) == 1
 
 
+async def test_signup_asks_todays_signs_in_two_steps_with_a_way_back_and_none(clinic):
+    await clinic.text(USER, "/trial")
+    await clinic.press(USER, "同意して始める")
+    await clinic.press(USER, t("condition.knee"))
+    await clinic.text(USER, "3")
+    [kinds] = await clinic.press(USER, t("button.some_apply"))
+    assert kinds.body == t("checkin.which_group") and len(kinds.button_texts) == len(MENU_GROUPS) + 1
+    [signs] = await clinic.press(USER, t("checkin.group.sudden"))
+    assert signs.button_texts == [*(t(f"flag.{f}") for f in MENU_GROUPS["sudden"]), t("button.other_signs")]
+    [back] = await clinic.press(USER, t("button.other_signs"))
+    assert back.body == t("checkin.which_group")
+    [screen] = await clinic.press(USER, t("button.no_symptom"))  # none after all: on to the guideline screen
+    assert t("redflag.q.knee_locks") in screen.body
+    assert await clinic.count(RedFlagReport) == 0
+
+
 async def test_an_emergency_sign_at_signup_gets_119_at_once_and_an_urgent_notice(clinic):
     await clinic.text(USER, "/trial")
     await clinic.press(USER, "同意して始める")
     await clinic.press(USER, t("condition.low_back"))
     await clinic.text(USER, "3")
     await clinic.press(USER, t("button.some_apply"))
-    [reply] = await clinic.press(USER, t("flag.bladder_bowel"))
+    [reply] = await press_sign(clinic, "chest_pain")  # an emergency of exercise has its button at signup too
     assert reply.body.startswith(advice(clinic, "redflag.advice.emergency")) and "今日のうちに" not in reply.body
     await clinic.travel(seconds=1)
     [notice] = [m for m in clinic.standin.messages(ADMIN) if m.body.startswith("【至急】【体験申込】")]

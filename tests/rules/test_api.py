@@ -11,6 +11,7 @@ def test_public_api() -> None:
     from rules import (  # noqa: F401 - the import is the test
         CONDITIONS,
         MENU_FLAGS,
+        MENU_GROUPS,
         URGENT_FLAGS,
         Action,
         Case,
@@ -31,7 +32,9 @@ def test_public_api() -> None:
                             Flag.FAINT_DIZZY, Flag.LEG_WEAKNESS_WORSENING}
     assert tuple(Element.ORDER) == (Element.ROM, Element.REPS, Element.LOAD, Element.SPEED)
     assert [a.value for a in Action] == ["progress", "hold", "step_back", "stop"]
-    assert len(Flag) == 15 and len(MENU_FLAGS) == 11  # four are recorded from typed words only
+    # the check-in's two steps: every flag in exactly one group; no step above LINE's 13 quick replies
+    assert sorted(MENU_FLAGS) == sorted(Flag) and len(MENU_FLAGS) == len(set(MENU_FLAGS)) == 15
+    assert len(MENU_GROUPS) + 1 <= 13 and all(len(g) + 2 <= 13 for g in MENU_GROUPS.values())
 
 
 def test_case_error_names_the_field() -> None:
