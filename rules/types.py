@@ -228,8 +228,8 @@ class Case:
     def from_json(cls, obj: Any) -> Case:
         """Parse and validate a case (the `decide` CLI's input). Raises CaseError naming the field.
 
-        `max_levels` may be left out when `condition` names a program; `thresholds` is accepted and
-        ignored here (see `rules.request.parse_request`).
+        `max_levels` may be left out when `condition` names a program; `thresholds` and `schema` are accepted
+        and ignored here (see `rules.request.parse_request`).
         """
         if not isinstance(obj, Mapping):
             raise CaseError("case", f"must be an object, got {type_name(obj)}")
@@ -266,8 +266,8 @@ class Case:
         }
 
 
-_CASE_FIELDS = ("today", "stage", "condition", "levels", "max_levels", "raise_history", "flags", "sessions",
-                "thresholds", "ceiling", "usual_pain", "minimum_alerted")
+_CASE_FIELDS = ("schema", "today", "stage", "condition", "levels", "max_levels", "raise_history", "flags",
+                "sessions", "thresholds", "ceiling", "usual_pain", "minimum_alerted")
 CEILING_MIN, CEILING_MAX = 2, 6  # a clinician-set ceiling
 
 

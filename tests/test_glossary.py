@@ -32,10 +32,14 @@ def program_texts() -> dict[str, str]:
         out[f"{condition}.title"] = program.title
         for x in program.exercises:
             out[f"{condition}.{x.id}.name"], out[f"{condition}.{x.id}.how"] = x.name, x.how
+            if x.supported is not None:  # what a patient at risk of falling reads instead
+                out[f"{condition}.{x.id}.supported.how"] = program.supported().exercise(x.id).how
+            for e, levels in x.ladder.items():  # each exercise's own ladder (issue 9)
+                out[f"{condition}.{x.id}.elements.{e.value}.name"] = program.element_name(e, x.id)
+                for n, level in enumerate(levels, 1):
+                    out[f"{condition}.{x.id}.elements.{e.value}.{n}"] = level
         for e in ELEMENT_ORDER:
             out[f"{condition}.elements.{e.value}.name"] = program.element_name(e)
-            for n, level in enumerate(program.levels[e], 1):
-                out[f"{condition}.elements.{e.value}.{n}"] = level
     return out
 
 

@@ -22,26 +22,44 @@ from bot.runtime import Runtime
 from bot.storage import outbox, patients, sessions
 from bot.storage.models import ExerciseSession, Patient, Prompt
 from bot.timeplan import at_local, local_date
-from rules import URGENT_FLAGS, Action, Case, Element, Flag, SessionRecord, Stage, decide, load_program
+from rules import URGENT_FLAGS, Action, Case, Element, Flag, Program, SessionRecord, Stage, decide, load_program
 from rules import Decision as RulesDecision
 from rules.engine import trend_windows
 from rules.types import RATINGS
 
 # --- what the patient is asked to do -------------------------------------------------------------
 
+def program_of(p: Patient) -> Program:
+    """The patient's program: the rules' program data for their condition."""
+    return load_program(p.condition)
+
+
+def levels_of(p: Patient) -> dict[Element, int]:
+    """The patient's levels (one counter per element), within their program's (a counter kept from an
+    earlier program file above every exercise's top comes down to the highest top, so a step back lowers
+    a dose)."""
+    return program_of(p).clamp(patients.levels(p))
+
+
 def plan_lines(p: Patient) -> str:
-    """Today's exercises and the prescription at the current levels, from the rules' program data."""
-    program = load_program(p.condition)
+    """Today's exercises and each one's dose at the current levels, from the rules' program data."""
+    program = program_of(p)
     exercises = "\n".join(t("plan.exercise", name=ex.name, how=ex.how) for ex in program.exercises)
-    dose = "\n".join(f"　{line}" for line in program.describe(patients.levels(p)))
+    dose = "\n".join(f"　{line}" for line in program.describe(levels_of(p)))
     return t("plan.body", exercises=exercises, dose=dose)
 
 
-def element_text(p: Patient, element: Element | None, levels: dict[Element, int]) -> dict[str, str]:
-    if element is None:
-        return {"element": "", "level_text": ""}
-    program = load_program(p.condition)
-    return {"element": program.element_name(element), "level_text": program.describe_level(element, levels[element])}
+def change_lines(p: Patient, before: dict[Element, int], after: dict[Element, int]) -> str:
+    """What a level change changed, one line per exercise: 「・いすからの立ち上がり：回数 8回 → 10回」."""
+    return "\n".join(t("decision.change", exercise=c.exercise.name, element=c.name, before=c.before, after=c.after)
+                     for c in program_of(p).changes(before, after))
+
+
+def element_text(p: Patient, d: RulesDecision, before: dict[Element, int]) -> dict[str, str]:
+    """The decision's element and what it changed in which exercise (empty when no level changed)."""
+    if d.element is None:
+        return {"element": "", "changes": ""}
+    return {"element": program_of(p).element_name(d.element), "changes": change_lines(p, before, dict(d.levels))}
 
 
 # --- a session ------------------------------------------------------------------------------------
@@ -50,7 +68,7 @@ async def session_for_today(s: AsyncSession, rt: Runtime, p: Patient) -> Exercis
     now = rt.clock.now()
     day = local_date(now, p.timezone)
     return await sessions.get_or_create(s, p.id, day, at_local(day, p.exercise_time, p.timezone),
-                                        {str(k): v for k, v in patients.levels(p).items()})
+                                        {str(k): v for k, v in levels_of(p).items()})
 
 
 async def ask(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSession | None, kind: str,
@@ -67,7 +85,7 @@ async def start_session(s: AsyncSession, rt: Runtime, p: Patient, session: Exerc
     if session.status in ("started", "done", "stopped"):
         return Reply(t("session.already_started"))
     session.status, session.started_at = "started", rt.clock.now()
-    session.levels = {str(k): v for k, v in patients.levels(p).items()}
+    session.levels = {str(k): v for k, v in levels_of(p).items()}
     await outbox.cancel(s, patient_id=p.id, kinds=REMINDER_KINDS, session_id=session.id)
     await sessions.close_open(s, patient_id=p.id, session_id=session.id, kinds=("reminder",))
     return await ask(s, rt, p, session, "before", "ask.before")
@@ -119,8 +137,7 @@ async def _decide(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSes
                   flags: frozenset[Flag] = frozenset()) -> tuple[Case, RulesDecision]:
     today = local_date(rt.clock.now(), p.timezone)
     rows = await sessions.recent(s, p.id, until=today, days=rt.thresholds.history_days)
-    program = load_program(p.condition)
-    case = Case(today=today, stage=stage, levels=patients.levels(p), max_levels=program.max_levels,
+    case = Case(today=today, stage=stage, levels=levels_of(p), max_levels=program_of(p).max_levels,
                 raise_history=tuple(Element(e) for e in p.raise_history), sessions=_records(rows, session),
                 flags=flags, usual_pain=p.usual_pain, minimum_alerted=await sessions.minimum_alerted(s, p.id))
     return case, decide(case, rt.thresholds)
@@ -129,7 +146,7 @@ async def _decide(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSes
 async def _apply(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSession | None, stage: Stage,
                  d: RulesDecision) -> None:
     now = rt.clock.now()
-    before = {str(k): v for k, v in patients.levels(p).items()}
+    before = {str(k): v for k, v in levels_of(p).items()}
     if d.element is not None:  # a raise, a step back, or a severe-pain stop that steps back
         patients.set_levels(p, dict(d.levels), tuple(d.raise_history))
         if session is not None:
@@ -201,7 +218,7 @@ def _mean(ratings: list[int]) -> str:
 def decision_text(rt: Runtime, p: Patient, d: RulesDecision, session: ExerciseSession | None = None,
                   stage: Stage | None = None, case: Case | None = None) -> str:
     """The decision's message, quoting the numbers that led to it."""
-    params: dict[str, object] = dict(element_text(p, d.element, dict(d.levels)))
+    params: dict[str, object] = dict(element_text(p, d, dict(case.levels) if case is not None else levels_of(p)))
     params["missing"] = "、".join(t(f"rating.{m}") for m in d.missing)
     for name in RATINGS:
         value = getattr(session, name) if session is not None else None
@@ -267,7 +284,7 @@ async def report_red_flags(s: AsyncSession, rt: Runtime, p: Patient, flags: froz
     urgent = bool(flags & URGENT_FLAGS)
     sessions.record_red_flags(s, patient_id=p.id, telegram_user_id=p.telegram_user_id, source=source,
                               flags=sorted(str(f) for f in flags), urgent=urgent, created_at=now)
-    _, d = await _decide(s, rt, p, session, Stage.CHECKIN, flags)
+    case, d = await _decide(s, rt, p, session, Stage.CHECKIN, flags)
     await _apply(s, rt, p, session, Stage.CHECKIN, d)
     await pause(s, rt, p)
     informed = safety.informed_line(rt, await alerts.reaches_someone(s, rt, p))
@@ -276,4 +293,4 @@ async def report_red_flags(s: AsyncSession, rt: Runtime, p: Patient, flags: froz
         after = safety.held_text(rt)
     else:  # rest today: asked again tomorrow morning
         after = await safety.ask_again(s, rt, p)
-    return Reply(join(decision_text(rt, p, d, session, Stage.CHECKIN), informed, after), priority="safety")
+    return Reply(join(decision_text(rt, p, d, session, Stage.CHECKIN, case), informed, after), priority="safety")

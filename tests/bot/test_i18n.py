@@ -161,7 +161,7 @@ for _key, _prefix, _params, _ in CALLS:
         PARAMS_BY_KEY.setdefault(_k, set()).update(_params)
 CONTACT = {"contact", "advice_line"}  # coaching.safety.contact(): the clinic in every red-flag text
 for _k in MESSAGE_KEYS:  # coaching.decision_text()
-    PARAMS_BY_KEY.setdefault(_k, set()).update({"missing", "element", "level_text", "limit", *CONTACT, "before",
+    PARAMS_BY_KEY.setdefault(_k, set()).update({"missing", "element", "changes", "limit", *CONTACT, "before",
                                                  "during", "after", "next_morning", "recheck", "now", "ratings",
                                                  "usual", "last_week", "this_week"})
 for _k in ("rejoin.red_flag", "redflag.call_clinic", "trial.invite", "redflag.held", "redflag.again_still",

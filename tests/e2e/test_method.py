@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.storage.models import Decision, ExerciseSession, Outbox, Patient
+from rules import ELEMENT_ORDER, Element, load_program
 from tests.helpers import USER, day, enrol
 
 
@@ -22,6 +23,12 @@ async def test_two_good_sessions_raise_exactly_one_element(coach):
     assert await levels(coach) == (2, 1, 1, 1)  # range of motion first
     text = coach.standin.messages(USER)[-1].body
     assert "「動かす範囲」を一段階だけ上げます" in text and "次回の運動はこちらです" in text
+    # what changed, exercise by exercise (each knee exercise that has a range), and nothing else
+    one = {e: 1 for e in ELEMENT_ORDER}
+    lines = [f"・{c.exercise.name}：{c.name} {c.before} → {c.after}"
+             for c in load_program("knee").changes(one, {**one, Element.ROM: 2})]
+    assert lines and all(line in text for line in lines)
+    assert text.count("→") == len(lines)
     [d] = await coach.rows(Decision, Decision.action == "progress")
     assert (d.element, d.levels_before["rom"], d.levels_after["rom"]) == ("rom", 1, 2)
     # the next raise needs two fresh good sessions at the new dose

@@ -90,6 +90,8 @@ BAD = [
     ("level_above_max", mutated("levels.reps", 6), "levels.reps: level must be between 1 and 5, got 6"),
     ("level_not_int", mutated("levels.reps", "2"), "levels.reps: level must be an integer"),
     ("max_level_zero", mutated("max_levels.load", 0), "max_levels.load: level must be at least 1"),
+    ("schema_3", {**BASE, "schema": 3}, "schema: must be one of 1, 2, got 3"),
+    ("schema_text", {**BASE, "schema": "2"}, "schema: must be one of 1, 2, got '2'"),
     ("bad_date", mutated("today", "2026-13-01"), "today: bad date"),
     ("bad_date_format", mutated("sessions.0.date", "25/11/2026"), "sessions[0].date: bad date"),
     ("missing_session_date", mutated("sessions.0.date", drop=True), "sessions[0].date: missing field"),
@@ -118,12 +120,30 @@ def test_non_utf8_input() -> None:
 
 
 def test_describe() -> None:
+    """One line per exercise with today's dose at these levels (Program.describe)."""
+    from rules import Element, load_program
+
     code, out, err = decode(run("describe", "--condition", "knee", "--levels", "rom=2,reps=3,load=1,speed=1"))
     assert (code, err) == (0, "")
-    lines = out.splitlines()
-    assert len(lines) == 4
-    assert lines[1] == "回数: 10回×2セット"
-    assert lines[3] == "速さ: ゆっくり（4秒で1回）"
+    program = load_program("knee")
+    levels = {Element.ROM: 2, Element.REPS: 3, Element.LOAD: 1, Element.SPEED: 1}
+    assert out.splitlines() == [f"{x.name}: {program.dose(levels, x.id)}" for x in program.exercises]
+    code, out, err = decode(run("describe", "--condition", "knee", "--supported", "--how"))
+    supported = load_program("knee", supported=True)
+    assert (code, err) == (0, "") and out.splitlines()[1::2] == [f"  {x.how}" for x in supported.exercises]
+
+
+def test_schema_1_is_the_default_and_2_adds_the_changes() -> None:
+    """A request without "schema" gets the output it always got; "schema": 2 adds schema and changes."""
+    example = load_example(ROOT / "tests/rules/examples/13_schema_2_changes.json")
+    v2 = json.loads(decode(run("decide", stdin=json.dumps(example["case"], ensure_ascii=False)))[1])
+    v1_case = {k: v for k, v in example["case"].items() if k != "schema"}
+    v1 = json.loads(decode(run("decide", stdin=json.dumps(v1_case, ensure_ascii=False)))[1])
+    assert v2 == {"schema": 2, **v1, "changes": v2["changes"]} and "schema" not in v1 and "changes" not in v1
+    assert v2["changes"] and {c["element"] for c in v2["changes"]} == {v2["element"]}
+    no_program = {**example["case"], "max_levels": {"rom": 3, "reps": 5, "load": 4, "speed": 3}}
+    del no_program["condition"]
+    assert json.loads(decode(run("decide", stdin=json.dumps(no_program)))[1])["changes"] is None
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rules import MESSAGE_KEYS, REASONS, Case, Thresholds, decide, parse_request
+from rules import MESSAGE_KEYS, REASONS, Case, Thresholds, parse_request
+from rules.request import answer
 from tests.rules.helpers import EXAMPLES, load_example
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")
@@ -34,7 +35,7 @@ def test_doc_shows_the_example(path: Path) -> None:
 def test_example_in_process(path: Path) -> None:
     example = load_example(path)
     case, thresholds = parse_request(example["case"])
-    assert decide(case, thresholds).to_json() == example["expected"]
+    assert answer(example["case"]) == example["expected"]
     assert Case.from_json(case.to_json()) == case
     assert isinstance(thresholds, Thresholds)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rules import (
+    CONDITIONS,
     ELEMENT_ORDER,
     Action,
     Case,
@@ -16,14 +18,17 @@ from rules import (
     Decision,
     Element,
     Flag,
+    Program,
     SessionRecord,
     Stage,
     Thresholds,
     decide,
+    load_program,
     parse_request,
 )
 from rules.engine import missing
 from rules.limits import during_limit
+from rules.programs import DEFAULT_NAMES, Exercise
 from tests.rules.helpers import TODAY
 
 ratings = st.one_of(st.none(), st.integers(0, 10))
@@ -244,3 +249,55 @@ def test_malformed_input_only_raises_case_error(path: tuple, value: object, drop
         assert err.field and "\n" not in err.field
         return
     decide(case, t)
+
+
+# --- per-exercise ladders (issue 9): a decision changes one element, one level, in every exercise it applies to
+
+
+@st.composite
+def programs(draw: st.DrawFn) -> Program:
+    """A program of 1-5 exercises, each with its own subset of elements and ladder lengths (1-8 levels)."""
+    exercises = []
+    for i in range(draw(st.integers(1, 5))):
+        elements = draw(st.sets(st.sampled_from(ELEMENT_ORDER), min_size=1))
+        ladder = {e: tuple(f"{e.value}{n}" for n in range(1, draw(st.integers(1, 8)) + 1))
+                  for e in ELEMENT_ORDER if e in elements}
+        exercises.append(Exercise(id=f"x{i}", name=f"運動{i}", how="…", ladder=ladder))
+    return Program(condition="test", title="テスト", exercises=tuple(exercises), names=DEFAULT_NAMES)
+
+
+@st.composite
+def program_cases(draw: st.DrawFn) -> tuple[Program, Case]:
+    program = draw(st.one_of(st.sampled_from([load_program(c) for c in CONDITIONS]), programs()))
+    maxima = program.max_levels
+    case = draw(cases())
+    levels = {e: draw(st.integers(1, maxima[e])) for e in ELEMENT_ORDER}
+    return program, dataclasses.replace(case, levels=levels, max_levels=maxima)
+
+
+@PROPS
+@given(program_cases(), thresholds)
+def test_a_decision_changes_one_element_by_one_level_in_each_exercise_it_applies_to(
+        drawn: tuple[Program, Case], t: Thresholds) -> None:
+    program, case = drawn
+    d = decide(case, t)
+    changes = program.changes(case.levels, d.levels)
+    assert {c.element for c in changes} <= ({d.element} if d.element else set())  # never two elements
+    if d.element is None:
+        assert changes == ()
+        return
+    e = d.element
+    step = 1 if d.action is Action.PROGRESS else -1
+    for x in program.exercises:
+        before, after = x.level(case.levels, e), x.level(d.levels, e)
+        if before is None:
+            assert after is None  # an element that does not apply to an exercise never shows in it
+            continue
+        assert after is not None
+        if step == 1:  # raised by one where it applies and is not yet at its top
+            assert after - before == (1 if before < x.top(e) else 0)
+        else:  # lowered by one where the counter was within its top: the exercise was at the counter
+            assert before - after == (1 if case.levels[e] <= x.top(e) else 0)
+    assert changes, "a level change always changes the dose of at least one exercise"
+    assert all(other == x.level(d.levels, o) for x in program.exercises for o in ELEMENT_ORDER if o != e
+               for other in [x.level(case.levels, o)])
