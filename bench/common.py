@@ -156,7 +156,7 @@ def _parser(description: str, **defaults) -> argparse.ArgumentParser:
     return p
 
 
-args.parser = _parser  # type: ignore[attr-defined]
+args.parser = _parser  # type: ignore[attr-defined]  # bench scripts call args.parser(...) for their flags
 
 
 async def deliver_all(app, *, patience: float = 120.0) -> tuple[float, int]:

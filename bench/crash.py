@@ -172,7 +172,7 @@ def taps_main(p) -> None:
 
 
 def main() -> None:
-    parser = args.parser(__doc__, n=1000, rate=200.0)  # type: ignore[attr-defined]
+    parser = args.parser(__doc__, n=1000, rate=200.0)  # type: ignore[attr-defined]  # set in bench/common.py
     parser.add_argument("--taps", type=int, default=0, help="rating taps, each followed by a kill -9")
     parser.add_argument("--kill-within", type=float, default=0.08, help="seconds after a tap to kill within")
     parser.add_argument("--seed", type=int, default=13)

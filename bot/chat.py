@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shlex
 import shutil
 import sys
 from collections.abc import Awaitable, Iterable
@@ -208,8 +209,10 @@ class HandledUpdates:
 class ChatSession:
     """The bot, the stand-in and the clock for one try-out; `handle(line)` does what one typed line asks."""
 
-    def __init__(self, app: Application, standin: StandIn, clock: Clock, term: Terminal) -> None:
+    def __init__(self, app: Application, standin: StandIn, clock: Clock, term: Terminal,
+                 database_url: str = DEFAULT_DATABASE) -> None:
         self.app = app
+        self.database_url = database_url
         self.standin = standin
         self.clock = clock
         self.term = term
@@ -302,7 +305,7 @@ class ChatSession:
         if not line:
             return True
         if line == ":help":
-            self.term.say(help_text(self.term.files))
+            self.term.say(help_text(self.term.files, self.database_url))
         elif line.startswith(":as"):
             role = line[3:].strip()
             if role not in ROLES:
@@ -331,8 +334,14 @@ def _utc(when: datetime) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
-def help_text(files: Path) -> str:
-    return HELP.format(files=files, reset=hints.command("chat --reset"))
+def help_text(files: Path, database_url: str = DEFAULT_DATABASE) -> str:
+    """The help, its reset command naming this try-out's own database and folder when they are not the defaults."""
+    args = ["chat", "--reset"]
+    if database_url != DEFAULT_DATABASE:
+        args += ["--database", shlex.quote(database_url)]
+    if files != Path(DEFAULT_FILES):
+        args += ["--files", shlex.quote(str(files))]
+    return HELP.format(files=files, reset=hints.command(" ".join(args)))
 
 
 def reset_database(database_url: str) -> list[Path]:
@@ -366,7 +375,7 @@ async def run_chat(database_url: str = DEFAULT_DATABASE, lines: Iterable[str] | 
                             delivery_interval_seconds=1, admin_telegram_ids=[ROLES["admin"]])
         app = build_application(settings, clock=clock, run_delivery_job=False)
         term = Terminal(standin, out, files)
-        chat = ChatSession(app, standin, clock, term)
+        chat = ChatSession(app, standin, clock, term, database_url)
         stop = asyncio.Event()
 
         async def session(updates: Updates) -> None:  # as `python -m bot` receives (bot/updates.py: the inbox)
@@ -378,7 +387,7 @@ async def run_chat(database_url: str = DEFAULT_DATABASE, lines: Iterable[str] | 
                 for role in ROLES:
                     term.skip_existing(role)
                 print(__doc__.split("\n\n", 1)[1], file=out)
-                print(help_text(files), file=out)
+                print(help_text(files, database_url), file=out)
                 print("You are the patient. Start with /start.", file=out)
                 await _loop(chat, lines, out)
             finally:

@@ -72,10 +72,6 @@ def sending_in(lane: Lane) -> Iterator[None]:
         _LANE.reset(token)
 
 
-def current_lane() -> Lane:
-    return _LANE.get()
-
-
 class _Spacing:
     """Generic cell rate: one request every `interval` s on average, up to `burst` at once."""
 

@@ -125,9 +125,9 @@ class StandIn:
         site = web.TCPSite(self._runner, host, port)
         await site.start()
         server = site._server
-        assert server is not None and server.sockets  # type: ignore[union-attr]
+        assert server is not None and server.sockets  # type: ignore[union-attr]  # aiohttp types the private _server as AbstractServer
         self._host = host
-        self._port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # as above: a bound port 0 is read back
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         self._webhook_task = asyncio.create_task(self._webhook_loop(), name="standin-webhook")
         return self

@@ -72,3 +72,10 @@ def test_imports_sees_every_form(tmp_path):
         path = tmp_path / f"x{i}.py"
         path.write_text(form + "\n", encoding="utf-8")
         assert any(m.startswith("bot.handlers") for m in imports(path, f"bot.storage.x{i}")), form
+
+
+def test_the_stand_in_imports_nothing_of_the_bot():
+    """telegram_standin/ plays Telegram for tests, benchmarks and chat mode: it must not lean on the product."""
+    bad = {rel(p): sorted(m for m in imports(p) if m.split(".")[0] in ("bot", "rules"))
+           for p in modules("telegram_standin")}
+    assert {k: v for k, v in bad.items() if v} == {}

@@ -55,6 +55,8 @@ def to_payload(reply: Reply) -> dict[str, Any]:
         out["picture_id"] = reply.picture_id
     if reply.priority != "essential":
         out["priority"] = reply.priority
+    if reply.link is not None:
+        out["link"] = list(reply.link)
     return out
 
 
@@ -62,11 +64,12 @@ def from_payload(data: dict[str, Any]) -> Reply:
     """The Reply `to_payload` made."""
     document = data.get("document")
     photo = data.get("photo")
+    link = data.get("link")
     buttons = [[(label, value) for label, value in row] for row in data.get("buttons", [])]
     return Reply(text=data["text"], buttons=buttons,
                  document=(document[0], base64.b64decode(document[1])) if document else None,
                  photo=base64.b64decode(photo) if photo else None, picture_id=data.get("picture_id"),
-                 priority=data.get("priority", "essential"))
+                 priority=data.get("priority", "essential"), link=(link[0], int(link[1])) if link else None)
 
 
 def join(*parts: str) -> str:

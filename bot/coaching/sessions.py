@@ -15,7 +15,7 @@ from bot import alerts
 from bot.callbacks import AskNow, rating_buttons
 from bot.coaching import safety
 from bot.coaching.messages import Reply, join
-from bot.coaching.patients import pause
+from bot.coaching.patients import active, pause
 from bot.coaching.schedule import REMINDER_KINDS
 from bot.i18n import t
 from bot.runtime import Runtime
@@ -108,8 +108,9 @@ async def skip(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSessio
 
 
 async def ask_now(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSession, which: str) -> Reply:
-    """The patient tapped "ask me now" for the during or after rating."""
-    if session.status != "started" or getattr(session, which) is not None:
+    """The patient tapped "ask me now" for the during or after rating (a button left on screen after a pause or
+    the end asks nothing)."""
+    if not active(p) or session.status != "started" or getattr(session, which) is not None:
         return Reply(t("common.closed"))
     if await sessions.has_open(s, session.id, which):
         await sessions.close_open(s, patient_id=p.id, session_id=session.id, kinds=(which,))

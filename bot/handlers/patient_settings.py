@@ -27,9 +27,11 @@ def menu(p: Patient) -> Reply:
     state = t("settings.paused") if p.paused else t("settings.running")
     text = t("settings.menu", time=p.exercise_time, morning=p.morning_time,
              condition=t(f"condition.{p.condition}"), state=state)
-    pause = (t("button.resume"), "st:resume") if p.paused else (t("button.pause"), "st:pause")
-    return Reply(text, [[(t("button.change_time"), "st:time")], [(t("button.change_morning"), "st:morning")],
-                        [pause], [(t("button.change_condition"), "st:cond")],
+    pause = (t("button.resume"), callbacks.Setting("resume").data) if p.paused else (
+        t("button.pause"), callbacks.Setting("pause").data)
+    return Reply(text, [[(t("button.change_time"), callbacks.Setting("time").data)],
+                        [(t("button.change_morning"), callbacks.Setting("morning").data)],
+                        [pause], [(t("button.change_condition"), callbacks.Setting("cond").data)],
                         [(t("button.end_program"), callbacks.Setting("end").data)]])
 
 

@@ -321,6 +321,3 @@ def _order(s: PatientSummary) -> tuple:
     first = ATTENTION.index(s.attention[0]) if s.attention else len(ATTENTION)
     return (TIERS.index(s.tier), not s.urgent, first, -len(s.attention), s.patient.id)
 
-
-def tier_counts(summaries: list[PatientSummary]) -> Counter[str]:
-    return Counter(s.tier for s in summaries)

@@ -39,6 +39,8 @@ async def test_signup_with_numbered_buttons(tmp_path):
     assert re.search(r"\[\d+\.1\] 体験を申し込む", text)  # buttons numbered message.button
     assert "運動の時間：毎日 09:00" in text and "たろうさん、ようこそ" in text
     assert "python -m bot chat --reset" in text  # the hint, as it works from here
+    # ... and for this try-out's own database and folder, not the defaults it would otherwise delete
+    assert f"--reset --database sqlite+aiosqlite:///{tmp_path / 'demo.db'} --files {tmp_path / 'files'}" in text
 
 
 async def test_moving_the_clock_delivers_everything_that_fell_due_on_the_way(tmp_path):

@@ -21,6 +21,7 @@ from bot.coaching import patients as patient_state
 from bot.coaching.schedule import TRIAL_KINDS
 from bot.config import Settings
 from bot.delivery.registry import KINDS, cancelled_by_end, cancelled_by_pause
+from bot.i18n import t
 from bot.runtime import Runtime
 from bot.storage import outbox, sessions
 from bot.storage.db import Database
@@ -148,6 +149,14 @@ async def _check(rt: Runtime, pid: int, user_id: int, expected, before: tuple[st
     assert (p.status, p.paused, p.unreachable) == (status, paused, unreachable)
     pending = sorted(r.kind for r in rows)
     asked = sorted(q.kind for q in open_questions)
+    if status == "ended" or paused or unreachable:  # a button left on screen asks nothing ("ask me now")
+        async with rt.db.session() as s:
+            p = await s.get(Patient, pid)
+            session = await coaching.session_for_today(s, rt, p)
+            assert (await coaching.ask_now(s, rt, p, session, "during")).text == t("common.closed")
+            still_open = list(await s.scalars(select(Prompt).where(
+                Prompt.patient_id == pid, Prompt.answered_at.is_(None), Prompt.closed.is_(False))))
+            assert len(still_open) == len(open_questions), "no question is asked of a patient who is not active"
     if status == "ended":
         assert [k for k in pending if k in cancelled_by_end()] == [], "nothing is sent to an ended patient"
         assert asked == [], "no question of an ended patient stays open"

@@ -51,7 +51,7 @@ def test_case_error_names_the_field() -> None:
 def test_session_record_normalises_strings() -> None:
     from rules import Action, Flag, SessionRecord
 
-    s = SessionRecord(date="2026-11-25", flags=["fever"], level_change="step_back")  # type: ignore[arg-type]
+    s = SessionRecord(date="2026-11-25", flags=["fever"], level_change="step_back")  # type: ignore[arg-type]  # on purpose: plain strings, as JSON gives them
     assert s.date == dt.date(2026, 11, 25) and s.flags == {Flag.FEVER} and s.level_change is Action.STEP_BACK
 
 
