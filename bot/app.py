@@ -29,6 +29,7 @@ from bot.handlers import (
     checkin,
     clinician,
     common,
+    controls,
     mydata,
     outcomes,
     patient_settings,
@@ -140,7 +141,7 @@ def build_application(settings: Settings, *, token: str | None = None, clock: Cl
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     app.bot_data["runtime"] = rt
-    for feature in (start, signup, session, checkin, patient_settings, mydata, clinician, admin, outcomes):
+    for feature in (start, signup, session, checkin, patient_settings, mydata, clinician, controls, admin, outcomes):
         feature.register(app)
     app.add_handler(CallbackQueryHandler(start.on_stale_button))
     start.register_fallbacks(app)

@@ -22,6 +22,10 @@ end-of-trial question).
   cp:<patient>                  OpenPatient     a clinician opens a patient's detail
   ls:<1-7>                      Lesson          one of the seven lessons (/why)
   om:<round>:<step>:<0-99>|done OutcomeAnswer   an outcome measure's answer (done: no more activities to name)
+  lv: ps: lm: tl: nt:<patient>:<what>[:<value>]  the clinician's controls on the patient card, one family
+                                per group: levels, program state, limits and condition, trial, notes
+  qa:<question>                 ReplyQuestion   「返信する」 under a patient's question
+  ask                           AskQuestion     「質問する」 in the patient's menu
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, Self, TypeVar, get_args
 
 from bot.storage.sessions import RATING_KINDS
-from rules import CONDITIONS, MENU_GROUPS, Flag
+from rules import CONDITIONS, ELEMENT_ORDER, MENU_GROUPS, Flag
 
 MAX_ID = 2_147_483_647  # int4 (PostgreSQL `integer`): the id columns' type
 _DIGITS = re.compile(r"[0-9]{1,10}")
@@ -403,16 +407,127 @@ class OutcomeAnswer:
         return cls(round_id, step, value)
 
 
+# --- the clinician's controls on the patient card (issue 10 §1) and the question relay (§2) -------------
+# One family per control group: `<prefix>:<patient>:<what>[:<value>]`, the value checked per `what`.
+
+def _digits_in(lo: int, hi: int, *extra: str) -> Callable[[str], bool]:
+    return lambda v: v in extra or _number(v, lo, hi) is not None
+
+
+@dataclass(frozen=True)
+class _Control:
+    """A control on one patient: `<prefix>:<patient id>:<what>` or `...:<what>:<value>`."""
+
+    patient_id: int
+    what: str
+    value: str = ""
+    prefix: ClassVar[str]
+    values: ClassVar[dict[str, Callable[[str], bool]]]  # what -> the values it takes ("" = none)
+
+    @property
+    def data(self) -> str:
+        tail = f":{self.value}" if self.value else ""
+        return f"{self.prefix}:{self.patient_id}:{self.what}{tail}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> Self | None:
+        parts = _split(data, cls.prefix, (3, 4))
+        if parts is None or (len(parts) == 3 and not parts[2]):
+            return None
+        patient_id, what, value = parse_id(parts[0]), parts[1], (parts[2] if len(parts) == 3 else "")
+        check = cls.values.get(what)
+        return cls(patient_id, what, value) if patient_id is not None and check is not None and check(value) \
+            else None
+
+
+_NONE: Callable[[str], bool] = lambda v: v == ""  # noqa: E731
+_LEVEL = _digits_in(1, 20, "")  # an element's level (its program's maximum is checked when set)
+
+
+@dataclass(frozen=True)
+class LevelControl(_Control):
+    """lv: choose an element (menu), set its level (<element>[:<n>]), step back (back), hold / unhold raises."""
+
+    prefix, values = "lv", {"menu": _NONE, "back": _NONE, "hold": _NONE, "unhold": _NONE,
+                            **{str(e): _LEVEL for e in ELEMENT_ORDER}}
+
+
+@dataclass(frozen=True)
+class ProgramControl(_Control):
+    """ps: pause, resume, clear after a red-flag evaluation, keep paused."""
+
+    prefix, values = "ps", {"pause": _NONE, "resume": _NONE, "clear": _NONE, "keep": _NONE}
+
+
+@dataclass(frozen=True)
+class LimitControl(_Control):
+    """lm: the pain ceiling (ceil: 2-6 or std), the "too painful today" rating (sev: 6-10 or std), the condition
+    (cond); no value asks."""
+
+    prefix, values = "lm", {"ceil": _digits_in(2, 6, "", "std"), "sev": _digits_in(1, 10, "", "std"),
+                            "cond": lambda v: v == "" or v in CONDITIONS}
+
+
+@dataclass(frozen=True)
+class TrialControl(_Control):
+    """tl: extend the trial (ext[:<days>]), end the program (end asks, endyes confirms)."""
+
+    prefix, values = "tl", {"ext": lambda v: v in ("", "7", "14"), "end": _NONE, "endyes": _NONE}
+
+
+@dataclass(frozen=True)
+class NoteControl(_Control):
+    """nt: write a note to the patient (patient) or a private note on the card (private): the next message."""
+
+    prefix, values = "nt", {"patient": _NONE, "private": _NONE}
+
+
+@dataclass(frozen=True)
+class ReplyQuestion:
+    """「返信する」 under a patient's question: qa:<question id>."""
+
+    question_id: int
+
+    @property
+    def data(self) -> str:
+        return f"qa:{self.question_id}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> ReplyQuestion | None:
+        parts = _split(data, "qa", (2,))
+        found = parse_id(parts[0]) if parts is not None else None
+        return cls(found) if found is not None else None
+
+
+@dataclass(frozen=True)
+class AskQuestion:
+    """「質問する」 (the patient's menu): the next message is a question for the clinic."""
+
+    @property
+    def data(self) -> str:
+        return "ask"
+
+    @classmethod
+    def parse(cls, data: str | None) -> AskQuestion | None:
+        return cls() if data == "ask" else None
+
+
+CONTROL_FAMILIES: dict[str, type[_Control]] = {
+    "lv": LevelControl, "ps": ProgramControl, "lm": LimitControl, "tl": TrialControl, "nt": NoteControl}
+
+
 FAMILIES: dict[str, type[Callback]] = {
     "rt": Rating, "rm": ReminderChoice, "nx": AskNow, "rf": RedFlag, "trial": Trial, "c": Consent,
     "su": SignupStep, "st": Setting, "tr": TrialAnswer, "rj": Rejoin, "del": Delete, "cp": OpenPatient,
-    "ls": Lesson, "ak": Acknowledge, "fa": FlagAgain, "om": OutcomeAnswer,
+    "ls": Lesson, "ak": Acknowledge, "fa": FlagAgain, "om": OutcomeAnswer, **CONTROL_FAMILIES, "qa": ReplyQuestion,
+    "ask": AskQuestion,
 }
 # The python-telegram-bot patterns that route a press to its family's handler (the parser then checks it).
 PATTERNS = {prefix: rf"^{prefix}(:|$)" for prefix in FAMILIES}
 
 Callback = (Rating | ReminderChoice | AskNow | RedFlag | Trial | Consent | SignupStep | Setting | TrialAnswer
-            | Rejoin | Delete | OpenPatient | Lesson | Acknowledge | FlagAgain | OutcomeAnswer)
+            | Rejoin | Delete | OpenPatient | Lesson | Acknowledge | FlagAgain | OutcomeAnswer | _Control | ReplyQuestion
+            | AskQuestion)
 
 
 def parse(data: str | None) -> Callback | None:

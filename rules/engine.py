@@ -170,6 +170,8 @@ def progress(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | No
         return None
     if case.usual_pain is not None and case.usual_pain >= t.usual_high and case.ceiling is None:
         return Finding("usual_pain_high", Action.HOLD, "decision.hold.ceiling_pending")
+    if case.progression_held:
+        return Finding("clinician_hold", Action.HOLD, "decision.hold.clinician_hold")
     if consecutive_within_limits(case, t) < t.sessions_to_progress:
         return Finding("needs_more_sessions", Action.HOLD, "decision.hold.one_more")
     if next_element(case) is None:
@@ -213,7 +215,7 @@ RULES: tuple[Rule, ...] = (
 REASONS: tuple[str, ...] = (
     "red_flag", "severe_pain", "severe_before", "severe_before_twice", "severe_persists", "severe_morning",
     "severe_settled", "during_over_limit", "recheck_above_reference", "not_settled", "trend_worse",
-    "usual_pain_high", "needs_more_sessions", "program_complete", "limits_met", "missing_ratings",
+    "usual_pain_high", "clinician_hold", "needs_more_sessions", "program_complete", "limits_met", "missing_ratings",
     "next_morning_above_reference",
     "already_adjusted", "step_back_at_minimum",
 )
@@ -231,6 +233,7 @@ MESSAGE_KEYS: tuple[str, ...] = (
     "decision.hold.severe_morning",
     "decision.hold.severe_settled",
     "decision.hold.ceiling_pending",
+    "decision.hold.clinician_hold",
     "decision.step_back.during_pain",
     "decision.step_back.recheck_high",
     "decision.hold.not_settled",

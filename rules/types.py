@@ -188,6 +188,7 @@ class Case:
     ceiling: int | None = None  # the clinician's pain ceiling during exercise (2-6); None: the formula
     usual_pain: int | None = None  # the patient's usual pain (0-10, asked at signup); None: not known
     minimum_alerted: bool = False  # the clinic was told the dose is at its minimum (no level change since)
+    progression_held: bool = False  # a clinician holds progression: no raise (step backs still apply)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -195,6 +196,9 @@ class Case:
         if not isinstance(self.minimum_alerted, bool):
             raise CaseError("minimum_alerted", f"must be true or false, got "
                                                f"{json.dumps(self.minimum_alerted, default=str)}")
+        if not isinstance(self.progression_held, bool):
+            raise CaseError("progression_held", f"must be true or false, got "
+                                                f"{json.dumps(self.progression_held, default=str)}")
         if self.ceiling is not None and (isinstance(self.ceiling, bool) or not isinstance(self.ceiling, int)
                                          or not CEILING_MIN <= self.ceiling <= CEILING_MAX):
             raise CaseError("ceiling", f"must be an integer {CEILING_MIN}-{CEILING_MAX} or null, got "
@@ -249,7 +253,8 @@ class Case:
         # JSON maps (string keys) as given: __post_init__ validates them and converts them to Element keys
         return cls(today, stage, cast("Mapping[Element, int]", levels), cast("Mapping[Element, int]", max_levels),
                    raise_history, tuple(sessions), flags, obj.get("ceiling"),
-                   as_rating(obj.get("usual_pain"), "usual_pain"), obj.get("minimum_alerted", False))
+                   as_rating(obj.get("usual_pain"), "usual_pain"), obj.get("minimum_alerted", False),
+                   obj.get("progression_held", False))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -263,11 +268,12 @@ class Case:
             "ceiling": self.ceiling,
             "usual_pain": self.usual_pain,
             "minimum_alerted": self.minimum_alerted,
+            "progression_held": self.progression_held,
         }
 
 
 _CASE_FIELDS = ("schema", "today", "stage", "condition", "levels", "max_levels", "raise_history", "flags",
-                "sessions", "thresholds", "ceiling", "usual_pain", "minimum_alerted")
+                "sessions", "thresholds", "ceiling", "usual_pain", "minimum_alerted", "progression_held")
 CEILING_MIN, CEILING_MAX = 2, 6  # a clinician-set ceiling
 
 

@@ -20,6 +20,12 @@ half-finished /settings input. Handlers and delivery call these; they never writ
 | reachable        | unreachable        | reachable            | rows planned again (as resume)              |
 | change_condition | trial/active       | another program      | levels start at 1, the clinician is alerted |
 | change_time      | trial/active       | same                 | reminders / morning questions moved         |
+| set_level        | trial/active       | same, one element    | raise history follows (the clinician's      |
+|                  |                    | at a chosen level    | control; the rules' own changes: sessions)  |
+| hold_progression | trial/active       | raises held / not    | (rules: Case.progression_held)              |
+| set_limits       | trial/active       | ceiling / "too       | (rules: Case.ceiling, Thresholds.severe)    |
+|                  |                    | painful today"       |                                             |
+| extend_trial     | trial              | trial, later end     | end-of-trial rows planned for the new end   |
 | delete           | any                | (no patient)         | every row about the person erased           |
 
 Which rows a pause or the end cancels is declared per kind in bot/delivery/registry.py. Alerts and staff
@@ -29,6 +35,7 @@ Functions return False (and change nothing) when the event does not apply to the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import TypeGuard
 
@@ -46,7 +53,8 @@ from bot.storage import clinicians, outbox, sessions
 from bot.storage import patients as store
 from bot.storage.models import Outbox, Patient, Signup
 from bot.timeplan import at_local, local_date
-from rules import CONDITIONS, Flag, load_program
+from rules import CONDITIONS, Element, Flag, Thresholds, load_program
+from rules.types import CEILING_MAX, CEILING_MIN
 
 ENROLLED = ("trial", "active")
 # What a pause closes: every exercise question (the reminder's choice and the 0-10 ratings). The question
@@ -211,16 +219,109 @@ async def reachable(s: AsyncSession, rt: Runtime, p: Patient) -> bool:
 
 # --- settings -------------------------------------------------------------------------------------
 
-async def change_condition(s: AsyncSession, rt: Runtime, p: Patient, condition: str) -> bool:
+async def change_condition(s: AsyncSession, rt: Runtime, p: Patient, condition: str, *,
+                           by_clinic: bool = False) -> bool:
     """Another program (knee / low back / both): a new program starts at its beginning (level 1 of every element,
-    no raise history: its exercises are new to the patient), and the clinician is told."""
+    no raise history: its exercises are new to the patient), and the clinician is told (unless the clinic
+    changed it: `by_clinic`)."""
     if not enrolled(p) or condition not in CONDITIONS:
         return False
     p.awaiting = None
     if condition != p.condition:  # the same program again changes nothing
         p.condition = condition
         store.set_levels(p, {e: 1 for e in load_program(condition).max_levels}, tuple())
-        await alerts.schedule(s, rt, p, event="condition_changed", urgent=False)
+        if not by_clinic:
+            await alerts.schedule(s, rt, p, event="condition_changed", urgent=False)
+    return True
+
+
+# --- the clinician's controls (bot/coaching/controls.py records who did it) ------------------------
+
+def level_range(p: Patient, element: Element) -> range:
+    """The levels an element of this patient's program can be set to."""
+    return range(1, load_program(p.condition).max_levels[element] + 1)
+
+
+async def set_level(s: AsyncSession, rt: Runtime, p: Patient, element: Element, level: int) -> bool:
+    """The one way a level is set by hand (the rules' own raises and step backs: coaching/sessions.py). The raise
+    history follows: a raise is remembered as the rules' raises are (the next step back undoes it first), a
+    lowering forgets that element's latest raises. False when the level is out of range or unchanged."""
+    if not enrolled(p) or level not in level_range(p, element):
+        return False
+    levels = store.levels(p)
+    old = levels[element]
+    if level == old:
+        return False
+    history = [Element(e) for e in p.raise_history]
+    if level > old:
+        history += [element] * (level - old)
+    else:
+        for _ in range(old - level):
+            if element in history:
+                del history[len(history) - 1 - history[::-1].index(element)]
+    levels[element] = level
+    store.set_levels(p, levels, tuple(history))
+    return True
+
+
+def step_back_target(p: Patient) -> tuple[Element, int] | None:
+    """What a step back lowers, as the rules do: the element raised last (reps when none was), one level;
+    None at level 1."""
+    element = Element(p.raise_history[-1]) if p.raise_history else Element.REPS
+    level = store.levels(p)[element]
+    return (element, level - 1) if level > 1 else None
+
+
+async def hold_progression(s: AsyncSession, rt: Runtime, p: Patient, held: bool) -> bool:
+    """No raises while held (rules: Case.progression_held); step backs still apply."""
+    if not enrolled(p) or p.progression_held == held:
+        return False
+    p.progression_held = held
+    return True
+
+
+async def set_limits(s: AsyncSession, rt: Runtime, p: Patient, *, ceiling: int | None = None,
+                     severe: int | None = None, which: str) -> bool:
+    """The clinician's pain ceiling during exercise (`which="ceiling"`, 2-6) or "too painful to exercise today"
+    rating (`which="severe"`); None: the clinic's default. False when out of range or unchanged."""
+    if not enrolled(p):
+        return False
+    if which == "ceiling":
+        if (ceiling is not None and ceiling not in CEILINGS) or ceiling == p.ceiling:
+            return False
+        p.ceiling = ceiling
+        return True
+    if which == "severe":
+        if (severe is not None and severe not in severe_range(rt)) or severe == p.severe_threshold:
+            return False
+        p.severe_threshold = severe
+        return True
+    return False
+
+
+CEILINGS = range(CEILING_MIN, CEILING_MAX + 1)
+
+
+def severe_range(rt: Runtime) -> range:
+    """The "too painful to exercise today" ratings a clinician may choose: above the clinic's during_cap (the
+    thresholds' own rule), up to 10."""
+    return range(rt.thresholds.during_cap + 1, 11)
+
+
+def thresholds_for(rt: Runtime, p: Patient) -> Thresholds:
+    """The clinic's thresholds with this patient's "too painful today" rating, if the clinician set one."""
+    if p.severe_threshold is None or p.severe_threshold == rt.thresholds.severe:
+        return rt.thresholds
+    return replace(rt.thresholds, severe=p.severe_threshold)
+
+
+async def extend_trial(s: AsyncSession, rt: Runtime, p: Patient, days: int) -> bool:
+    """The trial runs `days` longer: its end-of-trial question and end are planned for the new last day."""
+    if p.status != "trial" or days < 1:
+        return False
+    p.trial_ends_on = p.trial_ends_on + timedelta(days=days)
+    await outbox.cancel(s, patient_id=p.id, kinds=TRIAL_KINDS)
+    await schedule_trial_rows(s, rt, p)
     return True
 
 

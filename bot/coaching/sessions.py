@@ -15,7 +15,7 @@ from bot import alerts
 from bot.callbacks import AskNow, rating_buttons
 from bot.coaching import safety
 from bot.coaching.messages import Reply, join
-from bot.coaching.patients import active, pause
+from bot.coaching.patients import active, pause, thresholds_for
 from bot.coaching.schedule import REMINDER_KINDS
 from bot.i18n import t
 from bot.runtime import Runtime
@@ -140,8 +140,9 @@ async def _decide(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSes
     rows = await sessions.recent(s, p.id, until=today, days=rt.thresholds.history_days)
     case = Case(today=today, stage=stage, levels=levels_of(p), max_levels=program_of(p).max_levels,
                 raise_history=tuple(Element(e) for e in p.raise_history), sessions=_records(rows, session),
-                flags=flags, usual_pain=p.usual_pain, minimum_alerted=await sessions.minimum_alerted(s, p.id))
-    return case, decide(case, rt.thresholds)
+                flags=flags, usual_pain=p.usual_pain, minimum_alerted=await sessions.minimum_alerted(s, p.id),
+                ceiling=p.ceiling, progression_held=p.progression_held)  # the clinician's (patient card)
+    return case, decide(case, thresholds_for(rt, p))
 
 
 async def _apply(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSession | None, stage: Stage,

@@ -29,7 +29,7 @@ from bot.reports import text as report_text
 from bot.reports.summary import Period
 from bot.runtime import Runtime
 from bot.storage import clinicians, outbox, patients, sessions
-from bot.storage.models import ExerciseSession, Outbox, Patient, RedFlagReport
+from bot.storage.models import ClinicNote, ExerciseSession, Outbox, Patient, PatientQuestion, RedFlagReport
 from bot.timeplan import local_date
 from rules import load_redflags
 
@@ -204,6 +204,41 @@ async def _cleared(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None)
         return nothing()
     return Prepared([(p.chat_id, Reply(join(t("redflag.cleared", nickname=p.nickname, time=p.exercise_time),
                                             coaching.plan_lines(p))))])
+
+
+@prepares("clinic_notice")
+async def _clinic_notice(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    """What the clinic did, told kindly (bot/coaching/controls.py), when it still holds: a pause is not announced
+    to a patient resumed meanwhile; a note or reply is signed with the clinician's name."""
+    if p is None or p.unreachable:
+        return nothing()
+    payload, nick = row.payload, p.nickname
+    text = None
+    match payload.get("event"):
+        case "paused" if patient_state.enrolled(p) and p.paused:
+            text = t("clinic_notice.paused", nickname=nick)
+        case "resumed" if patient_state.active(p):
+            text = t("clinic_notice.resumed", nickname=nick, time=p.exercise_time)
+        case "kept_paused" if patient_state.enrolled(p) and p.paused:
+            text = t("clinic_notice.kept_paused", nickname=nick, **safety.contact(rt))
+        case "level" if patient_state.enrolled(p):
+            text = join(t("clinic_notice.level", nickname=nick), coaching.plan_lines(p))
+        case "condition" if patient_state.enrolled(p):
+            text = join(t("clinic_notice.condition", nickname=nick, condition=t(f"condition.{p.condition}")),
+                        coaching.plan_lines(p))
+        case "extended" if p.status == "trial":
+            text = t("clinic_notice.extended", nickname=nick,
+                     end=f"{p.trial_ends_on.month}/{p.trial_ends_on.day}")
+        case "ended" if p.status == "ended":
+            text = join(t("clinic_notice.ended", nickname=nick), t("trial.invite", **safety.contact(rt)))
+        case "note":
+            note = await s.get(ClinicNote, payload.get("note_id", 0))
+            text = t("clinic_notice.note", name=note.author_name, text=note.text) if note is not None else None
+        case "answer":
+            q = await s.get(PatientQuestion, payload.get("question_id", 0))
+            text = t("question.answer", name=q.answered_name or "", question=q.text[:200], answer=q.answer) \
+                if q is not None and q.answer else None
+    return nothing() if text is None else Prepared([(p.chat_id, Reply(text))])
 
 
 @prepares("weekly_summary")

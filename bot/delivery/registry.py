@@ -70,6 +70,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("staff_notice",    None,       False, False, ("telegram_user_id", "variant")),
     # an alert that reached no one: the patient is told to phone the clinic (variant: the alert's row id)
     Kind("alert_undelivered", None,     False, True,  ("patient_id", "variant")),
+    # the clinic to the patient (issue 10): a clinician's control they should know of, a note, a reply to their
+    # question (variant: the audit row's id); checked against the patient's state when sent
+    Kind("clinic_notice",   None,       False, True,  ("patient_id", "variant")),
     # built from the database when sent: late is still useful, and it is sent once
     Kind("weekly_summary",  None,       False, False, ("clinician_id", "local_date")),  # the week's last day
     # a handler's answer, sent by the handler right after its commit; here only when the process died first

@@ -16,7 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import alerts, menus
 from bot.callbacks import PATTERNS, Acknowledge, OpenPatient
-from bot.coaching import safety
+from bot.handlers import controls
 from bot.handlers.common import ClinicianTurn, Turn, anyone, clinician_handler, handler, is_admin
 from bot.i18n import t
 from bot.parsing import parse_name
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 CLINICIAN_NAME_MAX = 64  # a clinician's name, from their Telegram name
 ATTENTION_BUTTONS = 10  # /patients: buttons for the first patients needing attention
-DETAIL_DAYS = 7
+DETAIL_DAYS = 14  # the patient card: the last two weeks
 
 
 def patient_link(turn: Turn, code: str) -> str:
@@ -98,7 +98,8 @@ async def patients_(turn: ClinicianTurn) -> None:
 
 
 async def _detail(s: AsyncSession, rt: Runtime, v: Viewer, patient_id: int) -> list[Reply] | None:
-    """One patient's detail (this week's block, the dose, the last 7 days) and their 4-week chart;
+    """The patient card: this week's block, the dose, the last 14 days, the 4-week chart, then the controls (status,
+    limits, open alerts and questions, private notes, the audit log, buttons: bot/handlers/controls.py);
     None when this viewer may not see them or they do not exist (the caller refuses the same way)."""
     p = await clinicians.may_see(s, v, patient_id)
     if p is None:
@@ -113,10 +114,11 @@ async def _detail(s: AsyncSession, rt: Runtime, v: Viewer, patient_id: int) -> l
     text = report_text.patient_detail(found, recent, tz=tz, clinician_name=names.get(p.clinician_id or 0),
                                       trial_ends_on=p.trial_ends_on, enrolled_at=p.enrolled_at)
     chart = await build.patient_chart(rt, found, today, sessions[p.id], marks[p.id])
+    controls_part = await controls.card(s, rt, p)  # last: its buttons (docs/architecture.md, the messaging port)
     if chart is None:  # logged by build.drawn; the detail goes out without it
-        return [Reply(text)]
+        return [Reply(text), controls_part]
     caption = t("report.chart_caption", mark=t(f"report.mark.{found.tier}"), nickname=p.nickname, id=p.id)
-    return [Reply(text), Reply(caption, photo=chart.png)]
+    return [Reply(text), Reply(caption, photo=chart.png), controls_part]
 
 
 @clinician_handler
@@ -142,25 +144,6 @@ async def open_patient(turn: ClinicianTurn) -> None:
         return
     turn.ack(t("clinic.sent_privately") if turn.in_staff_chat else None, keep_buttons=True)
     turn.send(*replies)
-
-
-@clinician_handler
-async def clear(turn: ClinicianTurn) -> None:
-    """/clear ID: the patient's clinician or an admin clears a patient held by an emergency or same-day red flag
-    (or a signup screen): recorded (who, when), the program resumes and the patient is told."""
-    s, rt = turn.s, turn.rt
-    pid = turn.id_argument("clinic.clear.usage")
-    if pid is None:
-        return
-    p = await clinicians.may_see(s, turn.viewer, pid)
-    if p is None:
-        turn.refuse()
-        return
-    if not await safety.clear(s, rt, p, by=turn.user.id):
-        turn.send(Reply(t("clinic.clear.nothing", nickname=p.nickname, patient_id=p.id)))
-        return
-    log.info("patient %s cleared by user %s", p.id, turn.user.id)
-    turn.send(Reply(t("clinic.clear.done", nickname=p.nickname, patient_id=p.id)))
 
 
 @handler("anyone", staff_chat=True, stores=False)
@@ -208,6 +191,5 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("patients", patients_))
     app.add_handler(CommandHandler("patient", patient))
     app.add_handler(CommandHandler("export", export))
-    app.add_handler(CommandHandler("clear", clear))
     app.add_handler(CallbackQueryHandler(open_patient, pattern=PATTERNS["cp"]))
     app.add_handler(CallbackQueryHandler(acknowledge, pattern=PATTERNS["ak"]))

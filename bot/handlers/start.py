@@ -10,7 +10,7 @@ from bot import callbacks, coaching
 from bot.callbacks import Lesson, Trial
 from bot.coaching import lessons
 from bot.coaching import outcomes as outcome_measures
-from bot.handlers import checkin, patient_settings, session, signup
+from bot.handlers import checkin, controls, patient_settings, session, signup
 from bot.handlers.common import Turn, handler, reads_or_erases
 from bot.i18n import t
 from bot.parsing import parse_rating
@@ -83,7 +83,9 @@ async def on_text(turn: Turn) -> None:
     s, rt, text = turn.s, turn.rt, turn.text
     sign = await patients.signup_of(s, turn.user.id)
     p = turn.patient if sign is None else None
-    if len(text) > MAX_TEXT:
+    if await controls.staff_text(turn):  # a note or reply a clinician's button asked for
+        pass
+    elif len(text) > MAX_TEXT:
         turn.send(Reply(t("common.too_long")))
     elif sign is not None:
         turn.send(await signup.on_text(s, rt, sign, text))

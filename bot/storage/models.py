@@ -54,6 +54,12 @@ class Patient(SQLModel, table=True):
     # optional, with its own consent line at signup: a phone number or the clinic's patient number, shown to
     # staff in notices so they can call (issue 10 §5)
     contact: str | None = Field(default=None, max_length=40)
+    # set by the clinician (issue 10, the patient card): the pain ceiling during exercise (2-6, rules
+    # Case.ceiling), the "too painful to exercise today" rating (rules Thresholds.severe for this patient),
+    # and a hold on progression (rules Case.progression_held). None / False: the clinic's defaults.
+    ceiling: int | None = None
+    severe_threshold: int | None = None
+    progression_held: bool = False
 
 
 class Signup(SQLModel, table=True):
@@ -281,3 +287,64 @@ class OutcomeScore(SQLModel, table=True):
     occasion: str = Field(max_length=12)
     score: float
     scored_at: datetime
+class AuditEntry(SQLModel, table=True):
+    """One clinician control on a patient (issue 10): who, when, which patient, what, before -> after
+    (bot/coaching/controls.py writes them). A patient's erasure keeps the fact (who did what, when, to
+    patient ID n) and drops the content: `before`, `after` and `detail` are emptied and `erased` set
+    (bot/storage/patients.py: erase). So `patient_id` has no foreign key: the row outlives the patient."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_patient_at", "patient_id", "at"),)
+
+    id: int = Field(default=None, primary_key=True)
+    patient_id: int
+    at: datetime
+    actor_user_id: int = Field(sa_column=Column(BigInteger, nullable=False))  # Telegram user id
+    actor_name: str = Field(max_length=64)
+    action: str = Field(max_length=24)  # bot/coaching/controls.py: ACTIONS
+    before: Any = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+    after: Any = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+    detail: int | None = None  # the note or question row an action wrote
+    erased: bool = False
+
+
+class ClinicNote(SQLModel, table=True):
+    """A clinician's note about a patient: `private` (on the patient card only) or `to_patient` (sent to the
+    patient as a message from the clinic, signed with the clinician's name)."""
+
+    __tablename__ = "clinic_note"
+
+    id: int = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    kind: str = Field(max_length=12)  # private / to_patient
+    text: str = Field(max_length=1000)
+    author_user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    author_name: str = Field(max_length=64)
+    created_at: datetime
+
+
+class PatientQuestion(SQLModel, table=True):
+    """A question a patient sent the clinic (「質問する」, /ask) and the clinic's reply."""
+
+    __tablename__ = "patient_question"
+
+    id: int = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    text: str = Field(max_length=1000)
+    asked_at: datetime
+    answered_at: datetime | None = None
+    answer: str | None = Field(default=None, max_length=1000)
+    answered_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    answered_name: str | None = Field(default=None, max_length=64)
+
+
+class StaffInput(SQLModel, table=True):
+    """What a clinician's (or admin's) next typed message is for, after a button asked for it: a reply to a
+    question, a note to a patient, a private note. One at a time per person; expires (STAFF_INPUT_MINUTES)."""
+
+    __tablename__ = "staff_input"
+
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    action: str = Field(max_length=16)  # reply / note / memo
+    target: int  # the question's id (reply) or the patient's id (note, memo)
+    since: datetime

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Table, delete, false, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col, select
 
+from bot.storage import audit
 from bot.storage.db import rowcount
 from bot.storage.models import (
     Erasure,
@@ -42,11 +43,15 @@ async def signup_of(s: AsyncSession, telegram_user_id: int) -> Signup | None:
 
 
 # Tables about clinic staff, not patients (a clinician's row stays when they also use the coach as a patient).
-STAFF_TABLES = frozenset({"clinician", "invite"})
+STAFF_TABLES = frozenset({"clinician", "invite", "staff_input"})
+# Kept as a fact, emptied of its content, when the person is erased (bot/storage/audit.py: erase_content): who
+# did what to patient ID n, and when, stays; before/after values and the note or question it wrote go.
+FACT_TABLES = frozenset({"audit_log"})
 # What /mydata calls each table (a table not listed is exported under its own name).
 EXPORT_NAMES = {"patient": "patient", "signup": "signup_in_progress", "exercise_session": "sessions",
                 "prompt": "questions", "decision": "decisions", "red_flag_report": "red_flags",
-                "outbox": "scheduled_messages", "inbox": "messages_being_handled"}
+                "outbox": "scheduled_messages", "inbox": "messages_being_handled",
+                "audit_log": "clinic_actions", "clinic_note": "clinic_notes", "patient_question": "questions_to_clinic"}
 # Erased with the rest but not "data kept about them": the inbox always holds the /delete press itself.
 TRANSIENT_TABLES = frozenset({"inbox"})
 PERSON_COLUMNS = ("patient_id", "telegram_user_id", "user_id", "chat_id", "sender")
@@ -89,14 +94,19 @@ async def export(s: AsyncSession, p: Patient) -> dict[str, Any]:
 
 
 async def erase(s: AsyncSession, telegram_user_id: int, today: date) -> bool:
-    """Delete everything about this person from every person table; only an anonymous count per day remains.
+    """Delete everything about this person from every person table; only an anonymous count per day remains,
+    and the facts of the clinic's actions about them, emptied of their content (FACT_TABLES).
 
     That includes what is kept by Telegram id rather than patient: red-flag reports from the signup
     screening, a signup in progress and the staff notices about their signup.
     """
     pid = await s.scalar(select(Patient.id).where(Patient.telegram_user_id == telegram_user_id))
     found = False
+    if pid is not None:
+        await audit.erase_content(s, pid)
     for table in person_tables():
+        if table.name in FACT_TABLES:
+            continue
         erased = bool(rowcount(await s.execute(delete(table).where(_about(table, pid, telegram_user_id)))))
         found = found or (erased and table.name not in TRANSIENT_TABLES)
     if not found:

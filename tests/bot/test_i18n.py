@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import alerts
+from bot.coaching.controls import ACTIONS as CONTROL_ACTIONS
 from bot.coaching.lessons import COUNT as LESSONS
 from bot.handlers.patient_settings import FIELDS
 from bot.i18n import catalog, has, t
@@ -87,6 +88,13 @@ FAMILIES: dict[str, list[str]] = {
     "lesson.": [k for n in range(1, LESSONS + 1) for k in (f"lesson.{n}", f"lesson.{n}.title")],
     # outcome measures (issue 10 §3)
     "outcome.intro.": [f"outcome.intro.{o}" for o in OCCASIONS],
+    # clinician controls (issue 10 §1)
+    "control.action.": [f"control.action.{a}" for a in CONTROL_ACTIONS],
+    "control.state.": [f"control.state.{x}" for x in ("running", "paused", "held", "ended", "trial", "active")],
+    "control.usage.": [f"control.usage.{a}" for a in ("pause", "resume", "keep_paused", "step_back", "hold",
+                                                      "unhold", "end")],
+    "control.done.": [f"control.done.{a}" for a in ("note", "memo", "reply")],
+    "control.ask.": ["control.ask.note", "control.ask.memo"],
 }
 VARIABLE_KEYS = [*MESSAGE_KEYS, "ask.severe_follow_up", "reminder.text", "reminder.repeat", "reminder.snooze_over",
                  "alert.text", "alert.urgent", "staff.signup_red_flag_urgent",
@@ -165,7 +173,7 @@ for _k in MESSAGE_KEYS:  # coaching.decision_text()
                                                  "during", "after", "next_morning", "recheck", "now", "ratings",
                                                  "usual", "last_week", "this_week"})
 for _k in ("rejoin.red_flag", "redflag.call_clinic", "trial.invite", "redflag.held", "redflag.again_still",
-           "signup.welcome_held", "redflag.undelivered",
+           "signup.welcome_held", "redflag.undelivered", "clinic_notice.kept_paused",
            *{i.advice for i in load_redflags().items}):
     PARAMS_BY_KEY.setdefault(_k, set()).update(CONTACT)
 for _k in ("reminder.text", "reminder.repeat", "reminder.snooze_over", "ask.severe_follow_up", *FAMILIES["ask."]):

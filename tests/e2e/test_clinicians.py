@@ -8,27 +8,18 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from bot.i18n import t
 from bot.storage.models import Clinician, Decision, ExerciseSession, Outbox, Patient
+from tests.e2e.conftest import ADMIN  # the admin of the `clinic` fixture
 from tests.harness import Coach
 from tests.helpers import USER, day, enrol, press_sign
 
-ADMIN = 9001
 DOC = 7001  # a clinician
 DOC2 = 7002  # another clinician
 STRANGER = 4242
 REFUSED = t("clinic.refused")
 # Monday 2026-12-07 08:00 Tokyo: the first weekly summary after START (Tuesday 12-01 08:00)
 MONDAY_0800 = datetime(2026, 12, 6, 23, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def clinic(standin, database_url, coach_start):
-    c = await Coach(standin, database_url, coach_start, admin_telegram_ids=[ADMIN]).start()
-    yield c
-    await c.stop()
 
 
 async def invite(coach) -> str:
@@ -143,7 +134,7 @@ async def test_another_clinicians_patient_is_refused_exactly_like_a_missing_one(
     # the patient's own clinician and the admin see the detail and the chart
     for user in (DOC, ADMIN):
         replies = await clinic.text(user, f"/patient {p.id}")
-        assert [m.kind for m in replies] == ["text", "photo"]
+        assert [m.kind for m in replies] == ["text", "photo", "text"]  # the detail, the chart, the card's controls
         assert "はなこさん（患者ID" in replies[0].body and "担当：田中" in replies[0].body
         assert replies[1].file_bytes.startswith(b"\x89PNG")
     # and /patients lists them only for their clinician (and the admin)
@@ -171,7 +162,7 @@ async def test_a_severe_pain_stop_alerts_the_clinician_within_a_minute(clinic):
     assert msg.buttons == [[("対応しました", f"ak:{alert.id}")], [("詳細を見る", f"cp:{alert.patient_id}")]]
     assert not any("要確認" in b for b in texts(clinic, ADMIN))  # not to the admins: the patient has a clinician
     replies = await clinic.press(DOC, "詳細を見る")
-    assert [m.kind for m in replies] == ["text", "photo"] and "はなこさん（患者ID" in replies[0].body
+    assert [m.kind for m in replies] == ["text", "photo", "text"] and "はなこさん（患者ID" in replies[0].body
     assert "中止（強い痛み）" in replies[0].body
 
 

@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
 from bot.storage.models import (
+    AuditEntry,
     Clearance,
     Clinician,
+    ClinicNote,
     Decision,
     Erasure,
     ExerciseSession,
@@ -24,14 +26,16 @@ from bot.storage.models import (
     OutcomeRound,
     OutcomeScore,
     Patient,
+    PatientQuestion,
     Prompt,
     RedFlagReport,
     Signup,
+    StaffInput,
 )
 
 WHEN = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 # Tables about clinic staff or about no one (the anonymous erasure count): not a patient's data.
-NOT_ABOUT_PATIENTS = frozenset({"clinician", "invite", "erasure"})
+NOT_ABOUT_PATIENTS = frozenset({"clinician", "invite", "erasure", "staff_input"})
 PERSON_COLUMNS = ("patient_id", "telegram_user_id", "user_id", "sender", "chat_id")
 
 
@@ -76,6 +80,11 @@ async def fill(s, user: int, *, staff: bool = True) -> None:
                created_at=WHEN),
         Inbox(update_id=user * 10, telegram_user_id=user, received_at=WHEN,
               update={"update_id": user * 10, "message": {"from": {"id": user}, "text": "5"}}),
+        AuditEntry(patient_id=p.id, at=WHEN, actor_user_id=9001, actor_name="先生", action="ceiling", before=None,
+                   after=4),
+        ClinicNote(patient_id=p.id, kind="private", text=f"note about name{user}", author_user_id=9001,
+                   author_name="先生", created_at=WHEN),
+        PatientQuestion(patient_id=p.id, text="question", asked_at=WHEN, answered_at=WHEN, answer="answer"),
         Outbox(kind="staff_notice", chat_id=-100, due_at=WHEN, dedupe_key=f"staff:signup_done:{user}:1",
                created_at=WHEN),
     ])
@@ -85,6 +94,7 @@ async def fill(s, user: int, *, staff: bool = True) -> None:
             Clinician(telegram_user_id=user + 10_000, chat_id=user + 10_000, name="先生", link_code=f"code{user}",
                       joined_at=WHEN),
             Invite(code=f"inv{user}", created_by=1, created_at=WHEN, expires_at=WHEN + timedelta(days=3)),
+            StaffInput(telegram_user_id=user + 10_000, action="memo", target=p.id, since=WHEN),
         ])
     await s.flush()
 
