@@ -483,20 +483,10 @@ class NoteControl(_Control):
 
 
 @dataclass(frozen=True)
-class ReplyQuestion:
-    """「返信する」 under a patient's question: qa:<question id>."""
+class ReplyQuestion(_Number):
+    """「返信する」 under a patient's question: qa:<n = the question's id>."""
 
-    question_id: int
-
-    @property
-    def data(self) -> str:
-        return f"qa:{self.question_id}"
-
-    @classmethod
-    def parse(cls, data: str | None) -> ReplyQuestion | None:
-        parts = _split(data, "qa", (2,))
-        found = parse_id(parts[0]) if parts is not None else None
-        return cls(found) if found is not None else None
+    prefix = "qa"
 
 
 @dataclass(frozen=True)
