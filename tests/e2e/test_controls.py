@@ -5,11 +5,12 @@ other clinicians refused."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from bot.i18n import t
-from bot.storage.models import AuditEntry, Outbox, Patient
+from bot.storage.models import AuditEntry, Clearance, ClinicNote, Decision, ExerciseSession, Outbox, Patient
 from tests.e2e.test_clinicians import ADMIN, DOC, DOC2, REFUSED, join
-from tests.helpers import USER, enrol
+from tests.helpers import USER, day, enrol
 
 
 async def setup(clinic) -> Patient:
@@ -114,3 +115,147 @@ async def test_erasure_keeps_the_fact_of_an_action_and_drops_its_content(clinic)
     assert (row.patient_id, row.actor_user_id, row.action, row.erased) == (p.id, DOC, "pause", True)
     assert (row.before, row.after, row.detail) == (None, None, None)
     assert await clinic.count(Patient) == 0 and await clinic.count(Outbox, Outbox.patient_id == p.id) == 0
+
+
+# --- after a red flag: clear or keep paused ----------------------------------------------------------
+
+async def test_after_a_red_flag_the_card_clears_or_keeps_the_patient_paused(clinic):
+    p = await setup(clinic)
+    await clinic.text(USER, "/symptom")
+    await clinic.press(USER, t("flag.knee_locking"))  # same day: held for the clinic's clearance
+    card = (await clinic.text(DOC, f"/patient {p.id}"))[-1]
+    assert "状態：確認待ち（危険サイン）" in card.body and "未対応のアラート 1件" in card.body
+    assert t("button.control.clear") in card.button_texts and t("button.control.pause") not in card.button_texts
+    answer = await clinic.press(DOC, t("button.control.keep"))
+    assert "休止を継続：確認待ち（危険サイン） → 確認待ち（危険サイン）" in answer[-1].body
+    await clinic.travel(minutes=1)
+    assert clinic.last(USER).startswith("はなこさん、担当スタッフが確認しました。もうしばらく運動はお休みしてください")
+    answer = await clinic.press(DOC, t("button.control.clear"), message_id=card.message_id)
+    assert "確認済み・再開：確認待ち（危険サイン） → 実施中" in answer[-1].body
+    [held] = await clinic.rows(Clearance)
+    assert held.cleared_by == DOC
+    await clinic.travel(minutes=1)
+    assert clinic.last(USER).startswith(t("redflag.cleared", nickname="はなこ", time="09:00"))
+    again = await clinic.press(DOC, t("button.control.clear"), message_id=card.message_id)  # already cleared
+    assert "いまの状態には当てはまりません" in again[-1].body
+    assert [a.action for a in await clinic.rows(AuditEntry)] == ["keep_paused", "clear"]
+
+
+# --- the dose -------------------------------------------------------------------------------------------
+
+async def test_levels_are_set_stepped_back_and_held_from_the_card(clinic):
+    p = await setup(clinic)
+    await clinic.text(DOC, f"/patient {p.id}")
+    await clinic.press(DOC, t("button.control.level"))
+    await clinic.press(DOC, "回数")
+    answer = await clinic.press(DOC, "3")
+    assert "レベル変更：回数 1/5 → 回数 3/5" in answer[-1].body
+    [p] = await clinic.rows(Patient)
+    assert (p.reps, p.raise_history) == (3, ["reps", "reps"])
+    await clinic.travel(minutes=1)
+    told = clinic.last(USER)
+    assert told.startswith("はなこさん、担当スタッフが運動量を調整しました。") and "今日の運動" in told
+    # one step back (the element raised last), typed
+    answer = await clinic.text(DOC, f"/stepback {p.id}")
+    assert "1段階下げる：回数 3/5 → 回数 2/5" in answer[-1].body
+    answer = await clinic.text(DOC, f"/level {p.id} 負荷 2")
+    assert "レベル変更：負荷 1/4 → 負荷 2/4" in answer[-1].body
+    assert (await clinic.text(DOC, f"/level {p.id} 負荷 9"))[-1].body == t("control.usage.level")
+    assert (await clinic.text(DOC, f"/level {p.id} 腕 2"))[-1].body == t("control.usage.level")
+    [p] = await clinic.rows(Patient)
+    assert (p.reps, p.load, p.raise_history) == (2, 2, ["reps", "load"])
+    # held: two good sessions raise nothing, and the patient hears why
+    await clinic.text(DOC, f"/patient {p.id}")
+    answer = await clinic.press(DOC, t("button.control.hold"))
+    assert "引き上げを止める：通常（ルールどおり） → 止めています" in answer[-1].body
+    await day(clinic, 2, 2, 1, 1)
+    await day(clinic, 2, 2, 1, 1)
+    [p] = await clinic.rows(Patient)
+    assert (p.rom, p.reps, p.load, p.speed) == (1, 2, 2, 1)
+    last = (await clinic.rows(Decision))[-1]
+    assert "clinician_hold" in last.reasons and last.action == "hold"
+    assert "担当スタッフの判断で、しばらく今の運動量を続けます" in "\n".join(
+        m.body or "" for m in clinic.standin.messages(USER)[-3:])
+    assert [a.action for a in await clinic.rows(AuditEntry)] == ["level", "step_back", "level", "hold"]
+
+
+async def test_the_ceiling_and_the_too_painful_rating_reach_the_rules(clinic):
+    p = await setup(clinic)
+    answer = await clinic.text(DOC, f"/ceiling {p.id} 5")
+    assert "運動中の痛みの上限：標準（0〜3、運動前が高い日は最大5まで） → 5" in answer[-1].body
+    assert (await clinic.text(DOC, f"/ceiling {p.id} 9"))[-1].body == t("control.usage.ceiling")
+    answer = await clinic.text(DOC, f"/toopainful {p.id} 8")
+    assert "今日は休む痛み：標準（7以上） → 8" in answer[-1].body
+    # before 7 (the clinic's "too painful" without the clinician's 8), during 5 (over the default limit 3)
+    await clinic.travel(hours=1)
+    await clinic.press(USER, "今から始める")
+    await clinic.press(USER, "2")
+    await clinic.press(USER, "1つ目が終わった")
+    await clinic.press(USER, "5")
+    decisions = await clinic.rows(Decision)
+    assert decisions[-1].action == "hold"  # within the clinician's ceiling: no step back
+    await clinic.travel(hours=24)  # the next day's reminder
+    await clinic.press(USER, "今から始める")
+    await clinic.press(USER, "7")
+    [*_, today] = await clinic.rows(ExerciseSession)
+    assert today.status == "started"  # 7 is below the clinician's 8: exercise today
+    # back to the clinic's default
+    await clinic.text(DOC, f"/toopainful {p.id} 標準")
+    [p] = await clinic.rows(Patient)
+    assert (p.ceiling, p.severe_threshold) == (5, None)
+
+
+async def test_condition_trial_and_end_from_the_card(clinic):
+    p = await setup(clinic)
+    await clinic.text(DOC, f"/patient {p.id}")
+    await clinic.press(DOC, t("button.control.condition"))
+    answer = await clinic.press(DOC, t("condition.low_back"))
+    assert "対象の変更：膝痛 → 腰痛" in answer[-1].body
+    await clinic.travel(minutes=1)
+    assert clinic.last(USER).startswith("はなこさん、担当スタッフが運動の内容を「腰痛」向けに変更しました")
+    assert await clinic.count(Outbox, Outbox.kind == "alert") == 0  # the clinician changed it: no alert to them
+    # the trial: 7 more days; its end-of-trial rows move with it
+    [before] = await clinic.rows(Outbox, Outbox.kind == "trial_expire", Outbox.state == "pending")
+    await clinic.press(DOC, t("button.control.extend"))
+    answer = await clinic.press(DOC, t("button.control.days", n=7))
+    assert "体験の延長：12/15 → 12/22" in answer[-1].body
+    [after] = await clinic.rows(Outbox, Outbox.kind == "trial_expire", Outbox.state == "pending")
+    assert after.due_at - before.due_at == timedelta(days=7)
+    await clinic.travel(minutes=1)
+    assert clinic.last(USER).startswith("はなこさん、担当スタッフが体験期間を 12/22 まで延長しました")
+    # the end, confirmed
+    await clinic.press(DOC, t("button.control.end"))
+    answer = await clinic.press(DOC, t("button.control.end_yes"))
+    assert "プログラム終了：体験中 → 終了" in answer[-1].body
+    await clinic.travel(minutes=1)
+    assert clinic.last(USER).startswith("はなこさん、担当スタッフと相談のうえ、プログラムを終了しました")
+    assert await clinic.count(Outbox, Outbox.patient_id == p.id, Outbox.kind == "reminder",
+                              Outbox.state == "pending") == 0
+    [p] = await clinic.rows(Patient)
+    assert p.status == "ended"
+
+
+# --- notes ----------------------------------------------------------------------------------------------
+
+async def test_a_note_to_the_patient_is_signed_and_a_private_note_stays_on_the_card(clinic):
+    p = await setup(clinic)
+    await clinic.text(DOC, f"/patient {p.id}")
+    asked = await clinic.press(DOC, t("button.control.note"))
+    assert "次の1通で送ってください" in asked[-1].body
+    answer = await clinic.text(DOC, "来週の火曜に一度いらしてください。\nお待ちしています。")
+    assert answer[-1].body.startswith(t("control.done.note", nickname="はなこ", id=p.id))
+    await clinic.travel(minutes=1)
+    assert clinic.last(USER) == t("clinic_notice.note", name="田中",
+                                  text="来週の火曜に一度いらしてください。\nお待ちしています。")
+    # a private note, typed; the patient sees nothing, the card shows it
+    seen = len(clinic.standin.messages(USER))
+    await clinic.text(DOC, f"/memo {p.id} 膝の腫れなし（電話で確認）")
+    await clinic.travel(minutes=1)
+    assert len(clinic.standin.messages(USER)) == seen
+    card = (await clinic.text(DOC, f"/patient {p.id}"))[-1].body
+    assert "田中：膝の腫れなし（電話で確認）" in card and "田中：本人へメッセージ" in card and "田中：メモ" in card
+    notes = await clinic.rows(ClinicNote)
+    assert [(n.kind, n.author_name) for n in notes] == [("to_patient", "田中"), ("private", "田中")]
+    # after a note, the clinician's next text is their own again (no second note)
+    await clinic.text(DOC, "ありがとう")
+    assert await clinic.count(ClinicNote) == 2
