@@ -33,6 +33,7 @@ from bot.handlers import (
     mydata,
     outcomes,
     patient_settings,
+    questions,
     session,
     signup,
     start,
@@ -141,7 +142,8 @@ def build_application(settings: Settings, *, token: str | None = None, clock: Cl
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     app.bot_data["runtime"] = rt
-    for feature in (start, signup, session, checkin, patient_settings, mydata, clinician, controls, admin, outcomes):
+    for feature in (start, signup, session, checkin, patient_settings, mydata, clinician, controls, questions, admin,
+                    outcomes):
         feature.register(app)
     app.add_handler(CallbackQueryHandler(start.on_stale_button))
     start.register_fallbacks(app)

@@ -516,8 +516,8 @@ FAMILIES: dict[str, type[Callback]] = {
 PATTERNS = {prefix: rf"^{prefix}(:|$)" for prefix in FAMILIES}
 
 Callback = (Rating | ReminderChoice | AskNow | RedFlag | Trial | Consent | SignupStep | Setting | TrialAnswer
-            | Rejoin | Delete | OpenPatient | Lesson | Acknowledge | FlagAgain | OutcomeAnswer | _Control | ReplyQuestion
-            | AskQuestion)
+            | Rejoin | Delete | OpenPatient | Lesson | Acknowledge | FlagAgain | OutcomeAnswer | _Control
+            | ReplyQuestion | AskQuestion)
 
 
 def parse(data: str | None) -> Callback | None:

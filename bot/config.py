@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     clinic_phone: str | None = None
     clinic_hours: str | None = None
     clinic_advice_line: str = "#7119"
+    # When staff answer patients' questions (「質問する」), machine-readable, clinic time zone:
+    # "mon-fri 09:00-18:00, sat 09:00-13:00" (days mon..sun, a range or one day; several blocks by comma).
+    # Outside them a patient asking is told when to expect an answer. Empty: always "soon".
+    clinic_open_hours: str | None = None
     # An emergency alert nobody marked 「対応しました」 within this many minutes is sent again to the admins
     # and the staff chat (bot/alerts.py)
     alert_renotify_minutes: int = Field(default=15, ge=1, le=24 * 60)
@@ -126,6 +130,13 @@ class Settings(BaseSettings):
     def _clock_time(cls, value: str) -> str:
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
             raise ValueError(f"use HH:MM (24-hour clock), got {value!r}")
+        return value
+
+    @field_validator("clinic_open_hours")
+    @classmethod
+    def _open_hours(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            open_hours(value)  # raises ValueError with what is wrong
         return value
 
     @field_validator("webhook_url")
@@ -174,6 +185,28 @@ class Settings(BaseSettings):
         if not TOKEN_PATTERN.match(token):
             raise ConfigError(TOKEN_HELP.format(problem="not a valid bot token", chat=hints.command("chat")))
         return token
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_BLOCK = re.compile(r"(mon|tue|wed|thu|fri|sat|sun)(?:-(mon|tue|wed|thu|fri|sat|sun))?\s+"
+                    r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)")
+
+
+def open_hours(value: str | None) -> dict[int, list[tuple[int, int]]]:
+    """CLINIC_OPEN_HOURS -> {weekday (0 = Monday): [(from, until) in minutes of the day]}; {} when unset.
+    ValueError naming the block that cannot be read."""
+    found: dict[int, list[tuple[int, int]]] = {}
+    for block in (b.strip().lower() for b in (value or "").split(",") if b.strip()):
+        m = _BLOCK.fullmatch(block)
+        if m is None:
+            raise ValueError(f"cannot read {block!r}: use e.g. 'mon-fri 09:00-18:00, sat 09:00-13:00'")
+        first, last = DAYS.index(m[1]), DAYS.index(m[2] or m[1])
+        start, end = int(m[3]) * 60 + int(m[4]), int(m[5]) * 60 + int(m[6])
+        if end <= start or last < first:
+            raise ValueError(f"cannot read {block!r}: the end must come after the start")
+        for day in range(first, last + 1):
+            found.setdefault(day, []).append((start, end))
+    return found
 
 
 def load_settings(**overrides: Any) -> Settings:  # Any: pydantic checks names and values

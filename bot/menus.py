@@ -12,8 +12,9 @@ from bot.i18n import t
 
 log = logging.getLogger(__name__)
 
-PATIENT = ("start", "trial", "today", "history", "settings", "symptom", "why", "help", "privacy", "mydata", "delete")
-CLINICIAN = ("summary", "patients", "patient", "export", "clear")
+PATIENT = ("start", "trial", "today", "history", "settings", "symptom", "ask", "why", "help", "privacy", "mydata",
+           "delete")
+CLINICIAN = ("summary", "patients", "patient", "export", "clear", "reply", "note", "memo", "pause", "resume")
 ADMIN = ("invite", "clinicians", "remove_clinician", "assign")
 
 

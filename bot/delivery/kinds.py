@@ -21,6 +21,7 @@ from bot.callbacks import rating_buttons
 from bot.coaching import lessons, outcomes, safety
 from bot.coaching import patients as patient_state
 from bot.coaching.messages import from_payload
+from bot.coaching.questions import ANSWER_WITHIN
 from bot.delivery import reminders
 from bot.delivery.registry import KINDS, Prepared, nothing, prepares, too_late
 from bot.i18n import t
@@ -239,6 +240,30 @@ async def _clinic_notice(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient |
             text = t("question.answer", name=q.answered_name or "", question=q.text[:200], answer=q.answer) \
                 if q is not None and q.answer else None
     return nothing() if text is None else Prepared([(p.chat_id, Reply(text))])
+
+
+@prepares("question", "question_overdue")
+async def _question(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    """A patient's question (coaching/questions.py) to their clinician, else the staff chat or the admins; a day
+    later, still unanswered, again to the staff chat and the admins. Buttons: 返信する (qa:), 詳細を見る (cp:)."""
+    q = await s.get(PatientQuestion, row.payload.get("question_id", 0))
+    if p is None or q is None or q.answered_at is not None:
+        return nothing(outbox.DONE)
+    overdue = row.kind == "question_overdue"
+    to = alerts.renotify_recipients(rt) if overdue else await alerts.recipients_for(s, rt, p)
+    if not to:
+        log.warning("question of patient %s: no clinician, STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS to send it to", p.id)
+        return nothing(outbox.DONE)
+    local = q.asked_at.astimezone(rt.settings.tz)
+    text = t("question.to_clinic", nickname=p.nickname, patient_id=p.id, question_id=q.id, text=q.text,
+             when=f"{local.month}/{local.day} {local:%H:%M}")
+    if overdue:
+        text = join(t("question.overdue", hours=int(ANSWER_WITHIN.total_seconds() // 3600)), text)
+    buttons = [[(t("button.reply_question"), callbacks.ReplyQuestion(q.id).data)],
+               [(t("button.open_patient"), callbacks.OpenPatient(p.id).data)]]
+    chat_line = t("alert.chat_link", nickname=p.nickname)
+    return Prepared([(chat, Reply(join(text, chat_line), buttons, link=(chat_line, p.telegram_user_id)))
+                     for chat in to])
 
 
 @prepares("weekly_summary")

@@ -73,6 +73,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     # the clinic to the patient (issue 10): a clinician's control they should know of, a note, a reply to their
     # question (variant: the audit row's id); checked against the patient's state when sent
     Kind("clinic_notice",   None,       False, True,  ("patient_id", "variant")),
+    # a patient's question to their clinician (else the staff chat / admins), and again to the staff chat and the
+    # admins when unanswered after a day (variant: the question's id); nothing once answered
+    Kind("question",        None,       False, False, ("patient_id", "variant")),
+    Kind("question_overdue", None,      False, False, ("patient_id", "variant")),
     # built from the database when sent: late is still useful, and it is sent once
     Kind("weekly_summary",  None,       False, False, ("clinician_id", "local_date")),  # the week's last day
     # a handler's answer, sent by the handler right after its commit; here only when the process died first
@@ -82,7 +86,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
 
 # Kinds sent to the clinic, not to the patient the row is about: a 403 from their chat says nothing about the
 # patient's reachability.
-CLINIC_KINDS = ("alert", "alert_renotify", "staff_notice", "weekly_summary")
+CLINIC_KINDS = ("alert", "alert_renotify", "staff_notice", "weekly_summary", "question", "question_overdue")
 
 
 def cancelled_by_pause() -> tuple[str, ...]:

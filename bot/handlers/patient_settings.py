@@ -32,6 +32,7 @@ def menu(p: Patient) -> Reply:
     return Reply(text, [[(t("button.change_time"), callbacks.Setting("time").data)],
                         [(t("button.change_morning"), callbacks.Setting("morning").data)],
                         [pause], [(t("button.change_condition"), callbacks.Setting("cond").data)],
+                        [(t("button.ask"), callbacks.AskQuestion().data)],
                         [(t("button.end_program"), callbacks.Setting("end").data)]])
 
 

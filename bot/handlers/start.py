@@ -10,7 +10,7 @@ from bot import callbacks, coaching
 from bot.callbacks import Lesson, Trial
 from bot.coaching import lessons
 from bot.coaching import outcomes as outcome_measures
-from bot.handlers import checkin, controls, patient_settings, session, signup
+from bot.handlers import checkin, controls, patient_settings, questions, session, signup
 from bot.handlers.common import Turn, handler, reads_or_erases
 from bot.i18n import t
 from bot.parsing import parse_rating
@@ -93,6 +93,8 @@ async def on_text(turn: Turn) -> None:
         turn.not_enrolled()
     elif p.awaiting == outcome_measures.AWAITING:  # an activity named for an outcome measure (PSFS)
         turn.send(*await outcome_measures.on_text(s, rt, p, text))
+    elif p.awaiting == questions.AWAITING:  # the question after /ask (the symptom detector runs first there)
+        turn.send(await questions.on_text(s, rt, p, text))
     elif p.awaiting:
         turn.send(await patient_settings.on_text(s, rt, p, text))
     elif coaching.patients.enrolled(p) and (items := detect_symptoms(text)):  # 「今日は足がしびれています」

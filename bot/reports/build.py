@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import OpenPatient
+from bot.coaching import questions
 from bot.i18n import t
 from bot.replies import Reply
 from bot.reports import charts, text
@@ -109,7 +110,8 @@ async def summary_replies(s: AsyncSession, rt: Runtime, scope: int | None, perio
     (attention first), each with a button to open the patient's detail."""
     tz = rt.settings.clinic_timezone
     found = await summaries(s, rt, scope, period)
-    replies = [Reply(m) for m in text.summary_messages(period, found, tz=tz, scope_name=scope_name)]
+    waiting = await unanswered_questions(s, rt, scope)  # first: patients waiting a day or more for an answer
+    replies = [*waiting, *(Reply(m) for m in text.summary_messages(period, found, tz=tz, scope_name=scope_name))]
     if not found:
         return replies
     charted = found[:max_charts]
@@ -127,6 +129,20 @@ async def summary_replies(s: AsyncSession, rt: Runtime, scope: int | None, perio
     if len(found) > len(charted):
         replies.append(Reply(t("report.more_charts", n=len(found) - len(charted))))
     return replies
+
+
+async def unanswered_questions(s: AsyncSession, rt: Runtime, scope: int | None) -> list[Reply]:
+    """Patients' questions unanswered for a day or more (coaching/questions.py), as one message for the top of the
+    summary; none when there are none."""
+    rows = await questions.unanswered(s, rt, scope)
+    if not rows:
+        return []
+    zone = ZoneInfo(rt.settings.clinic_timezone)
+    lines = [t("question.summary_line", nickname=nickname, patient_id=pid, question_id=qid, text=body[:80],
+               when=f"{asked.astimezone(zone).month}/{asked.astimezone(zone).day} {asked.astimezone(zone):%H:%M}")
+             for qid, pid, nickname, asked, body in rows]
+    return [Reply(t("question.summary", hours=int(questions.ANSWER_WITHIN.total_seconds() // 3600), n=len(rows),
+                    items="\n".join(lines)))]
 
 
 def this_week(rt: Runtime) -> Period:

@@ -173,7 +173,7 @@ for _k in MESSAGE_KEYS:  # coaching.decision_text()
                                                  "during", "after", "next_morning", "recheck", "now", "ratings",
                                                  "usual", "last_week", "this_week"})
 for _k in ("rejoin.red_flag", "redflag.call_clinic", "trial.invite", "redflag.held", "redflag.again_still",
-           "signup.welcome_held", "redflag.undelivered", "clinic_notice.kept_paused",
+           "signup.welcome_held", "redflag.undelivered", "clinic_notice.kept_paused", "question.ended",
            *{i.advice for i in load_redflags().items}):
     PARAMS_BY_KEY.setdefault(_k, set()).update(CONTACT)
 for _k in ("reminder.text", "reminder.repeat", "reminder.snooze_over", "ask.severe_follow_up", *FAMILIES["ask."]):
