@@ -10,7 +10,7 @@ from datetime import timedelta
 from bot.i18n import t
 from bot.storage.models import AuditEntry, Clearance, ClinicNote, Decision, ExerciseSession, Outbox, Patient
 from tests.e2e.test_clinicians import ADMIN, DOC, DOC2, REFUSED, join
-from tests.helpers import USER, day, enrol
+from tests.helpers import USER, day, enrol, press_sign
 
 
 async def setup(clinic) -> Patient:
@@ -122,7 +122,7 @@ async def test_erasure_keeps_the_fact_of_an_action_and_drops_its_content(clinic)
 async def test_after_a_red_flag_the_card_clears_or_keeps_the_patient_paused(clinic):
     p = await setup(clinic)
     await clinic.text(USER, "/symptom")
-    await clinic.press(USER, t("flag.knee_locking"))  # same day: held for the clinic's clearance
+    await press_sign(clinic, "knee_locking")  # same day: held for the clinic's clearance
     card = (await clinic.text(DOC, f"/patient {p.id}"))[-1]
     assert "状態：確認待ち（危険サイン）" in card.body and "未対応のアラート 1件" in card.body
     assert t("button.control.clear") in card.button_texts and t("button.control.pause") not in card.button_texts
@@ -158,9 +158,9 @@ async def test_levels_are_set_stepped_back_and_held_from_the_card(clinic):
     # one step back (the element raised last), typed
     answer = await clinic.text(DOC, f"/stepback {p.id}")
     assert "1段階下げる：回数 3/5 → 回数 2/5" in answer[-1].body
-    answer = await clinic.text(DOC, f"/level {p.id} 負荷 2")
-    assert "レベル変更：負荷 1/4 → 負荷 2/4" in answer[-1].body
-    assert (await clinic.text(DOC, f"/level {p.id} 負荷 9"))[-1].body == t("control.usage.level")
+    answer = await clinic.text(DOC, f"/level {p.id} 強さ 2")
+    assert "レベル変更：強さ 1/4 → 強さ 2/4" in answer[-1].body
+    assert (await clinic.text(DOC, f"/level {p.id} 強さ 9"))[-1].body == t("control.usage.level")
     assert (await clinic.text(DOC, f"/level {p.id} 腕 2"))[-1].body == t("control.usage.level")
     [p] = await clinic.rows(Patient)
     assert (p.reps, p.load, p.raise_history) == (2, 2, ["reps", "load"])
