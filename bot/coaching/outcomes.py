@@ -211,11 +211,10 @@ async def results(s: AsyncSession, p: Patient, r: OutcomeRound) -> Reply:
     rows = (await store.scores(s, [p.id]))[p.id]
     lines = []
     for ins in load_instruments():
-        mine = [x for x in rows if x.instrument == ins.id]
-        now = next((x.score for x in reversed(mine) if x.at >= r.started_at), None)
-        if now is None:
-            continue
-        base = next((x.score for x in mine if x.occasion == "baseline"), None)
+        pair = store.baseline_and_newest(rows, ins.id)
+        if pair is None or pair[1] is None or not any(x.at >= r.started_at for x in rows if x.instrument == ins.id):
+            continue  # not asked in this round
+        base, now = pair
         change = ins.change(base, now)
         shown = change_text(ins, change) if change is not None and not ins.mcid.responders else score_text(ins, now)
         lines.append(t("outcome.result_line", title=ins.title, value=shown))

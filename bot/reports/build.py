@@ -19,6 +19,7 @@ from bot.replies import Reply
 from bot.reports import charts, text
 from bot.reports.summary import (
     DecisionRow,
+    Extras,
     FlagRow,
     PatientRow,
     PatientSummary,
@@ -27,10 +28,13 @@ from bot.reports.summary import (
     summarise,
 )
 from bot.runtime import Runtime
+from bot.storage import outcomes as outcome_reads
 from bot.storage import reports as reads
 from bot.timeplan import at_local, local_date
+from rules.outcomes import load_instruments
 
 HISTORY_FOR_SILENCE = timedelta(days=14)
+OPEN_FLAGS_FOR = timedelta(days=28)  # a red-flag alert older than this no longer heads the summary
 log = logging.getLogger(__name__)
 
 
@@ -51,9 +55,42 @@ async def summaries(s: AsyncSession, rt: Runtime, scope: int | None, period: Per
     flags = await reads.red_flag_rows(s, scope, lo, hi, ids=scope_ids)
     missed = await reads.missed_prompts(s, scope, lo, hi, ids=scope_ids)
     last = await reads.last_answers(s, scope, reference - HISTORY_FOR_SILENCE, reference, ids=scope_ids)
+    more = await extras(s, [p.id for p in patients], [p.id for p in patients if p.paused], period, hi)
     return summarise(period, patients, [SessionRow(*r) for r in sessions],
                      [DecisionRow.from_tuple(r) for r in decisions], [FlagRow.from_tuple(r) for r in flags],
-                     missed, last, now=now, tz=tz, thresholds=rt.thresholds)
+                     missed, last, now=now, tz=tz, thresholds=rt.thresholds, extras=more)
+
+
+async def unanswered_questions(s: AsyncSession, ids: list[int]) -> dict[int, int]:
+    """Patients' questions to the clinic not answered yet, per patient: the question relay's hook (issue 10 §2).
+    Returns none until the relay stores questions; then it counts them here and the summary puts those
+    patients near the top (summary.ATTENTION `question`)."""
+    return {}
+
+
+async def outcome_changes(s: AsyncSession, ids: list[int]) -> dict[int, dict[str, tuple[float | None, float | None]]]:
+    """Per patient and instrument: (the baseline score, the newest score)."""
+    out: dict[int, dict[str, tuple[float | None, float | None]]] = {}
+    for pid, rows in (await outcome_reads.scores(s, ids)).items():
+        for ins in load_instruments():
+            if (pair := outcome_reads.baseline_and_newest(rows, ins.id)) is not None:
+                out.setdefault(pid, {})[ins.id] = pair
+    return out
+
+
+async def extras(s: AsyncSession, ids: list[int], paused: list[int], period: Period,
+                 until: datetime) -> dict[int, Extras]:
+    """What the summary needs beyond the week's rows, for all these patients at once (a query each)."""
+    totals = await reads.session_totals(s, ids, period.end)
+    flags = await reads.red_flag_alerts(s, ids, until - OPEN_FLAGS_FOR)
+    stops = await reads.newest_stop_reasons(s, paused) if paused else {}
+    questions = await unanswered_questions(s, ids)
+    outcomes = await outcome_changes(s, ids)
+    return {pid: Extras(outcomes=outcomes.get(pid, {}), done_total=totals.get(pid, (0, 0))[0],
+                        planned_total=totals.get(pid, (0, 0))[1], flag_alerts=flags.get(pid, (0, 0))[0],
+                        flag_alerts_open=flags.get(pid, (0, 0))[1],
+                        paused_severe="severe_persists" in stops.get(pid, ()), questions=questions.get(pid, 0))
+            for pid in ids}
 
 
 async def chart_data(s: AsyncSession, rt: Runtime, ids: list[int], end: date

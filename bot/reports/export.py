@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import t
 from bot.reports.summary import DecisionRow, Period, SessionRow
 from bot.runtime import Runtime
+from bot.storage import outcomes as outcome_reads
 from bot.storage import reports as reads
 from rules import load_program
+from rules.outcomes import instrument
 
 EXPORT_CHUNK = 5000  # patient ids per IN (...) query
 
@@ -50,8 +52,8 @@ class SafeWriter:
 
 
 async def export_csv(s: AsyncSession, rt: Runtime, scope: int | None) -> bytes:
-    """Every rating (one row per session) and every decision of these patients, as CSV in UTF-8 with a BOM
-    (Excel opens Japanese correctly), CRLF line ends. Columns: clinic.export.header."""
+    """Every rating (one row per session), every decision and every outcome score of these patients, as CSV in
+    UTF-8 with a BOM (Excel opens Japanese correctly), CRLF line ends. Columns: clinic.export.header."""
     tz = rt.settings.clinic_timezone
     zone = ZoneInfo(tz)
     patients = await reads.patient_rows(s, scope, enrolled_only=False)
@@ -61,6 +63,7 @@ async def export_csv(s: AsyncSession, rt: Runtime, scope: int | None) -> bytes:
     out = SafeWriter(buf)
     out.writerow(t("clinic.export.header").split(","))
     session_kind, decision_kind = t("clinic.export.kind.session"), t("clinic.export.kind.decision")
+    outcome_kind = t("clinic.export.kind.outcome")
     first, last = date(2000, 1, 1), date(2999, 12, 31)
     lo, hi = Period(first, last).bounds(tz)
     for i in range(0, len(ids), EXPORT_CHUNK):
@@ -69,7 +72,7 @@ async def export_csv(s: AsyncSession, rt: Runtime, scope: int | None) -> bytes:
             row = SessionRow(*r)
             out.writerow([session_kind, row.patient_id, info[row.patient_id][0], row.day.isoformat(), "",
                           t(f"report.session.{row.status}"), row.before, row.during, row.after,
-                          row.next_morning, row.recheck, "", "", "", ""])
+                          row.next_morning, row.recheck, "", "", "", "", "", "", ""])
         for r in await reads.decision_rows(s, None, lo, hi, ids=chunk, notable_only=False):
             d = DecisionRow.from_tuple(r)
             local = d.at.astimezone(zone)
@@ -77,5 +80,12 @@ async def export_csv(s: AsyncSession, rt: Runtime, scope: int | None) -> bytes:
             out.writerow([decision_kind, d.patient_id, info[d.patient_id][0], local.date().isoformat(),
                           local.strftime("%H:%M"), "", "", "", "", "", "", t(f"clinic.export.action.{d.action}"),
                           element, " ".join(d.reasons), t(f"rating.{d.stage}") if d.stage != "checkin"
-                          else t("clinic.export.stage.checkin")])
+                          else t("clinic.export.stage.checkin"), "", "", ""])
+        for pid, scores in (await outcome_reads.scores(s, chunk)).items():
+            for x in scores:
+                local = x.at.astimezone(zone)
+                ins = instrument(x.instrument)
+                out.writerow([outcome_kind, pid, info[pid][0], local.date().isoformat(), local.strftime("%H:%M"),
+                              *[""] * 10, ins.short if ins else x.instrument, t(f"clinic.export.occasion.{x.occasion}"),
+                              f"{x.score:g}"])
     return buf.getvalue().encode("utf-8-sig")

@@ -12,10 +12,18 @@ Definitions (docs/clinicians.md repeats them for clinicians):
   next morning above before; the 24-hour recheck above before.
 - Decisions listed: raises, step-backs, stops, and holds for a reason (not settled, worse trend, waiting
   for the 24-hour recheck, cannot step back below level 1); routine holds are not listed.
-- Needs attention (first, in this order): a red flag, a stop, two or more step-backs, no answer for 3 days
-  (not for paused patients), a worse trend (next-morning mean up from the previous week with at least
+- Needs attention (first, in this order, each with one line of why; issue 10 §4):
+  a red flag not yet acknowledged (「対応しました」 on its alert; a week's red flag with no alert row counts),
+  paused for severe pain (the newest stop was `severe_persists`), a patient's question unanswered (the
+  question relay), at the minimum level (a hold because the dose cannot go lower), a stop, two or more
+  step-backs, falling adherence (at least FALLING_BY fewer sessions done than the week before), no answer for
+  3 days (not for paused patients), a worse trend (next-morning mean up from the previous week with at least
   `trend_min_ratings` ratings in each, or a `trend_worse` decision).
 - Watch: not needing attention, but a limit was broken or fewer than 3 sessions were done this week.
+- Per patient also: baseline -> now of the outcome measures (rules/outcomes: change and MCID), sessions done and
+  planned since the start, 運動前後の痛みの変化 (before - after, averaged over the week's sessions with both:
+  positive means pain eased after exercise; a rough bedside sign, not a measurement), what was raised this
+  week, the trial's days left.
 """
 
 from __future__ import annotations
@@ -31,9 +39,12 @@ from rules import Thresholds, limits_broken
 
 RATINGS = ("before", "during", "after", "next_morning")
 LIMITS = tuple(str(limit) for limit in RULE_LIMITS)  # rules.Limit values: the rules define what a limit is
-ATTENTION = ("red_flag", "stopped", "step_backs", "no_answer", "worsening")
+ATTENTION = ("red_flag", "paused_severe", "question", "at_minimum", "stopped", "step_backs", "adherence",
+             "no_answer", "worsening")
 TARGET_SESSIONS, TARGET_DAYS = 6, 14
 WEEKLY_MINIMUM = 3  # fewer done sessions in a week -> "watch"
+FALLING_BY = 2  # this many fewer sessions done than the week before: falling adherence
+AT_MINIMUM = ("decision.hold.at_minimum", "decision.hold.at_minimum_again")
 NO_ANSWER_DAYS = 3
 TIERS = ("attention", "watch", "good")
 R = TypeVar("R", "SessionRow", "DecisionRow", "FlagRow")
@@ -87,12 +98,26 @@ class PatientRow:
     levels: dict[str, int]
     enrolled_at: datetime
     clinician_id: int | None = None
+    trial_ends_on: date | None = None
 
     @classmethod
     def from_tuple(cls, row: tuple) -> PatientRow:
-        pid, nickname, condition, status, paused, rom, reps, load, speed, enrolled_at, clinician_id = row
+        pid, nickname, condition, status, paused, rom, reps, load, speed, enrolled_at, clinician_id, ends = row
         return cls(pid, nickname, condition, status, bool(paused),
-                   {"rom": rom, "reps": reps, "load": load, "speed": speed}, _utc(enrolled_at), clinician_id)
+                   {"rom": rom, "reps": reps, "load": load, "speed": speed}, _utc(enrolled_at), clinician_id, ends)
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What a summary needs beyond the week's rows (bot/reports/build.py reads it for all patients at once)."""
+
+    outcomes: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)  # id -> (baseline, now)
+    done_total: int = 0  # sessions done since the start (up to the week's end)
+    planned_total: int = 0
+    flag_alerts: int = 0  # red-flag alerts of the last weeks
+    flag_alerts_open: int = 0  # ... of which nobody pressed 「対応しました」
+    paused_severe: bool = False  # the newest stop paused them for severe pain that persisted
+    questions: int = 0  # questions to the clinic still unanswered (the question relay)
 
 
 @dataclass(frozen=True)
@@ -174,6 +199,11 @@ class PatientSummary:
     tier: str = "good"
     urgent: bool = False
     counts: Counter[str] = field(default_factory=Counter)  # raise / hold / step_back / stop
+    extras: Extras = field(default_factory=Extras)
+    prev_done: int = 0  # sessions done the week before
+    eased: float | None = None  # 運動前後の痛みの変化: mean of (before - after); positive: eased after exercise
+    eased_n: int = 0
+    trial_days_left: int | None = None
 
     @property
     def met_target(self) -> bool:
@@ -201,7 +231,7 @@ def broken_limits(row: SessionRow, th: Thresholds) -> list[str]:
 def summarise(period: Period, patients: list[PatientRow], sessions: list[SessionRow],
               decisions: list[DecisionRow], flags: list[FlagRow], missed: dict[int, int],
               last_answers: dict[int, datetime], *, now: datetime, tz: str,
-              thresholds: Thresholds | None = None) -> list[PatientSummary]:
+              thresholds: Thresholds | None = None, extras: dict[int, Extras] | None = None) -> list[PatientSummary]:
     """One PatientSummary per patient, attention first (most serious reason first), then watch, then good.
 
     `sessions` must cover the 14 days ending on period.end; `decisions` and `flags` the period only;
@@ -211,9 +241,10 @@ def summarise(period: Period, patients: list[PatientRow], sessions: list[Session
     _, period_end = period.bounds(tz)
     reference = min(_utc(now), period_end)
     sessions_by, decisions_by, flags_by = _by_patient(sessions), _by_patient(decisions), _by_patient(flags)
+    more = extras or {}
     out = [summarise_patient(period, p, sessions_by.get(p.id, []), decisions_by.get(p.id, []),
                              flags_by.get(p.id, []), missed.get(p.id, 0), last_answers.get(p.id),
-                             reference=reference, th=th)
+                             reference=reference, th=th, extras=more.get(p.id, Extras()))
            for p in patients]
     out.sort(key=_order)
     return out
@@ -221,7 +252,7 @@ def summarise(period: Period, patients: list[PatientRow], sessions: list[Session
 
 def summarise_patient(period: Period, p: PatientRow, rows: list[SessionRow], decs: list[DecisionRow],
                       pflags: list[FlagRow], missed: int, last: datetime | None, *, reference: datetime,
-                      th: Thresholds) -> PatientSummary:
+                      th: Thresholds, extras: Extras | None = None) -> PatientSummary:
     """One patient's week: `rows` are their sessions of the 14 days ending on period.end, `decs` and `pflags`
     their decisions and red flags of the week, `last` their newest answer."""
     week = [r for r in rows if r.day in period]
@@ -232,8 +263,10 @@ def summarise_patient(period: Period, p: PatientRow, rows: list[SessionRow], dec
         done_14=done_in_two_weeks(rows, period.end), ratings=rating_stats(week, previous),
         limit_sessions=limit_sessions, limits=limits, decisions=decs, red_flags=pflags, missed_prompts=missed,
         last_answer_at=last, days_without_answer=days_silent(last, p.enrolled_at, reference),
-        counts=Counter(d.kind for d in decs), urgent=is_urgent(pflags, decs),
+        counts=Counter(d.kind for d in decs), urgent=is_urgent(pflags, decs), extras=extras or Extras(),
+        prev_done=sum(r.status == "done" for r in previous), trial_days_left=days_left(p, period.end),
     )
+    s.eased, s.eased_n = before_after(week)
     s.attention = attention(s, th)
     s.tier = tier(s)
     return s
@@ -265,6 +298,20 @@ def done_in_two_weeks(rows: list[SessionRow], end: date) -> int:
     return sum(r.status == "done" and first <= r.day <= end for r in rows)
 
 
+def before_after(week: list[SessionRow]) -> tuple[float | None, int]:
+    """運動前後の痛みの変化: the mean of (before - after) over the sessions with both, and how many there were.
+    Positive means pain eased after exercise: a rough bedside sign, not a measurement of hypoalgesia."""
+    diffs = [r.before - r.after for r in week if r.before is not None and r.after is not None]
+    return _mean(diffs), len(diffs)
+
+
+def days_left(p: PatientRow, end: date) -> int | None:
+    """Days of the trial left after the week's end (None once the patient chose to continue, or ended)."""
+    if p.status != "trial" or p.trial_ends_on is None:
+        return None
+    return max((p.trial_ends_on - end).days, 0)
+
+
 def days_silent(last: datetime | None, enrolled_at: datetime, reference: datetime) -> int:
     """Whole days from the newest answer (or enrolment) to `reference`."""
     since = _utc(last) if last is not None else enrolled_at
@@ -286,12 +333,32 @@ def worsening(s: PatientSummary, th: Thresholds) -> bool:
     return trend or any("trend_worse" in d.reasons for d in s.decisions)
 
 
+def red_flag_open(s: PatientSummary) -> bool:
+    """A red flag nobody acknowledged yet: an alert without 「対応しました」, or a red flag of the week whose
+    alerts (if any were recorded) are not all acknowledged."""
+    this_week = bool(s.red_flags) or any(_red_flag_stop(d) for d in s.decisions)
+    x = s.extras
+    return x.flag_alerts_open > 0 or (this_week and not (x.flag_alerts and not x.flag_alerts_open))
+
+
+def falling_adherence(s: PatientSummary) -> bool:
+    return s.prev_done - s.done >= FALLING_BY
+
+
+def at_minimum(s: PatientSummary) -> bool:
+    return any(d.message in AT_MINIMUM or "step_back_at_minimum" in d.reasons for d in s.decisions)
+
+
 def attention(s: PatientSummary, th: Thresholds) -> tuple[str, ...]:
     """Why this patient needs attention, in ATTENTION order (empty: they do not)."""
     checks = {
-        "red_flag": bool(s.red_flags) or any(_red_flag_stop(d) for d in s.decisions),
+        "red_flag": red_flag_open(s),
+        "paused_severe": s.patient.paused and s.extras.paused_severe,
+        "question": s.extras.questions > 0,
+        "at_minimum": at_minimum(s),
         "stopped": s.counts["stop"] > 0,
         "step_backs": s.counts["step_back"] >= 2,
+        "adherence": falling_adherence(s),
         "no_answer": not s.patient.paused and (s.days_without_answer or 0) >= NO_ANSWER_DAYS,
         "worsening": worsening(s, th),
     }

@@ -8,10 +8,12 @@ from zoneinfo import ZoneInfo
 from bot.i18n import t
 from bot.reports.summary import LIMITS, RATINGS, DecisionRow, PatientSummary, Period, SessionRow
 from rules import ELEMENT_ORDER, Flag, load_program, load_redflags
+from rules.outcomes import instrument, load_instruments
 
 # Why a session stopped, as summaries name it (the first of these among a stop's reasons)
 STOP_REASONS = ("red_flag", "severe_persists", "severe_before_twice", "severe_before", "severe_pain")
 
+REST_PER_BLOCK = 30  # one-line patients kept together, at most this many per block
 MAX_MESSAGE = 3900  # Telegram allows 4096 characters; split between patients below that
 
 
@@ -70,6 +72,10 @@ def attention_reasons(s: PatientSummary) -> str:
             parts.append(t("report.reason.red_flag_urgent"))
         elif reason == "no_answer":
             parts.append(t("report.reason.no_answer", days=s.days_without_answer))
+        elif reason == "question":
+            parts.append(t("report.reason.question", n=s.extras.questions))
+        elif reason == "adherence":
+            parts.append(t("report.reason.adherence", before=s.prev_done, now=s.done))
         else:
             parts.append(t(f"report.reason.{reason}"))
     return "、".join(parts)
@@ -83,6 +89,7 @@ def patient_block(s: PatientSummary, tz: str) -> str:
         lines.append(t("report.attention", reasons=attention_reasons(s)))
     lines.append(t("report.adherence", done=s.done, planned=s.planned, done14=s.done_14,
                    mark=t("report.target.met" if s.met_target else "report.target.missed")))
+    lines += [since_start(s), outcomes_line(s), eased_line(s)]
     lines.append(t("report.ratings"))
     for name in RATINGS:
         r = s.ratings[name]
@@ -109,8 +116,53 @@ def patient_block(s: PatientSummary, tz: str) -> str:
         lines.append(t("report.red_flags", items=items))
     if s.missed_prompts:
         lines.append(t("report.missed", n=s.missed_prompts))
-    lines.append(t("report.levels", levels=levels_line(p.condition, p.levels)))
-    return "\n".join(lines)
+    lines.append(t("report.levels", levels=levels_line(p.condition, p.levels)) + raised_this_week(s))
+    return "\n".join(line for line in lines if line)
+
+
+def since_start(s: PatientSummary) -> str:
+    if not s.extras.planned_total:
+        return ""
+    left = "" if s.trial_days_left is None else t("report.trial_left", days=s.trial_days_left)
+    return t("report.since_start", done=s.extras.done_total, planned=s.extras.planned_total, left=left)
+
+
+def outcome_value(value: float | None) -> str:
+    return t("report.no_data") if value is None else f"{value:g}"
+
+
+def outcomes_line(s: PatientSummary) -> str:
+    """Baseline -> now of each outcome measure with the change and whether it passes the MCID (「✔MCID」)."""
+    parts = []
+    for ins in load_instruments():
+        if ins.id not in s.extras.outcomes:
+            continue
+        base, now = s.extras.outcomes[ins.id]
+        if ins.mcid.responders:  # a measure of change itself (PGIC): its answer
+            mark = t("report.outcome.mcid") if ins.responder(now) else ""
+            parts.append(f"{ins.short} {ins.items[0].label_of(int(now)) if now is not None else '-'}{mark}")
+            continue
+        delta = ins.change(base, now)
+        if delta is None:  # only one of them so far (the baseline, usually)
+            parts.append(t("report.outcome.only", name=ins.short, value=outcome_value(base if now is None else now)))
+            continue
+        mark = t("report.outcome.mcid") if delta.important else ""
+        parts.append(t("report.outcome.change", name=ins.short, baseline=outcome_value(base), now=outcome_value(now),
+                       points=change(delta.points), mark=mark))
+    return t("report.outcomes", items="／".join(parts)) if parts else ""
+
+
+def eased_line(s: PatientSummary) -> str:
+    """運動前後の痛みの変化 (before - after, averaged): positive means pain eased after exercise."""
+    if s.eased is None:
+        return ""
+    return t("report.eased", value=change(s.eased), n=s.eased_n)
+
+
+def raised_this_week(s: PatientSummary) -> str:
+    program = load_program(s.patient.condition)
+    raised = [program.element_name(d.element) for d in s.decisions if d.kind == "raise" and d.element]
+    return t("report.raised", elements="・".join(raised)) if raised else ""
 
 
 def heading(period: Period, summaries: list[PatientSummary], scope_name: str | None) -> str:
@@ -125,7 +177,13 @@ def summary_messages(period: Period, summaries: list[PatientSummary], *, tz: str
     """The whole summary as Telegram messages: the heading, then one block per patient (attention first),
     split between patients so no message is too long."""
     blocks = [heading(period, summaries, scope_name)]
-    blocks += [patient_block(s, tz) for s in summaries] if summaries else [t("report.none")]
+    need = [s for s in summaries if s.attention]
+    rest = [s for s in summaries if not s.attention]
+    blocks += [patient_block(s, tz) for s in need] if summaries else [t("report.none")]
+    if rest:  # the others one line each (their detail: /patient ID)
+        lines = [rest_line(s) for s in rest]
+        blocks.append("\n".join([t("report.rest", n=len(rest)), *lines[:REST_PER_BLOCK]]))
+        blocks += ["\n".join(lines[i:i + REST_PER_BLOCK]) for i in range(REST_PER_BLOCK, len(lines), REST_PER_BLOCK)]
     blocks.append(t("report.footer"))
     messages: list[str] = []
     current = ""
@@ -145,6 +203,17 @@ def list_line(s: PatientSummary) -> str:
     return t("report.list.line", mark=t(f"report.mark.{s.tier}"), id=p.id, nickname=p.nickname,
              status=t(f"report.status.{p.status}"), done=s.done, planned=s.planned, during=number(during.mean),
              reasons=f"（{attention_reasons(s)}）" if s.attention else "")
+
+
+def rest_line(s: PatientSummary) -> str:
+    """A patient who needs no attention, in the summary: the list line and the pain measure's baseline -> now."""
+    base, now = s.extras.outcomes.get("pain_week", (None, None))
+    pain = instrument("pain_week")
+    delta = pain.change(base, now) if pain is not None else None
+    if delta is None:
+        return list_line(s)
+    mark = t("report.outcome.mcid") if delta.important else ""
+    return list_line(s) + t("report.rest_pain", baseline=outcome_value(base), now=outcome_value(now), mark=mark)
 
 
 def patients_list(summaries: list[PatientSummary], period: Period) -> str:

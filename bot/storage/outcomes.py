@@ -77,3 +77,13 @@ async def scores(s: AsyncSession, ids: list[int]) -> dict[int, list[ScoreRow]]:
     for pid, instrument, occasion, score, at in rows.all():
         out[pid].append(ScoreRow(pid, instrument, occasion, float(score), at))
     return out
+
+
+def baseline_and_newest(rows: list[ScoreRow], instrument: str) -> tuple[float | None, float | None] | None:
+    """One patient's scores of one instrument (oldest first) as (baseline, newest): None for what is not there
+    yet (the newest only once a later round is scored); None when the instrument has no score at all."""
+    mine = [x for x in rows if x.instrument == instrument]
+    if not mine:
+        return None
+    base = next((x.score for x in mine if x.occasion == "baseline"), None)
+    return base, (mine[-1].score if len(mine) > 1 or base is None else None)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from bot.storage.clinicians import ENROLLED
-from bot.storage.models import Decision, ExerciseSession, Patient, Prompt, RedFlagReport
+from bot.storage.models import Decision, ExerciseSession, Outbox, Patient, Prompt, RedFlagReport
 
 # Decisions worth a clinician's attention; routine holds ("keep going", "one more session") are left out.
 NOTABLE_HOLDS = ("decision.hold.not_settled", "decision.hold.trend_worse", "decision.hold.recheck_pending",
@@ -46,7 +46,7 @@ def _columns(*columns: Any) -> list[Mapped[Any]]:
 def patients_stmt(clinician_id: int | None, *, enrolled_only: bool = True) -> Select[Any]:
     stmt = select(*_columns(Patient.id, Patient.nickname, Patient.condition, Patient.status, Patient.paused,
                             Patient.rom, Patient.reps, Patient.load, Patient.speed, Patient.enrolled_at,
-                            Patient.clinician_id))
+                            Patient.clinician_id, Patient.trial_ends_on))
     if enrolled_only:
         stmt = stmt.where(col(Patient.status).in_(ENROLLED))
     if clinician_id is not None:
@@ -123,3 +123,40 @@ async def last_answers(s: AsyncSession, clinician_id: int | None, since: datetim
                *_scope(Prompt.patient_id, clinician_id, ids=ids))
         .group_by(col(Prompt.patient_id)))
     return {pid: at for pid, at in rows.all() if at is not None}
+
+
+async def session_totals(s: AsyncSession, ids: list[int], last: date) -> dict[int, tuple[int, int]]:
+    """Since the start, up to `last`: (sessions done, sessions planned) per patient."""
+    rows = await s.execute(
+        select(col(ExerciseSession.patient_id), col(ExerciseSession.status), func.count())
+        .where(col(ExerciseSession.patient_id).in_(ids), col(ExerciseSession.local_date) <= last)
+        .group_by(col(ExerciseSession.patient_id), col(ExerciseSession.status)))
+    out: dict[int, tuple[int, int]] = {}
+    for pid, status, n in rows.all():
+        done, planned = out.get(pid, (0, 0))
+        out[pid] = (done + (int(n) if status == "done" else 0), planned + int(n))
+    return out
+
+
+async def red_flag_alerts(s: AsyncSession, ids: list[int], since: datetime) -> dict[int, tuple[int, int]]:
+    """Red-flag alerts about these patients scheduled since `since`: (how many, how many nobody acknowledged
+    with 「対応しました」), per patient."""
+    rows = await s.execute(
+        select(col(Outbox.patient_id), col(Outbox.payload))
+        .where(col(Outbox.kind) == "alert", col(Outbox.patient_id).in_(ids), col(Outbox.created_at) >= since,
+               col(Outbox.state) != "cancelled", col(Outbox.variant).like("red_flag%")))
+    out: dict[int, tuple[int, int]] = {}
+    for pid, payload in rows.all():
+        total, open_ = out.get(pid, (0, 0))
+        out[pid] = (total + 1, open_ + (not isinstance((payload or {}).get("ack"), dict)))
+    return out
+
+
+async def newest_stop_reasons(s: AsyncSession, ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """The reasons of each patient's newest stop decision (why a paused patient is paused)."""
+    newest = (select(col(Decision.patient_id), func.max(col(Decision.id)).label("id"))
+              .where(col(Decision.patient_id).in_(ids), col(Decision.action) == "stop")
+              .group_by(col(Decision.patient_id)).subquery())
+    rows = await s.execute(select(col(Decision.patient_id), col(Decision.reasons))
+                           .join(newest, col(Decision.id) == newest.c.id))
+    return {pid: tuple(reasons or ()) for pid, reasons in rows.all()}

@@ -95,6 +95,7 @@ FAMILIES: dict[str, list[str]] = {
                                                       "unhold", "end")],
     "control.done.": [f"control.done.{a}" for a in ("note", "memo", "reply")],
     "control.ask.": ["control.ask.note", "control.ask.memo"],
+    "clinic.export.occasion.": [f"clinic.export.occasion.{o}" for o in OCCASIONS],
 }
 VARIABLE_KEYS = [*MESSAGE_KEYS, "ask.severe_follow_up", "reminder.text", "reminder.repeat", "reminder.snooze_over",
                  "alert.text", "alert.urgent", "staff.signup_red_flag_urgent",

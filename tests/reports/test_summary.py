@@ -8,19 +8,35 @@ from collections import Counter
 import pytest
 
 from bot.reports import charts, text
-from bot.reports.summary import Period, RatingStats, SessionRow, broken_limits, summarise
+from bot.reports.summary import (
+    DecisionRow,
+    Extras,
+    FlagRow,
+    PatientRow,
+    Period,
+    RatingStats,
+    SessionRow,
+    broken_limits,
+    summarise,
+)
 from rules import Thresholds
 from tests.reports.week import (
     DECISIONS,
+    ENROLLED,
     FLAGS,
     LAST_ANSWERS,
     MISSED,
     NOW,
+    ONES,
     PATIENTS,
     PERIOD,
     SESSIONS,
     TZ,
+    at,
     d,
+)
+from tests.reports.week import (
+    done as session,
 )
 
 
@@ -32,9 +48,10 @@ def week():
 
 def test_attention_first_most_serious_first(week):
     by_id, order = week
-    # urgent red flag, then a stop, then silence, then a worse trend; then watch; then good
-    assert order == [3, 2, 4, 5, 6, 1]
-    assert [by_id[i].tier for i in order] == ["attention"] * 4 + ["watch", "good"]
+    # urgent red flag, then a stop, then falling adherence, then silence, then a worse trend; then good
+    assert order == [3, 2, 6, 4, 5, 1]
+    assert [by_id[i].tier for i in order] == ["attention"] * 5 + ["good"]
+    assert by_id[6].attention == ("adherence",) and (by_id[6].prev_done, by_id[6].done) == (4, 2)
     assert by_id[3].attention == ("red_flag", "stopped") and by_id[3].urgent
     assert by_id[2].attention == ("stopped", "step_backs")
     assert by_id[4].attention == ("no_answer",) and by_id[4].days_without_answer == 5
@@ -102,13 +119,13 @@ def test_text_lists_attention_first_with_the_numbers(week):
     result = summarise(PERIOD, PATIENTS, SESSIONS, DECISIONS, FLAGS, MISSED, LAST_ANSWERS, now=NOW, tz=TZ)
     [message] = text.summary_messages(PERIOD, result, tz=TZ, scope_name="田中")
     assert message.startswith("【週次サマリー】12/7(月)〜12/13(日)\n"
-                              "担当：田中　患者 6人：🔴要対応 4・🟡注意 1・🟢順調 1")
-    names = [message.index(f"{n}さん（ID") for n in ("よしこ", "たろう", "けんじ", "さくら", "じろう", "はなこ")]
+                              "担当：田中　患者 6人：🔴要対応 5・🟡注意 0・🟢順調 1")
+    names = [message.index(f"{n}さん（ID") for n in ("よしこ", "たろう", "じろう", "けんじ", "さくら")]
     assert names == sorted(names)
-    hanako = message[names[-1]:]
-    assert "実施 6/7日　直近2週間 9回（目標6回：達成）" in hanako
-    assert "運動前 2.0／3（−1.0）" in hanako and "運動直後 1.5／2（−0.5）" in hanako
-    assert "判断：12/10 動かす範囲↑" in hanako and "現在のレベル：動かす範囲 2/" in hanako
+    # the rest, one line each, after those who need attention
+    rest = message[message.index("── そのほかの 1人"):]
+    assert "🟢 ID 1 はなこさん・体験中・実施 6/7・運動中 平均2.0" in rest
+    assert "理由：実施が減少（先週 4回 → 今週 2回）" in message[names[2]:names[3]]
     taro = message[names[1]:names[2]]
     assert "理由：運動を中止、運動量ダウン2回以上" in taro
     assert "目安超え 3回：運動中が3超×3、7以上の強い痛み×1、直後に落ち着かず×1、翌朝が運動前より高い×1" in taro
@@ -116,7 +133,7 @@ def test_text_lists_attention_first_with_the_numbers(week):
     assert "未回答の質問 2件" in taro
     yoshiko = message[names[0]:names[1]]
     assert "【至急】危険サイン" in yoshiko and "危険サイン：12/10 新しく・急に、尿が出にくい" in yoshiko
-    assert "5日間回答なし" in message[names[2]:names[3]]
+    assert "5日間回答なし" in message[names[3]:names[4]]
 
 
 def test_long_summaries_are_split_between_patients(week):
@@ -124,7 +141,7 @@ def test_long_summaries_are_split_between_patients(week):
     many = result * 30
     messages = text.summary_messages(PERIOD, many, tz=TZ, scope_name="田中")
     assert len(messages) > 1 and all(len(m) <= 4096 for m in messages)
-    assert sum(m.count("さん（ID") for m in messages) == len(many)
+    assert sum(m.count("さん（ID") + m.count("🟢 ID") for m in messages) == len(many)
 
 
 def test_patient_chart_has_the_four_ratings_the_band_and_the_decisions():
@@ -141,8 +158,8 @@ def test_overview_chart_shows_every_patient_by_status(week):
     result = summarise(PERIOD, PATIENTS, SESSIONS, DECISIONS, FLAGS, MISSED, LAST_ANSWERS, now=NOW, tz=TZ)
     chart = charts.overview_chart(result, PERIOD.start, PERIOD.end)
     assert chart.png.startswith(b"\x89PNG") and len(chart.png) > 10_000
-    assert chart.series == ("要対応", "注意", "順調", "目標6回")
-    assert chart.points == {"要対応": 4, "注意": 1, "順調": 1}
+    assert chart.series == ("要対応", "順調", "目標6回")
+    assert chart.points == {"要対応": 5, "順調": 1}
 
 
 def test_japanese_glyphs_come_from_a_japanese_font():
@@ -172,3 +189,38 @@ def test_summaries_name_why_a_session_stopped_and_the_severe_pain_holds():
     assert t("report.stop.severe_pain") in label("stop", ("severe_pain", "during_over_limit"),
                                                  "decision.stop.severe_pain")
     assert t("report.hold.ceiling_pending") in label("hold", ("usual_pain_high",), "decision.hold.ceiling_pending")
+
+
+def test_needs_in_order_with_one_line_of_why_and_the_progress_fields():
+    """Issue 10 §4: an unacknowledged red flag first, then paused for severe pain, an unanswered question, the
+    minimum level; an acknowledged red flag no longer heads the list. Per patient: outcome measures baseline ->
+    now with the MCID, sessions since the start, 運動前後の痛みの変化, what was raised, the trial's days left."""
+    row = lambda pid, name, paused=False: PatientRow(pid, name, "knee", "trial", paused, ONES, ENROLLED,  # noqa: E731
+                                                     None, d(20))
+    patients = [row(11, "あき"), row(12, "いち", paused=True), row(13, "うめ"), row(14, "えり"), row(15, "おと")]
+    sessions = [session(15, d(8), 4, 2, 1, 2), session(15, d(10), 3, 2, 2, 2), session(15, d(12), 3, 2, 3, 2),
+                *[session(p, d(n), 2, 2, 2, 2) for p in (11, 13, 14) for n in (8, 10, 12)]]
+    decisions = [DecisionRow(14, at(10, 9), "hold", None, ("step_back_at_minimum",), "decision.hold.at_minimum",
+                             "during"),
+                 DecisionRow(15, at(11, 7), "progress", "reps", ("limits_met",), "decision.progress", "next_morning")]
+    flags = [FlagRow(11, at(9, 9), ("swelling",), False), FlagRow(15, at(9, 9), ("swelling",), False)]
+    extras = {
+        11: Extras(flag_alerts=1, flag_alerts_open=1),
+        12: Extras(paused_severe=True),
+        13: Extras(questions=2),
+        15: Extras(flag_alerts=1, flag_alerts_open=0, done_total=9, planned_total=12,
+                   outcomes={"pain_week": (6, 4), "psfs": (3.5, 4.5), "pgic": (None, 2), "limited_days": (3, None)}),
+    }
+    result = summarise(PERIOD, patients, sessions, decisions, flags, {}, {p.id: at(13, 7) for p in patients},
+                       now=NOW, tz=TZ, extras=extras)
+    assert [(s.patient.id, s.attention) for s in result] == [
+        (11, ("red_flag",)), (12, ("paused_severe",)), (13, ("question",)), (14, ("at_minimum",)), (15, ())]
+    [message] = text.summary_messages(PERIOD, result, tz=TZ, scope_name="田中")
+    assert "理由：危険サインの報告" in message and "理由：強い痛みが続き一時停止中" in message
+    assert "理由：返信待ちのご質問 2件" in message and "理由：いちばん軽い運動量でも痛みが目安を超える" in message
+    oto = text.patient_block(result[-1], TZ)
+    assert "経過（はじめ→いま）：平均の痛み 6→4（−2.0・✔MCID）／PSFS 3.5→4.5（+1.0）／活動を減らした日 はじめ 3" \
+        "／全般的変化 かなり良くなった・✔MCID" in oto
+    assert "開始から：実施 9/12日・体験期間 残り7日" in oto
+    assert "運動前後の痛みの変化：+1.3（3回の平均。プラス＝運動後に楽になった" in oto  # (4-1 + 3-2 + 3-3) / 3
+    assert "今週上げた：回数" in oto

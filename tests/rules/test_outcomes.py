@@ -7,6 +7,14 @@ import pytest
 
 from rules.outcomes import MAX_OPTIONS, Instrument, OutcomeError, asked_at, from_files, instrument, load_instruments
 
+YES_NO = """
+[[items.options]]
+value = 1
+label = "はい"
+[[items.options]]
+value = 0
+label = "いいえ"
+"""
 GOOD = """
 id = "rdq"
 version = 1
@@ -21,23 +29,11 @@ range = [0, 2]
 [[items]]
 id = "q1"
 text = "腰痛のため、家にいることが多い"
-[[items.options]]
-value = 1
-label = "はい"
-[[items.options]]
-value = 0
-label = "いいえ"
-
+""" + YES_NO + """
 [[items]]
 id = "q2"
 text = "腰痛のため、ゆっくり歩く"
-[[items.options]]
-value = 1
-label = "はい"
-[[items.options]]
-value = 0
-label = "いいえ"
-"""
+""" + YES_NO
 
 
 def test_the_shipped_instruments_in_asking_order():
