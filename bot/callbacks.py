@@ -26,6 +26,8 @@ end-of-trial question).
                                 per group: levels, program state, limits and condition, trial, notes
   qa:<question>                 ReplyQuestion   「返信する」 under a patient's question
   ask                           AskQuestion     「質問する」 in the patient's menu
+  ap:<prompt>:book|self|am|pm|sat|any  Booking  the end-of-trial report: ask for an appointment (then when) or
+                                                continue on one's own
 """
 
 from __future__ import annotations
@@ -101,6 +103,7 @@ Choice = Literal["now", "later", "skip"]
 Which = Literal["during", "after"]
 TrialChoice = Literal["continue", "end", "endyes"]
 RejoinStep = Literal["start", "ok", "flag"]
+BookingChoice = Literal["book", "self", "am", "pm", "sat", "any"]
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,8 @@ _SIGNUP_VALUES: dict[str, Callable[[str], bool]] = {
     "nick": lambda v: v == "tg",
     "ok": lambda v: v == "",
     "redo": lambda v: v == "",
+    "contact": lambda v: v == "",  # optional: a phone number or the clinic's patient number, typed (issue 10 §5)
+    "nocontact": lambda v: v == "",
 }
 
 
@@ -383,6 +388,19 @@ class FlagAgain(_Answer[FlagAnswer]):
 
 
 @dataclass(frozen=True)
+class Booking(_Answer[BookingChoice]):
+    """After the end-of-trial report: `book` (an appointment: then when, am/pm/sat/any) or `self`."""
+
+    prefix, words, prompt_kinds = "ap", get_args(BookingChoice), ("booking", "booking_time")
+    TIMES: ClassVar[tuple[str, ...]] = ("am", "pm", "sat", "any")
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The question this value answers: the report's (book/self) or the preferred time's."""
+        return ("booking_time",) if self.choice in self.TIMES else ("booking",)
+
+
+@dataclass(frozen=True)
 class OutcomeAnswer:
     """An answer in an outcome round (bot/coaching/outcomes.py): the round, the step it answers, and an answer
     value (0-99) or `done` (no more activities to name)."""
@@ -510,14 +528,14 @@ FAMILIES: dict[str, type[Callback]] = {
     "rt": Rating, "rm": ReminderChoice, "nx": AskNow, "rf": RedFlag, "trial": Trial, "c": Consent,
     "su": SignupStep, "st": Setting, "tr": TrialAnswer, "rj": Rejoin, "del": Delete, "cp": OpenPatient,
     "ls": Lesson, "ak": Acknowledge, "fa": FlagAgain, "om": OutcomeAnswer, **CONTROL_FAMILIES, "qa": ReplyQuestion,
-    "ask": AskQuestion,
+    "ask": AskQuestion, "ap": Booking,
 }
 # The python-telegram-bot patterns that route a press to its family's handler (the parser then checks it).
 PATTERNS = {prefix: rf"^{prefix}(:|$)" for prefix in FAMILIES}
 
 Callback = (Rating | ReminderChoice | AskNow | RedFlag | Trial | Consent | SignupStep | Setting | TrialAnswer
             | Rejoin | Delete | OpenPatient | Lesson | Acknowledge | FlagAgain | OutcomeAnswer | _Control
-            | ReplyQuestion | AskQuestion)
+            | ReplyQuestion | AskQuestion | Booking)
 
 
 def parse(data: str | None) -> Callback | None:

@@ -41,7 +41,7 @@ def steps_for(occasion: str, activities: list[str]) -> list[str]:
             steps += [f"{ins.id}:{item.id}" for item in ins.items]
         elif activities:
             steps += [f"{ins.id}:rate:{k}" for k in range(len(activities))]
-        else:  # named at this round (the first one with this instrument)
+        elif occasion == "baseline":  # named at the first round; none named then: nothing to rate again later
             for k in range(ins.activities):
                 steps += [f"{ins.id}:name:{k}", f"{ins.id}:rate:{k}"]
     return steps

@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from bot import alerts, callbacks, coaching
 from bot.callbacks import rating_buttons
-from bot.coaching import lessons, outcomes, safety
+from bot.coaching import lessons, outcomes, progress, safety
 from bot.coaching import patients as patient_state
 from bot.coaching.messages import from_payload
 from bot.coaching.questions import ANSWER_WITHIN
@@ -130,8 +130,10 @@ async def _alert_body(s: AsyncSession, rt: Runtime, alert: Outbox,
     local = answered_at.astimezone(rt.settings.tz)
     chat_line = t("alert.chat_link", nickname=nickname) if p is not None else ""
     ratings = t("alert.ratings", ratings=payload["ratings"]) if payload.get("ratings") else ""
+    contact = t("alert.contact", contact=p.contact) if p is not None and p.contact else ""  # given at signup
     text = join(t(key, nickname=nickname, patient_id=patient_id, event=event),
-                "\n".join(x for x in (t(f"alert.tier.{tier}") if tier else "", ratings, report_text.alert_flags(flags),
+                "\n".join(x for x in (t(f"alert.tier.{tier}") if tier else "", ratings, contact,
+                                       report_text.alert_flags(flags),
                                        t("alert.answered_at", when=f"{local.month}/{local.day} {local:%H:%M}"))
                            if x),
                 chat_line, t("alert.open_hint", patient_id=patient_id))
@@ -360,6 +362,34 @@ async def _outcome_round(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient |
         return nothing(outbox.DONE)
     replies = await outcomes.start_round(s, rt, p, await outcomes.occasion_of(s, p, row.local_date))
     return Prepared([(p.chat_id, r) for r in replies]) if replies else nothing(outbox.DONE)
+
+
+@prepares("weekly_report")
+async def _weekly_report(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    """「{呼び名}さんの1週間」 on the patient's own day (coaching/progress.py); the next week's is planned first."""
+    if not patient_state.enrolled(p) or row.local_date is None or not rt.settings.outcomes_enabled:
+        return nothing()
+    await progress.schedule_weekly(s, rt, p, row.local_date)
+    if p.unreachable:
+        return nothing(outbox.DONE)
+    replies = await progress.weekly_report(s, rt, p, row.local_date)
+    return Prepared([(p.chat_id, r) for r in replies])
+
+
+@prepares("celebration")
+async def _celebration(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    if not patient_state.enrolled(p) or p.unreachable or row.variant not in progress.MILESTONES:
+        return nothing()
+    return Prepared([(p.chat_id, progress.celebration(p, row.variant))])
+
+
+@prepares("trial_report")
+async def _trial_report(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    """The end-of-trial report, with its buttons: an appointment at the clinic, or continuing on one's own."""
+    if not patient_state.enrolled(p) or p.unreachable or not rt.settings.outcomes_enabled:
+        return nothing()
+    prompt_id = await _ask_once(s, rt, row, p, None, "booking")
+    return Prepared([(p.chat_id, r) for r in await progress.trial_report(s, rt, p, prompt_id)])
 
 
 @prepares("reply")

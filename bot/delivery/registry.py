@@ -63,6 +63,11 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("flag_again",      24 * H,     False, True,  PATIENT_DAY),
     # outcome measures every 14 days, the trial's end included (coaching/outcomes.py; a paused patient skips one)
     Kind("outcome_round",   24 * H,     False, True,  PATIENT_DAY),
+    # the patient's progress (coaching/progress.py): 「…さんの1週間」 on their own day, a milestone celebrated once
+    # (variant: the milestone; sent as optional), the end-of-trial report (local_date: the trial's last day)
+    Kind("weekly_report",   24 * H,     False, True,  PATIENT_DAY),
+    Kind("celebration",     24 * H,     False, True,  ("patient_id", "variant")),
+    Kind("trial_report",    24 * H,     False, True,  PATIENT_DAY),
     Kind("cleared",         None,       False, True,  ("patient_id", "variant")),  # variant: the clearance id
     Kind("alert",           None,       False, False, ("patient_id", "session_id", "variant")),  # variant: event
     # an emergency alert nobody acknowledged: again to the admins and the staff chat (the alert's key columns)

@@ -8,6 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks, coaching
 from bot.callbacks import rating_buttons
+from bot.coaching import progress
 from bot.handlers.common import PatientTurn, handler, patient_handler
 from bot.i18n import t
 from bot.parsing import parse_rating
@@ -60,7 +61,10 @@ async def _rate(s: AsyncSession, rt: Runtime, p: Patient, prompt_id: int, value:
                                         kinds=callbacks.Rating.prompt_kinds)
     if prompt is None:
         return None
-    return await coaching.answer_rating(s, rt, p, prompt, value)
+    reply = await coaching.answer_rating(s, rt, p, prompt, value)
+    if prompt.kind in ("after", "next_morning", "recheck"):  # a session done, a raise: milestones (each once)
+        await progress.milestones(s, rt, p)
+    return reply
 
 
 @handler("patient", never_dropped=True)

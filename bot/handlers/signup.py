@@ -12,13 +12,16 @@ restart resumes where the person stopped. Buttons carry their step: a press for 
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import alerts, coaching
 from bot.callbacks import PATTERNS, Consent, Delete, Rejoin, SignupStep, Trial, from_hhmm, hhmm
 from bot.coaching import consent as consent_text
-from bot.coaching import outcomes, safety
+from bot.coaching import outcomes, progress, safety
 from bot.handlers.common import Turn, anyone, reads_or_erases
 from bot.i18n import t
 from bot.parsing import NAME_MAX, parse_name, parse_rating, parse_time
@@ -34,7 +37,8 @@ MORNING_TIMES = ("06:00", "07:00", "08:00", "09:00")
 NICKNAME_MAX = NAME_MAX
 STEP_OF = {"cond": "condition", "pain": "pain", "rf": "redflags", "rfg": "redflag_which", "rff": "redflag_which",
            "scr": "screen", "scw": "screen_which", "time": "time", "morning": "morning", "nick": "nickname",
-           "ok": "confirm", "redo": "confirm"}
+           "ok": "confirm", "redo": "confirm", "contact": "confirm", "nocontact": "contact"}
+CONTACT = re.compile(r"[0-9A-Za-z\-−ー‐ ]{3,20}")  # a phone number or a clinic's patient number
 
 
 def screen_items(condition: str) -> list[RedFlagItem]:
@@ -82,10 +86,15 @@ def question(sign: Signup) -> Reply:
             return Reply(t("signup.morning"), _times("morning", MORNING_TIMES))
         case "nickname":
             return Reply(t("signup.nickname"), [[(t("button.use_telegram_name"), SignupStep("nick", "tg").data)]])
+        case "contact":
+            return Reply(t("signup.contact"), [[(t("button.no_contact"), SignupStep("nocontact").data)]])
         case _:
             summary = t("signup.summary", condition=t(f"condition.{d['condition']}"), pain=d["usual_pain"],
                         time=d["exercise_time"], morning=d["morning_time"], nickname=d["nickname"])
+            if d.get("contact"):
+                summary = join(summary, t("signup.summary_contact", contact=d["contact"]))
             return Reply(summary, [[(t("button.confirm"), SignupStep("ok").data)],
+                                   [(t("button.contact"), SignupStep("contact").data)],
                                    [(t("button.redo"), SignupStep("redo").data)]])
 
 
@@ -193,6 +202,7 @@ async def _enrol(s: AsyncSession, rt: Runtime, sign: Signup) -> list[Reply]:
     welcome = Reply(join(t("signup.welcome", nickname=p.nickname, time=p.exercise_time, days=rt.settings.trial_days,
                            end=p.trial_ends_on.strftime("%m/%d"), per_week=rt.settings.trial_target_per_week),
                          coaching.plan_lines(p), t("signup.how_it_works")))
+    await progress.begin(s, rt, p)  # the weekly report and the end-of-trial report
     return [welcome, *await outcomes.begin(s, rt, p)]  # the baseline outcome measures (buttons: the last message)
 
 
@@ -256,6 +266,12 @@ async def _step(s: AsyncSession, rt: Runtime, sign: Signup, kind: str, value: st
             return await _enrol(s, rt, sign)
         case "redo":
             _advance(sign, "condition", rt)
+        case "contact":
+            _advance(sign, "contact", rt)
+        case "nocontact":
+            data = {k: v for k, v in sign.data.items() if k != "contact"}
+            sign.data = data
+            _advance(sign, "confirm", rt)
         case _:
             return None
     return question(sign)
@@ -283,10 +299,22 @@ async def on_text(s: AsyncSession, rt: Runtime, sign: Signup, text: str) -> Repl
                 _advance(sign, "confirm", rt, nickname=name)
             else:
                 retry = t("signup.nickname_retry", max=NICKNAME_MAX)
+        case "contact":
+            if (contact := parse_contact(text)) is not None:
+                _advance(sign, "confirm", rt, contact=contact)
+            else:
+                retry = t("signup.contact_retry")
         case _:
             retry = t("signup.use_buttons")
     q = question(sign)
     return Reply(join(retry, q.text) if retry else q.text, q.buttons)
+
+
+def parse_contact(text: str) -> str | None:
+    """A phone number (090-1234-5678, full-width digits too) or a clinic's patient number (A-1234): 3-20
+    letters, digits, hyphens and spaces; None otherwise."""
+    value = " ".join(unicodedata.normalize("NFKC", text).split())
+    return value if CONTACT.fullmatch(value) and any(ch.isdigit() for ch in value) else None
 
 
 @anyone

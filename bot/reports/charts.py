@@ -160,3 +160,42 @@ def overview_chart(summaries: list[PatientSummary], start: date, end: date, *,
         fig.text(0.5, 0.5 / height + 0.35 / height, t("chart.overview.more", n=len(summaries) - max_rows),
                  ha="center", fontsize=13)
     return Chart(_png(fig), labels, points, title)
+
+
+def progress_chart(title: str, first: date, last: date, sessions: list[SessionRow], notes: tuple[str, ...] = (),
+                   ) -> Chart:
+    """For the patient (their weekly report, the end-of-trial report): pain before and right after exercise on
+    each day from `first` to `last`, big and simple; `notes` (the outcome measures, baseline -> end) written
+    under the plot."""
+    days = (last - first).days + 1
+    by_day = {r.day: r for r in sessions if first <= r.day <= last}
+    dates = [first + timedelta(days=i) for i in range(days)]
+    mpl = _mpl()
+    extra = 0.42 * len(notes)
+    fig = mpl.Figure(figsize=(8, 5.6 + extra))
+    height = 5.6 + extra
+    ax = fig.add_axes((0.11, (1.35 + extra) / height, 0.86, 3.5 / height))
+    ax.axhspan(0, 3, color="#009E73", alpha=0.13, zorder=0)
+    series, points = [], {}
+    for name in ("before", "after"):
+        values = [getattr(by_day[d], name) if d in by_day else None for d in dates]
+        label = t(f"rating.{name}")
+        ax.plot(range(days), [math.nan if v is None else v for v in values], color=COLOURS[name],
+                marker=MARKERS[name], markersize=9, linewidth=3, label=label)
+        series.append(label)
+        points[label] = sum(v is not None for v in values)
+    ax.set_ylim(0, 10.5)
+    ax.set_yticks([0, 3, 5, 7, 10])
+    ax.set_xlim(-0.5, days - 0.5)
+    step = 1 if days <= 8 else 7
+    ticks = list(range(0, days, step))
+    ax.set_xticks(ticks, [f"{dates[i].month}/{dates[i].day}" for i in ticks])
+    ax.tick_params(labelsize=14)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_ylabel(t("chart.pain_axis"), fontsize=15)
+    fig.suptitle(title, fontsize=19, y=1 - 0.3 / height)
+    fig.legend(loc="lower center", ncol=2, fontsize=15, frameon=False,
+               bbox_to_anchor=(0.5, (0.55 + extra) / height))
+    for i, note in enumerate(notes):
+        fig.text(0.06, (0.15 + extra - 0.42 * (i + 1) + 0.1) / height, note, fontsize=14)
+    return Chart(_png(fig), tuple(series), points, title)

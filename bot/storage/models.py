@@ -60,6 +60,8 @@ class Patient(SQLModel, table=True):
     ceiling: int | None = None
     severe_threshold: int | None = None
     progression_held: bool = False
+    # milestones celebrated once each (first_week, first_raise, ten_sessions: bot/coaching/progress.py)
+    milestones: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
 
 
 class Signup(SQLModel, table=True):

@@ -144,5 +144,5 @@ def new_patient(*, user_id: int, chat_id: int, data: dict[str, Any], consent_at:
         telegram_user_id=user_id, chat_id=chat_id, nickname=data["nickname"], condition=data["condition"],
         usual_pain=data["usual_pain"], exercise_time=data["exercise_time"], morning_time=data["morning_time"],
         timezone=timezone, consent_at=consent_at, consent_version=data.get("consent_version", 1), enrolled_at=now,
-        trial_ends_on=trial_ends_on, raise_history=[],
+        trial_ends_on=trial_ends_on, raise_history=[], contact=data.get("contact"),
     )

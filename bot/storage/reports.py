@@ -160,3 +160,33 @@ async def newest_stop_reasons(s: AsyncSession, ids: list[int]) -> dict[int, tupl
     rows = await s.execute(select(col(Decision.patient_id), col(Decision.reasons))
                            .join(newest, col(Decision.id) == newest.c.id))
     return {pid: tuple(reasons or ()) for pid, reasons in rows.all()}
+
+
+# --- one patient's progress (bot/coaching/progress.py: the weekly report, milestones) -----------------------
+
+async def raises(s: AsyncSession, patient_id: int, since: datetime, until: datetime) -> list[tuple[str, int, int]]:
+    """The raises in [since, until): (element, level before, level after), oldest first."""
+    rows = await s.execute(select(col(Decision.element), col(Decision.levels_before), col(Decision.levels_after))
+                           .where(col(Decision.patient_id) == patient_id, col(Decision.action) == "progress",
+                                  col(Decision.created_at) >= since, col(Decision.created_at) < until)
+                           .order_by(col(Decision.created_at), col(Decision.id)))
+    return [(e, int(b.get(e, 1)), int(a.get(e, 1))) for e, b, a in rows.all() if e]
+
+
+async def stepped_back(s: AsyncSession, patient_id: int, since: datetime, until: datetime) -> bool:
+    """A step back or a stop in [since, until) (a hard week)."""
+    found = await s.scalar(select(col(Decision.id)).where(
+        col(Decision.patient_id) == patient_id, col(Decision.action).in_(("step_back", "stop")),
+        col(Decision.created_at) >= since, col(Decision.created_at) < until).limit(1))
+    return found is not None
+
+
+async def raised_ever(s: AsyncSession, patient_id: int) -> bool:
+    found = await s.scalar(select(col(Decision.id)).where(col(Decision.patient_id) == patient_id,
+                                                          col(Decision.action) == "progress").limit(1))
+    return found is not None
+
+
+async def done_count(s: AsyncSession, patient_id: int) -> int:
+    return int(await s.scalar(select(func.count()).select_from(ExerciseSession).where(
+        col(ExerciseSession.patient_id) == patient_id, col(ExerciseSession.status) == "done")) or 0)

@@ -7,12 +7,15 @@ import ast
 import re
 import string
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from bot import alerts
 from bot.coaching.controls import ACTIONS as CONTROL_ACTIONS
+from bot.callbacks import BookingChoice
 from bot.coaching.lessons import COUNT as LESSONS
+from bot.coaching.progress import CHEERS, MILESTONES
 from bot.handlers.patient_settings import FIELDS
 from bot.i18n import catalog, has, t
 from bot.menus import ADMIN, CLINICIAN, PATIENT
@@ -29,7 +32,7 @@ from tests.rules.helpers import S, case
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted(p for p in (ROOT / "bot").rglob("*.py") if "standin" not in p.parts)
 SESSION_STATUSES = ("planned", "started", "done", "skipped", "missed", "stopped")
-STAFF_EVENTS = ("signup_done", "signup_red_flag", "rejoined")
+STAFF_EVENTS = ("signup_done", "signup_red_flag", "rejoined", "booking")
 
 
 def _calls() -> list[tuple[str, bool, frozenset[str], str]]:
@@ -96,9 +99,13 @@ FAMILIES: dict[str, list[str]] = {
     "control.done.": [f"control.done.{a}" for a in ("note", "memo", "reply")],
     "control.ask.": ["control.ask.note", "control.ask.memo"],
     "clinic.export.occasion.": [f"clinic.export.occasion.{o}" for o in OCCASIONS],
+    # the patient's progress (issue 10 §5)
+    "progress.milestone.": [f"progress.milestone.{m}" for m in MILESTONES],
+    "booking.time.": [f"booking.time.{x}" for x in get_args(BookingChoice)[2:]],
+    "booking.chose.": ["booking.chose.book", "booking.chose.self", "booking.chose.time"],
 }
 VARIABLE_KEYS = [*MESSAGE_KEYS, "ask.severe_follow_up", "reminder.text", "reminder.repeat", "reminder.snooze_over",
-                 "alert.text", "alert.urgent", "staff.signup_red_flag_urgent",
+                 *CHEERS, "alert.text", "alert.urgent", "staff.signup_red_flag_urgent",
                  # the red-flag catalogue's questions and advice (rules/redflags.toml), rendered by the bot
                  *sorted({key for i in load_redflags().items for key in (i.question, i.advice)})]
 
@@ -179,6 +186,8 @@ for _k in ("rejoin.red_flag", "redflag.call_clinic", "trial.invite", "redflag.he
     PARAMS_BY_KEY.setdefault(_k, set()).update(CONTACT)
 for _k in ("reminder.text", "reminder.repeat", "reminder.snooze_over", "ask.severe_follow_up", *FAMILIES["ask."]):
     PARAMS_BY_KEY.setdefault(_k, set()).add("nickname")
+for _k in [*FAMILIES["progress.milestone."], *CHEERS]:  # coaching/progress.celebration(), encouragement()
+    PARAMS_BY_KEY.setdefault(_k, set()).update({"nickname", "n"})
 for _k in FAMILIES["outcome.intro."]:  # coaching/outcomes.start_round()
     PARAMS_BY_KEY.setdefault(_k, set()).add("nickname")
 for _k in ("alert.text", "alert.urgent"):  # delivery/kinds._alert()
