@@ -13,7 +13,7 @@ import pytest
 from bot.i18n import t
 from tests.e2e.test_clinicians import ADMIN, DOC, enrol_via_link, join
 from tests.harness import Coach
-from tests.helpers import START, day
+from tests.helpers import START, day, press_sign
 
 AKI, BEN = 5001, 5002
 END_ROUND = datetime(2026, 12, 14, 23, 0, tzinfo=UTC)  # 12-15 08:00 Tokyo: both trials' last day
@@ -48,7 +48,7 @@ async def test_red_flag_first_until_acknowledged_then_outcomes_baseline_to_now(c
     for _ in range(3):
         await day(clinic, 2, 2, 1, 1, user=AKI)
     await clinic.text(BEN, "/symptom")
-    await clinic.press(BEN, t("flag.swelling"))
+    await press_sign(clinic, "swelling", user=BEN)
     await clinic.travel(seconds=1)  # the alert reaches the clinician
 
     text = await summary(clinic)
