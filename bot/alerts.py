@@ -53,7 +53,8 @@ async def schedule_summary(s: AsyncSession, rt: Runtime, c: Clinician, *, after:
 
 ALERT_EVENTS = ("red_flag", "severe_pain", "severe_before_twice", "severe_persists", "severe_morning",
                 "step_back_at_minimum",
-                "usual_pain_high", "condition_changed")  # these two: at enrolment, at a change of program
+                "usual_pain_high", "condition_changed",  # these two: at enrolment, at a change of program
+                "rest_today_persists")  # a rest-today sign "still there" two mornings in a row (coaching/safety.py)
 
 
 def event_of(decision) -> str:

@@ -102,13 +102,16 @@ def severe_pain(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding |
 
 
 def severe_before(case: Case, s: SessionRecord | None, t: Thresholds) -> Finding | None:
-    """2b. Severe pain before exercise: no exercise today, asked again tomorrow; twice in a row alerts."""
+    """2b. Severe pain before exercise: no exercise today, asked again tomorrow. Twice in a row alerts the clinic,
+    once: a third day and after say so again (phone the clinic) without a new alert, until a day that starts
+    below severe begins a new run."""
     if s is None or case.stage is not Stage.BEFORE or not _severe(s.before, t):
         return None
-    previous = case.sessions[-2] if len(case.sessions) > 1 else None
-    if previous is not None and _severe(previous.before, t) \
-            and previous.date > case.today - dt.timedelta(days=t.history_days):
+    run = severe_before_run(case, t)
+    if run == 2:
         return Finding("severe_before_twice", Action.STOP, "decision.stop.severe_before_twice", alert=True)
+    if run > 2:
+        return Finding("severe_before_twice", Action.STOP, "decision.stop.severe_before_again")
     return Finding("severe_before", Action.STOP, "decision.stop.severe_before")
 
 
@@ -228,6 +231,7 @@ MESSAGE_KEYS: tuple[str, ...] = (
     "decision.stop.severe_pain_hold",
     "decision.stop.severe_before",
     "decision.stop.severe_before_twice",
+    "decision.stop.severe_before_again",
     "decision.stop.severe_persists",
     "decision.step_back.severe_morning",
     "decision.hold.severe_morning",
@@ -385,6 +389,20 @@ def _reference_ok(stage: Stage, s: SessionRecord) -> bool:
     if stage is Stage.RECHECK:
         return _le(s.recheck, s.before)
     return False
+
+
+def severe_before_run(case: Case, t: Thresholds) -> int:
+    """How many sessions in a row, counted back from the current one, started at >= severe: sessions with a
+    `before` rating within *history_days*; one that started below severe ends the run (a good day)."""
+    oldest = case.today - dt.timedelta(days=t.history_days)
+    run = 0
+    for s in reversed(case.sessions):
+        if s.before is None:
+            continue  # started but not rated: neither a good nor a bad day
+        if s.date <= oldest or not _severe(s.before, t):
+            break
+        run += 1
+    return run
 
 
 def _severe(rating: int | None, t: Thresholds) -> bool:

@@ -10,7 +10,8 @@ whether the patient may be told that the clinic has been informed.
 - Clearance: after an emergency or same-day red flag the program is held (`hold`, a `clearance` row) until
   a clinician or admin clears the patient (`clear`, /clear ID: who and when recorded); the patient's own
   resume in /settings is refused meanwhile. After a rest-today flag the next morning asks again
-  (`ask_again`, a `flag_again` row) and a clear answer resumes the program by itself.
+  (`ask_again`, a `flag_again` row) and a clear answer resumes the program by itself; the second "still there"
+  in a row alerts the clinician once and asks the patient to phone the clinic (`still_there_reply`).
 - `versions(rt, p)`: what produced a decision (catalogue version, thresholds and program fingerprints).
 - The warning signs as buttons, in two steps (`group_buttons`, then `sign_buttons`): LINE shows at most 13
   quick replies, and there are 15 signs (rules.MENU_GROUPS). The check-in and signup use the same two steps.
@@ -24,15 +25,17 @@ import hashlib
 from collections.abc import Callable
 from datetime import timedelta
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from bot import alerts
 from bot.coaching import patients as patient_state
-from bot.coaching.messages import Buttons
+from bot.coaching.messages import Buttons, join
 from bot.i18n import t
 from bot.runtime import Runtime
 from bot.storage import outbox
-from bot.storage.models import Clearance, Patient
+from bot.storage.models import Clearance, Patient, Prompt, RedFlagReport
 from bot.timeplan import at_local, local_date
 from rules import MENU_GROUPS, Flag, Tier, load_program, load_redflags
 
@@ -121,6 +124,40 @@ async def clear(s: AsyncSession, rt: Runtime, p: Patient, by: int) -> bool:
 def held_text(rt: Runtime) -> str:
     """Why the patient is paused and whom to call, until a clinician clears them."""
     return t("redflag.held", **contact(rt))
+
+
+# After a rest-today flag, this many "still there" answers in a row to the morning question alert the clinician
+# (once) and ask the patient to phone the clinic (docs/clinical.md).
+STILL_THERE_ALERT_AFTER = 2
+
+
+async def still_there(s: AsyncSession, p: Patient) -> int:
+    """How many "still there" answers in a row the morning question got since the newest red-flag report."""
+    since = await s.scalar(select(func.max(RedFlagReport.created_at)).where(col(RedFlagReport.patient_id) == p.id))
+    answers = await s.scalars(select(Prompt.answer)
+                              .where(col(Prompt.patient_id) == p.id, col(Prompt.kind) == "flag_again",
+                                     col(Prompt.answered_at).is_not(None),
+                                     *([col(Prompt.asked_at) >= since] if since is not None else []))
+                              .order_by(col(Prompt.id).desc()))
+    count = 0
+    for answer in answers:
+        if answer != "still":
+            break
+        count += 1
+    return count
+
+
+async def still_there_reply(s: AsyncSession, rt: Runtime, p: Patient) -> str:
+    """The sign is still there this morning: rest today, asked again tomorrow. From the STILL_THERE_ALERT_AFTER-th
+    answer in a row on, the patient is asked to phone the clinic; that answer alerts the clinician, once."""
+    count = await still_there(s, p)
+    if count < STILL_THERE_ALERT_AFTER:
+        return join(t("redflag.again_still", **contact(rt)), await ask_again(s, rt, p))
+    informed = ""
+    if count == STILL_THERE_ALERT_AFTER:
+        await alerts.schedule(s, rt, p, event="rest_today_persists", urgent=False)
+        informed = informed_line(rt, await alerts.reaches_someone(s, rt, p))
+    return join(t("redflag.again_still_call", days=count, **contact(rt)), informed, await ask_again(s, rt, p))
 
 
 async def ask_again(s: AsyncSession, rt: Runtime, p: Patient) -> str:

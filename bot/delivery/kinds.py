@@ -120,7 +120,7 @@ async def _alert_body(s: AsyncSession, rt: Runtime, alert: Outbox,
     nickname, patient_id = payload.get("nickname", "?"), payload.get("patient_id")
     flags: list[str] = []
     answered_at = alert.created_at
-    if payload.get("event") == "red_flag" and p is not None:
+    if payload.get("event") in ("red_flag", "rest_today_persists") and p is not None:  # the signs reported
         report = await s.scalar(select(RedFlagReport).where(col(RedFlagReport.patient_id) == p.id)
                                 .order_by(col(RedFlagReport.id).desc()).limit(1))
         if report is not None:

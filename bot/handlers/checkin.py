@@ -89,7 +89,8 @@ async def on_flag(turn: PatientTurn) -> None:
 @handler("patient", never_dropped=True)
 async def on_flag_again(turn: PatientTurn) -> None:
     """fa:<prompt>:ok|still — the morning after a rest-today red flag. Gone: the program resumes by itself;
-    still there: it stays paused, the clinic's contact is given and tomorrow morning asks again."""
+    still there: it stays paused, the clinic's contact is given and tomorrow morning asks again (the second time in
+    a row: the clinician is alerted, once, and the patient asked to phone the clinic)."""
     s, rt, p = turn.s, turn.rt, turn.patient
     press = callbacks.FlagAgain.parse(turn.data)
     prompt = await sessions.take_answer(s, press.prompt_id, p.id, press.choice, rt.clock.now(),
@@ -101,8 +102,7 @@ async def on_flag_again(turn: PatientTurn) -> None:
     if press.choice == "ok" and await patient_state.resume(s, rt, p):
         turn.send(Reply(t("redflag.again_ok", time=p.exercise_time)))
     else:
-        turn.send(Reply(join(t("redflag.again_still", **safety.contact(rt)), await safety.ask_again(s, rt, p)),
-                        priority="safety"))
+        turn.send(Reply(await safety.still_there_reply(s, rt, p), priority="safety"))
 
 
 def register(app: Application) -> None:

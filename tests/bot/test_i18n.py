@@ -181,6 +181,7 @@ for _k in MESSAGE_KEYS:  # coaching.decision_text()
                                                  "during", "after", "next_morning", "recheck", "now", "ratings",
                                                  "usual", "last_week", "this_week"})
 for _k in ("rejoin.red_flag", "redflag.call_clinic", "trial.invite", "redflag.held", "redflag.again_still",
+           "redflag.again_still_call",
            "signup.welcome_held", "redflag.undelivered", "clinic_notice.kept_paused", "question.ended",
            *{i.advice for i in load_redflags().items}):
     PARAMS_BY_KEY.setdefault(_k, set()).update(CONTACT)

@@ -228,6 +228,32 @@ async def test_after_a_rest_today_flag_the_next_morning_asks_again_and_a_clear_a
     assert clinic.standin.callback_answers[-1][1] == t("common.closed")
 
 
+async def test_a_rest_today_sign_still_there_two_mornings_alerts_the_clinician_once_and_asks_for_a_call(clinic):
+    await enrol(clinic)
+    await report(clinic, "fever")
+    await clinic.travel(hours=23)  # 07:00 the next morning
+    [first] = await clinic.press(USER, t("button.flag_still"))
+    assert advice(clinic, "redflag.again_still") in first.body and "03-1234-5678" in first.body
+    assert [a.payload["event"] for a in await clinic.rows(Outbox, Outbox.kind == "alert")] == ["red_flag"]
+    await clinic.travel(hours=24)
+    [second] = await clinic.press(USER, t("button.flag_still"))  # the second "still there" in a row
+    assert second.body.startswith(advice(clinic, "redflag.again_still_call", days=2))
+    assert "03-1234-5678" in second.body and t("redflag.informed") in second.body  # an admin receives it
+    assert t("redflag.ask_tomorrow", time="07:00") in second.body  # still asked each morning
+    await clinic.travel(seconds=1)
+    [alert] = [m for m in clinic.standin.messages(ADMIN) if t("alert.event.rest_today_persists") in (m.body or "")]
+    assert "はなこさん" in alert.body and t("flag.fever") in alert.body
+    await clinic.travel(hours=24)
+    [third] = await clinic.press(USER, t("button.flag_still"))
+    assert third.body.startswith(advice(clinic, "redflag.again_still_call", days=3))
+    assert t("redflag.informed") not in third.body
+    events = [a.payload["event"] for a in await clinic.rows(Outbox, Outbox.kind == "alert")]
+    assert events == ["red_flag", "rest_today_persists"]  # once, not daily
+    await clinic.travel(hours=24)
+    [ok] = await clinic.press(USER, t("button.flag_gone"))
+    assert ok.body == t("redflag.again_ok", time="09:00")
+
+
 # --- symptom words typed as free text ----------------------------------------------------------------
 
 @pytest.mark.parametrize(("text", "flag"), [

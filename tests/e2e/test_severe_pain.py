@@ -129,6 +129,30 @@ async def test_too_painful_before_exercise_twice_in_a_row_alerts_the_clinic(coac
     assert await levels(coach) == (1, 1, 1, 1)
 
 
+async def test_too_painful_before_exercise_day_after_day_alerts_once_until_a_good_day(coach):
+    """Two such days in a row alert the clinic once; a third and fourth say so again (phone shown), no new alert;
+    a day that starts below severe resets it, and the next two in a row alert again."""
+    await enrol(coach)
+    for before in (8, 7):
+        await start_and_rate(coach, before)
+        await coach.travel(hours=23)
+    assert await alert_events(coach) == ["severe_before_twice"]
+    for before in (9, 8):  # days 3 and 4
+        await start_and_rate(coach, before)
+        again = coach.last(USER)
+        assert f"いまの痛みは {before} と強いので、今日も運動をお休みしましょう" in again
+        assert "痛みが強い日が続いています" in again and f"（電話 {PHONE}、" in again
+        await coach.travel(hours=23)
+    assert await alert_events(coach) == ["severe_before_twice"]  # not daily
+    await day(coach, 3, 2, 1, 2)  # a good day: starts below severe (back at 08:00 the day after)
+    await start_and_rate(coach, 8)
+    assert "2回続いています" not in coach.last(USER)
+    await coach.travel(hours=23)
+    await start_and_rate(coach, 8)
+    assert "2回続いています" in coach.last(USER)
+    assert await alert_events(coach) == ["severe_before_twice", "severe_before_twice"]
+
+
 async def test_usual_pain_6_starts_at_level_1_with_progression_held_and_the_clinician_alerted(coach):
     await enrol(coach, usual="6")
     assert await alert_events(coach) == ["usual_pain_high"]

@@ -69,6 +69,12 @@ ROWS = [
         {"alert": False, "ask_next_morning": False, "pause": False}),
     Row("severe_before_twice", case("before", S(-1, 8), S(0, 7)), STOP, None, {}, ("severe_before_twice",),
         "decision.stop.severe_before_twice", {"alert": True}),
+    # a third day in a row: said again (phone the clinic), no new alert; a good day in between starts a new run
+    Row("severe_before_third_day", case("before", S(-2, 9), S(-1, 8), S(0, 7)), STOP, None, {},
+        ("severe_before_twice",), "decision.stop.severe_before_again", {"alert": False}),
+    Row("severe_before_twice_after_a_good_day", case("before", S(-4, 8), S(-3, 8), S(-2, 2, 2, 1, 2), S(-1, 8),
+                                                      S(0, 7)), STOP, None, {}, ("severe_before_twice",),
+        "decision.stop.severe_before_twice", {"alert": True}),
     Row("severe_before_after_an_ordinary_session", case("before", S(-1, 3, 2, 1, 2), S(0, 9)), STOP, None, {},
         ("severe_before",), "decision.stop.severe_before", {"alert": False}),
     # the next morning after severe pain during/after: still high pauses, lower holds (already stepped back)
