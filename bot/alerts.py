@@ -62,12 +62,22 @@ def event_of(decision) -> str:
     return next((r for r in decision.reasons if r in ALERT_EVENTS), str(decision.action))
 
 
+# The red-flag tiers whose notices are sent again when nobody pressed 「対応しました」 within
+# ALERT_RENOTIFY_MINUTES: alerts about patients and signup notices alike.
+RENOTIFY_TIERS = ("emergency", "same_day")
+
+
+def renotifies(tier: str | None) -> bool:
+    return tier in RENOTIFY_TIERS
+
+
 async def schedule(s: AsyncSession, rt: Runtime, p: Patient, *, event: str, urgent: bool,
-                   session_id: int | None = None, ratings: str = "") -> None:
+                   session_id: int | None = None, ratings: str = "", tier: str | None = None) -> None:
     """Alert the clinic at once about this patient (red flag, severe-pain stop, step back at level 1);
-    once per event and session, however many answers in that session repeat it. An urgent (emergency) alert
-    also plans its re-notification (`alert_renotify`, same key columns) ALERT_RENOTIFY_MINUTES later: sent to
-    the admins and the staff chat unless someone pressed 「対応しました」 by then."""
+    once per event and session, however many answers in that session repeat it. An alert of an emergency or
+    same-day red flag (`tier`; `urgent` is the emergency) also plans its re-notification (`alert_renotify`,
+    same key columns) ALERT_RENOTIFY_MINUTES later: sent to the admins and the staff chat unless someone
+    pressed 「対応しました」 by then."""
     now = rt.clock.now()
     variant = event if session_id is not None else f"{event}@{int(now.timestamp())}"
     await outbox.schedule(
@@ -75,7 +85,7 @@ async def schedule(s: AsyncSession, rt: Runtime, p: Patient, *, event: str, urge
         payload={"event": event, "urgent": urgent, "nickname": p.nickname, "patient_id": p.id,
                  "ratings": ratings},  # the session's ratings that led to it (「運動前 2・運動中 8」)
     )
-    if urgent:
+    if urgent or renotifies(tier):
         await outbox.schedule(
             s, kind="alert_renotify", due_at=now + timedelta(minutes=rt.settings.alert_renotify_minutes), now=now,
             patient_id=p.id, session_id=session_id, variant=variant, payload={"patient_id": p.id},
@@ -116,10 +126,16 @@ def acknowledge(row: Outbox, *, by: int, name: str, at: datetime) -> bool:
 async def staff_notice(s: AsyncSession, rt: Runtime, *, event: str, telegram_user_id: int,
                        nickname: str | None = None, detail: str = "", tier: str | None = None) -> None:
     """Tell the clinic's staff about a trial signup (completed, or a red flag answered during it: with its
-    `tier`, a link to the person's chat and 「対応しました」)."""
+    `tier`, a link to the person's chat and 「対応しました」). An emergency or same-day one is sent again
+    (`notice_renotify`, same key columns) to the staff chat and admins after ALERT_RENOTIFY_MINUTES unless
+    someone pressed 「対応しました」, as alerts are."""
     now = rt.clock.now()
+    variant = f"{event}@{int(now.timestamp())}"
     await outbox.schedule(
-        s, kind="staff_notice", due_at=now, now=now,
-        telegram_user_id=telegram_user_id, variant=f"{event}@{int(now.timestamp())}",
+        s, kind="staff_notice", due_at=now, now=now, telegram_user_id=telegram_user_id, variant=variant,
         payload={"event": event, "nickname": nickname or "", "detail": detail, **({"tier": tier} if tier else {})},
     )
+    if renotifies(tier):
+        due = now + timedelta(minutes=rt.settings.alert_renotify_minutes)
+        await outbox.schedule(s, kind="notice_renotify", due_at=due, now=now, telegram_user_id=telegram_user_id,
+                              variant=variant)

@@ -167,7 +167,7 @@ async def _apply(s: AsyncSession, rt: Runtime, p: Patient, session: ExerciseSess
         created_at=now, versions=safety.versions(rt, p),
     )
     if d.alert:
-        await alerts.schedule(s, rt, p, event=alerts.event_of(d), urgent=d.urgent,
+        await alerts.schedule(s, rt, p, event=alerts.event_of(d), urgent=d.urgent, tier=d.tier,
                               session_id=session.id if session else None, ratings=ratings_text(session))
     if d.recheck and session is not None:
         await outbox.schedule(s, kind="recheck", due_at=recheck_due(p, session, now), now=now, patient_id=p.id,

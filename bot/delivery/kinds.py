@@ -162,8 +162,8 @@ async def _alert(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -
 
 @prepares("alert_renotify")
 async def _alert_renotify(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
-    """An emergency alert nobody acknowledged within ALERT_RENOTIFY_MINUTES: again, marked as such, to the staff
-    chat and the admins (never to other clinicians); nothing once someone pressed 「対応しました」."""
+    """An emergency or same-day alert nobody acknowledged within ALERT_RENOTIFY_MINUTES: again, marked as such, to
+    the staff chat and the admins (never to other clinicians); nothing once someone pressed 「対応しました」."""
     alert = await outbox.live_row(s, "alert", patient_id=row.patient_id, session_id=row.session_id,
                                   variant=row.variant)
     if alert is None or p is None or alerts.acknowledged(alert) is not None:
@@ -174,9 +174,14 @@ async def _alert_renotify(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient 
                     "send it again to", p.id)
         return nothing(outbox.DONE)
     text, link = await _alert_body(s, rt, alert, p)
-    text = join(t("alert.renotify", minutes=rt.settings.alert_renotify_minutes), text)
+    text = join(_renotify_line(rt, bool(alert.payload.get("urgent"))), text)
     return Prepared([(chat, Reply(text, _alert_buttons(alert.id, p.id), priority="safety", link=link))
                      for chat in to])
+
+
+def _renotify_line(rt: Runtime, emergency: bool) -> str:
+    """The first line of a notice sent again: 【至急・再送】 for an emergency, 【再送】 for a same-day sign."""
+    return t("alert.renotify" if emergency else "alert.renotify_same_day", minutes=rt.settings.alert_renotify_minutes)
 
 
 @prepares("alert_undelivered")
@@ -293,28 +298,50 @@ async def _weekly_summary(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient 
     return Prepared([(c.chat_id, reply) for reply in replies])
 
 
-@prepares("staff_notice")
-async def _staff_notice(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
-    """Signups for the staff chat (else the admins). A red flag answered during signup also carries its tier
-    (【至急】 for an emergency), when it was answered, a link to the person's chat and 「対応しました」."""
-    to = alerts.recipients(rt)
+def _notice(rt: Runtime, row: Outbox) -> Reply:
+    """What a staff notice says. A red flag answered during signup also carries its tier (【至急】 for an
+    emergency), when it was answered, a link to the person's chat and 「対応しました」."""
     payload = row.payload
     tier = payload.get("tier")
     key = f"staff.{payload['event']}" + ("_urgent" if tier == "emergency" else "")
     text = t(key, nickname=payload.get("nickname", ""), detail=payload.get("detail", ""))
-    if not to:
-        log.info("staff notice %s: no STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS configured", payload["event"])
-        return nothing(outbox.DONE)
     if not tier or row.telegram_user_id is None:
-        return Prepared([(chat, Reply(text)) for chat in to])
+        return Reply(text)
     local = row.created_at.astimezone(rt.settings.tz)
     chat_line = t("alert.chat_link_signup")
     text = join(text, "\n".join((t(f"alert.tier.{tier}"),
                                  t("alert.answered_at", when=f"{local.month}/{local.day} {local:%H:%M}"))),
                 chat_line)
     buttons = [[(t("button.acknowledge"), callbacks.Acknowledge(row.id).data)]]
-    return Prepared([(chat, Reply(text, buttons, priority="safety", link=(chat_line, row.telegram_user_id)))
-                     for chat in to])
+    return Reply(text, buttons, priority="safety", link=(chat_line, row.telegram_user_id))
+
+
+@prepares("staff_notice")
+async def _staff_notice(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    """Signups for the staff chat (else the admins)."""
+    to = alerts.recipients(rt)
+    if not to:
+        log.info("staff notice %s: no STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS configured", row.payload["event"])
+        return nothing(outbox.DONE)
+    notice = _notice(rt, row)
+    return Prepared([(chat, notice) for chat in to])
+
+
+@prepares("notice_renotify")
+async def _notice_renotify(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    """A signup's emergency or same-day notice nobody acknowledged within ALERT_RENOTIFY_MINUTES: again, marked as
+    such, to the staff chat and the admins; nothing once someone pressed 「対応しました」 (or the person was
+    erased meanwhile)."""
+    notice = await outbox.live_row(s, "staff_notice", telegram_user_id=row.telegram_user_id, variant=row.variant)
+    if notice is None or alerts.acknowledged(notice) is not None:
+        return nothing(outbox.DONE)
+    to = alerts.renotify_recipients(rt)
+    if not to:
+        log.warning("signup notice not acknowledged; no STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS to send it again to")
+        return nothing(outbox.DONE)
+    first = _notice(rt, notice)
+    text = join(_renotify_line(rt, notice.payload.get("tier") == "emergency"), first.text)
+    return Prepared([(chat, Reply(text, first.buttons, priority="safety", link=first.link)) for chat in to])
 
 
 @prepares("trial_notice")

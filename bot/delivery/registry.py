@@ -73,6 +73,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     # an emergency alert nobody acknowledged: again to the admins and the staff chat (the alert's key columns)
     Kind("alert_renotify",  None,       False, False, ("patient_id", "session_id", "variant")),
     Kind("staff_notice",    None,       False, False, ("telegram_user_id", "variant")),
+    # a signup's emergency / same-day notice nobody acknowledged: again to the admins and the staff chat
+    Kind("notice_renotify", None,       False, False, ("telegram_user_id", "variant")),
     # an alert that reached no one: the patient is told to phone the clinic (variant: the alert's row id)
     Kind("alert_undelivered", None,     False, True,  ("patient_id", "variant")),
     # the clinic to the patient (issue 10): a clinician's control they should know of, a note, a reply to their
@@ -91,7 +93,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
 
 # Kinds sent to the clinic, not to the patient the row is about: a 403 from their chat says nothing about the
 # patient's reachability.
-CLINIC_KINDS = ("alert", "alert_renotify", "staff_notice", "weekly_summary", "question", "question_overdue")
+CLINIC_KINDS = ("alert", "alert_renotify", "staff_notice", "notice_renotify", "weekly_summary", "question",
+                "question_overdue")
 
 
 def cancelled_by_pause() -> tuple[str, ...]:

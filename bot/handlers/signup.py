@@ -195,7 +195,7 @@ async def _enrol(s: AsyncSession, rt: Runtime, sign: Signup) -> list[Reply]:
     if held:  # a "yes" during signup: enrolled, held until a clinician clears them; their clinician is alerted
         await sessions.link_signup_reports(s, p)
         await safety.hold(s, rt, p, held["tier"], held["flags"])
-        await alerts.schedule(s, rt, p, event="red_flag", urgent=held["tier"] == Tier.EMERGENCY)
+        await alerts.schedule(s, rt, p, event="red_flag", urgent=held["tier"] == Tier.EMERGENCY, tier=held["tier"])
         # held: no questions now; the first outcome round, planned as usual, asks the baseline
         await outcomes.schedule_next(s, rt, p, local_date(rt.clock.now(), p.timezone))
         return [Reply(t("signup.welcome_held", nickname=p.nickname, **safety.contact(rt)), priority="safety")]

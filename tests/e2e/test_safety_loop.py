@@ -424,6 +424,66 @@ async def test_an_emergency_sign_at_signup_gets_119_at_once_and_an_urgent_notice
     assert row.payload["ack"]["by"] == ADMIN
 
 
+async def signup_sign(coach, flag: str) -> None:
+    """/trial up to today's warning signs, and this one reported."""
+    await coach.text(USER, "/trial")
+    await coach.press(USER, "同意して始める")
+    await coach.press(USER, t("condition.knee"))
+    await coach.text(USER, "3")
+    await coach.press(USER, t("button.some_apply"))
+    await press_sign(coach, flag)
+
+
+def signup_notices(coach, chat: int) -> list:
+    return [m for m in coach.standin.messages(chat) if "【体験申込" in (m.body or "")]
+
+
+@pytest.mark.parametrize(("flag", "first_line"), [("chest_pain", "alert.renotify"),
+                                                  ("cannot_bear_weight", "alert.renotify_same_day")],
+                         ids=["emergency", "same_day"])
+async def test_a_signup_notice_of_an_emergency_or_same_day_sign_is_sent_again_unacknowledged(staffed, flag,
+                                                                                            first_line):
+    await signup_sign(staffed, flag)
+    await staffed.travel(seconds=1)
+    [notice] = signup_notices(staffed, STAFF)  # the staff chat replaces the admins for the first notice
+    assert signup_notices(staffed, ADMIN) == []
+    await staffed.travel(minutes=14)
+    assert len(signup_notices(staffed, STAFF)) == 1  # not yet
+    await staffed.travel(minutes=1)  # ALERT_RENOTIFY_MINUTES (15), nobody pressed 「対応しました」
+    for chat in (STAFF, ADMIN):
+        again = signup_notices(staffed, chat)[-1]
+        assert again.body.startswith(t(first_line, minutes=15)) and notice.body in again.body
+        assert again.links() == notice.links() and t("button.acknowledge") in again.button_texts
+    await staffed.travel(minutes=30)
+    assert len(signup_notices(staffed, STAFF)) == 2 and len(signup_notices(staffed, ADMIN)) == 1  # once
+
+
+async def test_an_acknowledged_signup_notice_and_a_screen_notice_are_not_sent_again(staffed):
+    await signup_sign(staffed, "saddle_numbness")
+    await staffed.travel(seconds=1)
+    [notice] = signup_notices(staffed, STAFF)
+    data = next(d for row in notice.buttons for _, d in row if d.startswith("ak:"))
+    await staffed.press_raw(RECEPTION, data, notice.message_id, chat=STAFF)  # taken on in the staff chat
+    await staffed.travel(minutes=20)
+    assert len(signup_notices(staffed, STAFF)) == 1 and signup_notices(staffed, ADMIN) == []
+    [renotify] = await staffed.rows(Outbox, Outbox.kind == "notice_renotify")
+    assert renotify.state == "done"
+    # a guideline screen "yes" (evaluation first): no re-notification planned
+    await staffed.text(USER, "/cancel")
+    await to_the_screen(staffed, "low_back")
+    await staffed.press(USER, t("button.some_apply"))
+    await staffed.press(USER, "1")
+    assert await staffed.count(Outbox, Outbox.kind == "notice_renotify") == 1
+
+
+async def test_a_same_day_alert_about_a_patient_is_sent_again_marked_as_a_resend(staffed):
+    await enrol(staffed)  # no clinician: the staff chat receives the alert
+    await report(staffed, "knee_locking")
+    await staffed.travel(minutes=15)
+    [again] = [m for m in notices(staffed, ADMIN)]
+    assert again.body.startswith(t("alert.renotify_same_day", minutes=15)) and "【至急】" not in again.body
+
+
 async def test_an_alert_that_reaches_no_one_tells_the_patient_to_phone_the_clinic(staffed):
     """The patient read "the clinic has been informed" (their clinician exists), but the clinician blocked the
     bot: the alert fails, the patient is told to phone the clinic, and is not marked unreachable."""
