@@ -1,4 +1,4 @@
-"""Reading what patients type: pain ratings and times, as a Japanese IME produces them."""
+"""Reading what patients type: pain ratings, times and lists of item numbers, as a Japanese IME produces them."""
 
 from __future__ import annotations
 
@@ -51,6 +51,26 @@ def parse_rating(text: str) -> int | None:
         return None
     value = _number(match["n"])
     return value if value is not None and 0 <= value <= 10 else None
+
+
+# A list of item numbers as patients type it: 「1と3」「１、３」「1,3」「1・3」「1 3」「1番と3番です」「一と三」.
+_LIST_SEP = re.compile(r"(?:[、,・/\s]|と|および|及び|か)+")
+_LIST_END = re.compile(r"(?:です|でした|(?:が|に)?(?:当て|あて)はまります)?[。.!！\s]*$")
+
+
+def parse_numbers(text: str) -> list[int] | None:
+    """The numbers of a typed list (`1と3`, `１、３`, `1,3`, `1番と3番です`, `一と三`), each once, in the order typed;
+    None when it is not a list of numbers (`13` is thirteen; `1-3`, other words and emoji are not read)."""
+    body = _LIST_END.sub("", normalize(text))
+    numbers: list[int] = []
+    for part in _LIST_SEP.split(body):
+        if not part:
+            continue
+        value = _number(part.removesuffix("番"))
+        if value is None:
+            return None
+        numbers.append(value)
+    return list(dict.fromkeys(numbers)) or None
 
 
 _TIME = re.compile(

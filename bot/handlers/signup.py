@@ -24,7 +24,7 @@ from bot.coaching import consent as consent_text
 from bot.coaching import outcomes, progress, safety
 from bot.handlers.common import Turn, anyone, reads_or_erases
 from bot.i18n import t
-from bot.parsing import NAME_MAX, parse_name, parse_rating, parse_time
+from bot.parsing import NAME_MAX, parse_name, parse_numbers, parse_rating, parse_time
 from bot.replies import Reply, join
 from bot.runtime import Runtime
 from bot.storage import clinicians, patients, sessions
@@ -170,23 +170,41 @@ def _advance(sign: Signup, step: str, rt: Runtime, **data: object) -> None:
     sign.updated_at = rt.clock.now()
 
 
-async def _red_flag(s: AsyncSession, rt: Runtime, sign: Signup, flag: str) -> Reply:
-    """A "yes" during signup (a `Flag` value or a screen item's id): recorded, its tier's advice at once, the
-    clinic told, and the signup goes on to the times: the person will be enrolled but held for clearance."""
+async def _red_flag(s: AsyncSession, rt: Runtime, sign: Signup, flags: list[str]) -> Reply:
+    """A "yes" during signup (`Flag` values, or screen items' ids: all the numbers typed): recorded, the most
+    urgent tier's advice at once, the clinic told, and the signup goes on to the times: the person will be
+    enrolled but held for clearance."""
     now = rt.clock.now()
-    tier = load_redflags().item_of(flag).tier
-    sessions.record_red_flags(s, telegram_user_id=sign.telegram_user_id, source="signup", flags=[flag],
+    catalogue = load_redflags()
+    held = sign.data.get("held") or {"flags": []}
+    every = list(dict.fromkeys([*held["flags"], *flags]))
+    tier = catalogue.tier(flags)
+    sessions.record_red_flags(s, telegram_user_id=sign.telegram_user_id, source="signup", flags=flags,
                               urgent=tier is Tier.EMERGENCY, created_at=now)
-    detail = t(f"flag.{flag}") if flag in Flag.__members__.values() else load_redflags()[flag].label
+    detail = "、".join(t(f"flag.{f}") if f in Flag.__members__.values() else catalogue[f].label for f in flags)
     await alerts.staff_notice(s, rt, event="signup_red_flag", telegram_user_id=sign.telegram_user_id,
                               detail=detail, tier=str(tier))
-    held = sign.data.get("held") or {"tier": str(tier), "flags": []}
-    _advance(sign, "time", rt, held={"tier": held["tier"], "flags": [*held["flags"], flag]})
+    _advance(sign, "time", rt, held={"tier": str(catalogue.tier(every)), "flags": every})
     advice = f"redflag.advice.{tier}" if tier in (Tier.EMERGENCY, Tier.SAME_DAY) else "redflag.advice.screen_back"
     contact = safety.contact(rt)
     q = question(sign)
     return Reply(join(t(advice, **contact), safety.informed_line(rt, bool(alerts.recipients(rt))),
                       t("signup.held_continue"), q.text), q.buttons, priority="safety")
+
+
+async def _screen_numbers(s: AsyncSession, rt: Runtime, sign: Signup, text: str) -> Reply | None:
+    """The guideline screen's numbers typed (「1と3」「１、３」): every item named is recorded. A number out of
+    range, or text that is not a list of numbers, gets a kind answer and changes nothing. None: not numbers."""
+    numbers = parse_numbers(text)
+    if numbers is None:
+        return None
+    items = screen_items(sign.data["condition"])
+    if any(not 1 <= n <= len(items) for n in numbers):
+        q = question(sign)
+        return Reply(join(t("signup.screen_out_of_range", last=len(items)), q.text), q.buttons)
+    reply = await _red_flag(s, rt, sign, [items[n - 1].id for n in numbers])
+    recorded = t("signup.screen_recorded", numbers="・".join(str(n) for n in numbers))
+    return Reply(join(recorded, reply.text), reply.buttons, priority=reply.priority)
 
 
 async def _enrol(s: AsyncSession, rt: Runtime, sign: Signup) -> list[Reply]:
@@ -241,13 +259,13 @@ async def _step(s: AsyncSession, rt: Runtime, sign: Signup, kind: str, value: st
         case "rfg":  # back to the kinds
             pass
         case "rff" if value in Flag.__members__.values():
-            return await _red_flag(s, rt, sign, value)
+            return await _red_flag(s, rt, sign, [value])
         case "scr" if value == "none":
             _advance(sign, "time", rt)
         case "scr" if value == "some":
             _advance(sign, "screen_which", rt)
         case "scw" if 1 <= int(value) <= len(items := screen_items(sign.data["condition"])):
-            return await _red_flag(s, rt, sign, items[int(value) - 1].id)
+            return await _red_flag(s, rt, sign, [items[int(value) - 1].id])
         case "time" | "morning" if (tm := parse_time(from_hhmm(value))) is not None:
             if kind == "time":
                 _advance(sign, "morning", rt, exercise_time=tm)
@@ -278,9 +296,14 @@ async def _step(s: AsyncSession, rt: Runtime, sign: Signup, kind: str, value: st
 
 
 async def on_text(s: AsyncSession, rt: Runtime, sign: Signup, text: str) -> Reply:
-    """Typed answers during enrolment: usual pain, a time like 7:30 or １９時, the nickname."""
+    """Typed answers during enrolment: usual pain, the screen's numbers (1と3), a time like 7:30 or １９時, the
+    nickname."""
     retry = None
     match sign.step:
+        case "screen" | "screen_which":
+            if (reply := await _screen_numbers(s, rt, sign, text)) is not None:
+                return reply
+            retry = t("signup.screen_numbers_retry")
         case "pain":
             if (pain := parse_rating(text)) is not None:
                 _advance(sign, "redflags", rt, usual_pain=pain)

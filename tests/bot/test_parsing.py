@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.parsing import normalize, parse_rating, parse_time
+from bot.parsing import normalize, parse_numbers, parse_rating, parse_time
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -85,3 +85,17 @@ def test_names_with_hidden_or_line_breaking_characters_or_bad_length_are_refused
 
 def test_longer_limits_for_other_names():
     assert parse_name("あ" * 64, 64) == "あ" * 64 and parse_name("あ" * 65, 64) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1と3", [1, 3]), ("１、３", [1, 3]), ("1,3", [1, 3]), ("１，２，３。", [1, 2, 3]), ("1・3", [1, 3]), ("1 3", [1, 3]),
+    ("1番と3番です", [1, 3]), ("一と三", [1, 3]), ("3", [3]), ("3です", [3]), ("1と3が当てはまります", [1, 3]),
+    ("3と1と3", [3, 1]), ("13", [13]), ("0と12", [0, 12]),  # out of range is the screen's to say
+])
+def test_parse_numbers_reads_a_typed_list(text, expected):
+    assert parse_numbers(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "いいえ", "1-3", "1〜3", "3.5", "たぶん", "👍"])
+def test_parse_numbers_rejects_what_is_not_a_list_of_numbers(text):
+    assert parse_numbers(text) is None

@@ -391,6 +391,42 @@ async def test_a_screen_yes_enrols_the_patient_held_until_an_admin_clears_them(c
     assert not p.paused and len(await pending(clinic, "reminder")) == 1
 
 
+@pytest.mark.parametrize(("when", "typed"), [("screen", "1と3"), ("screen", "１、３"), ("which", "1番と3番です")])
+async def test_every_screen_number_typed_as_a_list_is_recorded(clinic, when, typed):
+    body = await to_the_screen(clinic, "low_back")
+    items = load_redflags().signup_screen("low_back")
+    assert "「1と3」のように入力" in body
+    if when == "which":
+        await clinic.press(USER, t("button.some_apply"))
+    [reply] = await clinic.text(USER, typed)
+    assert reply.body.startswith(t("signup.screen_recorded", numbers="1・3"))
+    assert advice(clinic, "redflag.advice.screen_back") in reply.body and t("signup.time") in reply.body
+    [report] = await clinic.rows(RedFlagReport)
+    assert report.flags == [items[0].id, items[2].id]
+    await clinic.travel(seconds=1)
+    [notice] = [m for m in clinic.standin.messages(ADMIN) if m.body.startswith("【体験申込・受診案内】")]
+    assert items[0].label in notice.body and items[2].label in notice.body  # both named to the staff
+    await clinic.text(USER, "09:00")
+    await clinic.press(USER, "07:00")
+    await clinic.text(USER, "はなこ")
+    await clinic.press(USER, "この内容で始める")
+    [held] = await clinic.rows(Clearance)
+    assert held.flags == [items[0].id, items[2].id]
+
+
+@pytest.mark.parametrize("typed", ["2と12", "0"])
+async def test_a_screen_number_out_of_range_gets_a_kind_answer_and_changes_nothing(clinic, typed):
+    await to_the_screen(clinic, "knee")  # five items
+    [reply] = await clinic.text(USER, typed)
+    assert reply.body.startswith(t("signup.screen_out_of_range", last=5))
+    assert t("redflag.q.knee_locks") in reply.body and t("button.some_apply") in reply.button_texts  # asked again
+    assert await clinic.count(RedFlagReport) == 0
+    [other] = await clinic.text(USER, "わかりません")
+    assert other.body.startswith(t("signup.screen_numbers_retry"))
+    [reply] = await clinic.text(USER, "5")
+    assert reply.body.startswith(t("signup.screen_recorded", numbers="5"))
+
+
 async def test_signup_asks_todays_signs_in_two_steps_with_a_way_back_and_none(clinic):
     await clinic.text(USER, "/trial")
     await clinic.press(USER, "同意して始める")
