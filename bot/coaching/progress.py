@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import alerts
 from bot.callbacks import Booking, BookingChoice
 from bot.coaching.messages import Reply
+from bot.coaching.sessions import levels_of, program_of
 from bot.i18n import t
 from bot.runtime import Runtime
 from bot.storage import outbox, sessions
@@ -24,7 +25,7 @@ from bot.storage import outcomes as outcome_reads
 from bot.storage import reports as reads
 from bot.storage.models import Patient
 from bot.timeplan import at_local, local_date
-from rules import Element, load_program
+from rules import Element
 from rules.outcomes import load_instruments
 
 WEEKLY_AT = "19:00"
@@ -94,10 +95,9 @@ async def weekly_report(s: AsyncSession, rt: Runtime, p: Patient, day: date) -> 
     lines = [t("progress.week.head", nickname=p.nickname, start=f"{first.month}/{first.day}",
                end=f"{last.month}/{last.day}"),
              t("progress.week.done", done=len(done), planned=len(week))]
-    program = load_program(p.condition)
-    lines += [t("progress.week.raised", element=program.element_name(e),
-                before=program.describe_level(Element(e), b), after=program.describe_level(Element(e), a))
-              for e, b, a in raised]
+    program = program_of(p)
+    lines += [t("progress.week.raised", exercise=c.exercise.name, element=c.name, before=c.before, after=c.after)
+              for e, b, a in raised for c in program.changes({Element(e): b}, {Element(e): a})]
     pairs = [(r.before, r.after) for r in done if r.before is not None and r.after is not None]
     if pairs:
         lines.append(t("progress.week.pain", before=_mean([b for b, _ in pairs]), after=_mean([a for _, a in pairs])))
@@ -151,8 +151,7 @@ async def trial_report(s: AsyncSession, rt: Runtime, p: Patient, prompt_id: int)
     first = local_date(p.enrolled_at, p.timezone)
     rows = await week_rows(s, p.id, first, p.trial_ends_on)
     done = sum(r.status == "done" for r in rows)
-    program = load_program(p.condition)
-    levels = "・".join(f"{program.element_name(e)} {getattr(p, str(e))}/{n}" for e, n in program.max_levels.items())
+    levels = "\n".join(program_of(p).describe(levels_of(p)))  # one line per exercise, today's dose
     scores = (await outcome_reads.scores(s, [p.id]))[p.id]
     measures = []
     for ins in load_instruments():

@@ -61,13 +61,6 @@ async def summaries(s: AsyncSession, rt: Runtime, scope: int | None, period: Per
                      missed, last, now=now, tz=tz, thresholds=rt.thresholds, extras=more)
 
 
-async def unanswered_questions(s: AsyncSession, ids: list[int]) -> dict[int, int]:
-    """Patients' questions to the clinic not answered yet, per patient: the question relay's hook (issue 10 §2).
-    Returns none until the relay stores questions; then it counts them here and the summary puts those
-    patients near the top (summary.ATTENTION `question`)."""
-    return {}
-
-
 async def outcome_changes(s: AsyncSession, ids: list[int]) -> dict[int, dict[str, tuple[float | None, float | None]]]:
     """Per patient and instrument: (the baseline score, the newest score)."""
     out: dict[int, dict[str, tuple[float | None, float | None]]] = {}
@@ -84,7 +77,7 @@ async def extras(s: AsyncSession, ids: list[int], paused: list[int], period: Per
     totals = await reads.session_totals(s, ids, period.end)
     flags = await reads.red_flag_alerts(s, ids, until - OPEN_FLAGS_FOR)
     stops = await reads.newest_stop_reasons(s, paused) if paused else {}
-    questions = await unanswered_questions(s, ids)
+    questions = await reads.unanswered_question_counts(s, ids)
     outcomes = await outcome_changes(s, ids)
     return {pid: Extras(outcomes=outcomes.get(pid, {}), done_total=totals.get(pid, (0, 0))[0],
                         planned_total=totals.get(pid, (0, 0))[1], flag_alerts=flags.get(pid, (0, 0))[0],

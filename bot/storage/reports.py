@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from bot.storage.clinicians import ENROLLED
-from bot.storage.models import Decision, ExerciseSession, Outbox, Patient, Prompt, RedFlagReport
+from bot.storage.models import Decision, ExerciseSession, Outbox, Patient, PatientQuestion, Prompt, RedFlagReport
 
 # Decisions worth a clinician's attention; routine holds ("keep going", "one more session") are left out.
 NOTABLE_HOLDS = ("decision.hold.not_settled", "decision.hold.trend_worse", "decision.hold.recheck_pending",
@@ -123,6 +123,16 @@ async def last_answers(s: AsyncSession, clinician_id: int | None, since: datetim
                *_scope(Prompt.patient_id, clinician_id, ids=ids))
         .group_by(col(Prompt.patient_id)))
     return {pid: at for pid, at in rows.all() if at is not None}
+
+
+async def unanswered_question_counts(s: AsyncSession, ids: list[int]) -> dict[int, int]:
+    """Per patient: their questions to the clinic (「質問する」) not answered yet."""
+    if not ids:
+        return {}
+    rows = await s.execute(select(col(PatientQuestion.patient_id), func.count()).where(
+        col(PatientQuestion.patient_id).in_(ids), col(PatientQuestion.answered_at).is_(None))
+        .group_by(col(PatientQuestion.patient_id)))
+    return {pid: n for pid, n in rows.all()}
 
 
 async def session_totals(s: AsyncSession, ids: list[int], last: date) -> dict[int, tuple[int, int]]:

@@ -12,8 +12,8 @@ from typing import get_args
 import pytest
 
 from bot import alerts
-from bot.coaching.controls import ACTIONS as CONTROL_ACTIONS
 from bot.callbacks import BookingChoice
+from bot.coaching.controls import ACTIONS as CONTROL_ACTIONS
 from bot.coaching.lessons import COUNT as LESSONS
 from bot.coaching.progress import CHEERS, MILESTONES
 from bot.handlers.patient_settings import FIELDS

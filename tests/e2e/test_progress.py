@@ -61,7 +61,7 @@ async def test_a_trial_seen_by_the_patient_week_by_week_and_the_booking_reaches_
     await coach.travel_to(WEEKLY)
     week = bodies(coach, USER, seen)
     [report] = [b for b in week if b.startswith("📅 はなこさんの1週間（12/1〜12/7）")]
-    assert "運動した日：6日" in report and "⬆ 動かす範囲が「" in report
+    assert "運動した日：6日" in report and "：動かす範囲が「" in report
     assert "運動前の痛みは平均 2.0、運動直後は平均 1.0 でした。" in report
     assert "6日続けて運動できました" in report
     [chart] = [m for m in coach.standin.messages(USER)[seen:] if m.kind == "photo"]
@@ -84,7 +84,7 @@ async def test_a_trial_seen_by_the_patient_week_by_week_and_the_booking_reaches_
     assert sent[-2].file_bytes.startswith(b"\x89PNG")
     summary = sent[-1].body
     assert summary.startswith("📋 はなこさんの体験期間のまとめ（12/1〜12/15）")
-    assert "運動した日：6日" in summary and "到達したレベル：動かす範囲 2/3・回数 2/5" in summary
+    assert "運動した日：6日" in summary and "いまの運動量：\n腰の押しつけ: 中くらいの範囲で" in summary
     assert "この1週間の平均の痛み：5 → 2（−3、はっきりした改善）" in summary
     assert [b[0] for row in sent[-1].buttons for b in row] == [t("button.booking"), t("button.on_my_own")]
 

@@ -1,7 +1,7 @@
 """the milestones a patient has been congratulated on, each once (issue 10 §5, bot/coaching/progress.py)
 
 Revision ID: 0012b
-Revises: 0012
+Revises: 0010
 Create Date: 2026-11-25
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0012b'
-down_revision: str | None = '0012'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
