@@ -1,4 +1,4 @@
-"""python -m bot [--webhook] [run | migrate | status | backup [PATH] | chat]   (run: long polling against Telegram).
+"""python -m bot [--webhook] [run | migrate | status | backup [PATH] | chat | demo]   (run: long polling).
 
 Only the settings are imported up front: a missing token or a bad setting is answered in one line before
 python-telegram-bot, SQLAlchemy and the handlers are imported."""
@@ -27,8 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     chat.add_argument("--database", default="sqlite+aiosqlite:///chat-demo.db", help="database URL")
     chat.add_argument("--reset", action="store_true", help="start afresh: delete the try-out database and files")
     chat.add_argument("--files", default="chat-files", help="folder for pictures and documents the bot sends")
+    demo = sub.add_parser("demo", help="chat mode on a made-up clinic of 30 patients over 6 weeks (docs/clinicians.md)")
+    demo.add_argument("--database", default="sqlite+aiosqlite:///clinic-demo.db", help="database URL (rebuilt)")
+    demo.add_argument("--files", default="demo-files", help="folder for pictures and documents the bot sends")
     args = parser.parse_args(argv)
     try:
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return asyncio.run(run_demo(args.database, args.files))
         if args.command == "chat":
             from bot.chat import run_chat
 

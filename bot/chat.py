@@ -12,11 +12,11 @@ import re
 import shlex
 import shutil
 import sys
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy import func
 from sqlalchemy.engine import make_url
@@ -358,10 +358,15 @@ def reset_database(database_url: str) -> list[Path]:
     return gone
 
 
+Prepare = Callable[["ChatSession"], Awaitable[list[str]]]
+
+
 async def run_chat(database_url: str = DEFAULT_DATABASE, lines: Iterable[str] | None = None,
                    out: TextIO = sys.stdout, *, reset: bool = False, files: str | Path = DEFAULT_FILES,
-                   start: datetime | None = None) -> int:
-    """The try-out. `lines` replaces the keyboard (tests, scripts); `start` freezes the clock there."""
+                   start: datetime | None = None, prepare: Prepare | None = None, **overrides: Any) -> int:
+    """The try-out. `lines` replaces the keyboard (tests, scripts); `start` freezes the clock there. `prepare`
+    (the demo: bot/demo.py) runs once the clinician is set up and returns lines to run first, shown as typed;
+    `overrides` are settings of the try-out."""
     files = Path(files)
     if reset:
         gone = reset_database(database_url)
@@ -372,7 +377,7 @@ async def run_chat(database_url: str = DEFAULT_DATABASE, lines: Iterable[str] | 
     async with StandIn() as standin:
         settings = Settings(_env_file=None, telegram_bot_token=DEMO_TOKEN, database_url=database_url,
                             telegram_api_base_url=standin.base_url, rate_limit_enabled=False,
-                            delivery_interval_seconds=1, admin_telegram_ids=[ROLES["admin"]])
+                            delivery_interval_seconds=1, admin_telegram_ids=[ROLES["admin"]], **overrides)
         app = build_application(settings, clock=clock, run_delivery_job=False)
         term = Terminal(standin, out, files)
         chat = ChatSession(app, standin, clock, term, database_url)
@@ -384,12 +389,14 @@ async def run_chat(database_url: str = DEFAULT_DATABASE, lines: Iterable[str] | 
             polling = asyncio.create_task(updates.poll(stop, timeout=1))
             try:
                 await chat.set_up_clinician()
+                script = await prepare(chat) if prepare is not None else []
                 for role in ROLES:
                     term.skip_existing(role)
                 print(__doc__.split("\n\n", 1)[1], file=out)
                 print(help_text(files, database_url), file=out)
-                print("You are the patient. Start with /start.", file=out)
-                await _loop(chat, lines, out)
+                if not script:
+                    print("You are the patient. Start with /start.", file=out)
+                await _loop(chat, lines, out, script)
             finally:
                 stop.set()
                 await polling
@@ -398,9 +405,12 @@ async def run_chat(database_url: str = DEFAULT_DATABASE, lines: Iterable[str] | 
     return 0
 
 
-async def _loop(chat: ChatSession, lines: Iterable[str] | None, out: TextIO) -> None:
+async def _loop(chat: ChatSession, lines: Iterable[str] | None, out: TextIO, script: list[str] | None = None) -> None:
     source = iter(lines) if lines is not None else None
     loop = asyncio.get_running_loop()
+    for line in script or ():  # shown as if typed
+        print(f"\n[{chat.term.role}] > {line}", file=out, flush=True)
+        await chat.handle(line)
     while True:
         if source is not None:
             line = next(source, ":q")

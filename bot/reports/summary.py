@@ -16,7 +16,8 @@ Definitions (docs/clinicians.md repeats them for clinicians):
   a red flag not yet acknowledged (「対応しました」 on its alert; a week's red flag with no alert row counts),
   paused for severe pain (the newest stop was `severe_persists`), a patient's question unanswered (the
   question relay), at the minimum level (a hold because the dose cannot go lower), a stop, two or more
-  step-backs, falling adherence (at least FALLING_BY fewer sessions done than the week before), no answer for
+  step-backs, falling adherence (at least FALLING_BY fewer sessions done than the week before, down to fewer
+  than FALLING_BELOW a week; in the current week, at the pace of the days gone by), no answer for
   3 days (not for paused patients), a worse trend (next-morning mean up from the previous week with at least
   `trend_min_ratings` ratings in each, or a `trend_worse` decision).
 - Watch: not needing attention, but a limit was broken or fewer than 3 sessions were done this week.
@@ -43,7 +44,8 @@ ATTENTION = ("red_flag", "paused_severe", "question", "at_minimum", "stopped", "
              "no_answer", "worsening")
 TARGET_SESSIONS, TARGET_DAYS = 6, 14
 WEEKLY_MINIMUM = 3  # fewer done sessions in a week -> "watch"
-FALLING_BY = 2  # this many fewer sessions done than the week before: falling adherence
+FALLING_BY = 2  # this many fewer sessions done than the week before: falling adherence ...
+FALLING_BELOW = 4  # ... down to fewer than this many a week
 AT_MINIMUM = ("decision.hold.at_minimum", "decision.hold.at_minimum_again")
 NO_ANSWER_DAYS = 3
 TIERS = ("attention", "watch", "good")
@@ -204,6 +206,7 @@ class PatientSummary:
     eased: float | None = None  # 運動前後の痛みの変化: mean of (before - after); positive: eased after exercise
     eased_n: int = 0
     trial_days_left: int | None = None
+    week_days: int = 7  # days of the week gone by when summarised (fewer for the current week)
 
     @property
     def met_target(self) -> bool:
@@ -242,9 +245,10 @@ def summarise(period: Period, patients: list[PatientRow], sessions: list[Session
     reference = min(_utc(now), period_end)
     sessions_by, decisions_by, flags_by = _by_patient(sessions), _by_patient(decisions), _by_patient(flags)
     more = extras or {}
+    elapsed = min(max((reference.astimezone(ZoneInfo(tz)).date() - period.start).days, 1), 7)
     out = [summarise_patient(period, p, sessions_by.get(p.id, []), decisions_by.get(p.id, []),
                              flags_by.get(p.id, []), missed.get(p.id, 0), last_answers.get(p.id),
-                             reference=reference, th=th, extras=more.get(p.id, Extras()))
+                             reference=reference, th=th, extras=more.get(p.id, Extras()), elapsed=elapsed)
            for p in patients]
     out.sort(key=_order)
     return out
@@ -252,7 +256,7 @@ def summarise(period: Period, patients: list[PatientRow], sessions: list[Session
 
 def summarise_patient(period: Period, p: PatientRow, rows: list[SessionRow], decs: list[DecisionRow],
                       pflags: list[FlagRow], missed: int, last: datetime | None, *, reference: datetime,
-                      th: Thresholds, extras: Extras | None = None) -> PatientSummary:
+                      th: Thresholds, extras: Extras | None = None, elapsed: int = 7) -> PatientSummary:
     """One patient's week: `rows` are their sessions of the 14 days ending on period.end, `decs` and `pflags`
     their decisions and red flags of the week, `last` their newest answer."""
     week = [r for r in rows if r.day in period]
@@ -265,6 +269,7 @@ def summarise_patient(period: Period, p: PatientRow, rows: list[SessionRow], dec
         last_answer_at=last, days_without_answer=days_silent(last, p.enrolled_at, reference),
         counts=Counter(d.kind for d in decs), urgent=is_urgent(pflags, decs), extras=extras or Extras(),
         prev_done=sum(r.status == "done" for r in previous), trial_days_left=days_left(p, period.end),
+        week_days=elapsed,
     )
     s.eased, s.eased_n = before_after(week)
     s.attention = attention(s, th)
@@ -342,7 +347,9 @@ def red_flag_open(s: PatientSummary) -> bool:
 
 
 def falling_adherence(s: PatientSummary) -> bool:
-    return s.prev_done - s.done >= FALLING_BY
+    """At least FALLING_BY sessions fewer than the week before (for the current week, than its pace by now), down
+    to a pace below FALLING_BELOW a week (7 -> 5 is still a good week)."""
+    return s.prev_done * s.week_days / 7 - s.done >= FALLING_BY and s.done * 7 / s.week_days < FALLING_BELOW
 
 
 def at_minimum(s: PatientSummary) -> bool:
