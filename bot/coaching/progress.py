@@ -96,8 +96,9 @@ async def weekly_report(s: AsyncSession, rt: Runtime, p: Patient, day: date) -> 
                end=f"{last.month}/{last.day}"),
              t("progress.week.done", done=len(done), planned=len(week))]
     program = program_of(p)
-    lines += [t("progress.week.raised", exercise=c.exercise.name, element=c.name, before=c.before, after=c.after)
-              for e, b, a in raised for c in program.changes({Element(e): b}, {Element(e): a})]
+    for before_levels, after_levels in raised:  # 「⬆ いすからの立ち上がり：回数が 8回 → 10回 になりました」
+        lines += [t("progress.week.raised", exercise=c.exercise.name, element=c.name, before=c.before, after=c.after)
+                  for c in program.changes(_elements(before_levels), _elements(after_levels))]
     pairs = [(r.before, r.after) for r in done if r.before is not None and r.after is not None]
     if pairs:
         lines.append(t("progress.week.pain", before=_mean([b for b, _ in pairs]), after=_mean([a for _, a in pairs])))
@@ -106,6 +107,10 @@ async def weekly_report(s: AsyncSession, rt: Runtime, p: Patient, day: date) -> 
     chart = charts.progress_chart(t("progress.week.chart", nickname=p.nickname), first, last, week)
     await milestones(s, rt, p, week_done=bool(done))  # the first week with sessions done: celebrated once
     return [Reply("\n".join(lines)), Reply(t("progress.week.chart_caption"), photo=chart.png, priority="optional")]
+
+
+def _elements(levels: dict[str, int]) -> dict[Element, int]:
+    return {e: int(levels.get(str(e), 1)) for e in Element}
 
 
 def _mean(values: list[int]) -> str:

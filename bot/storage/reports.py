@@ -174,13 +174,14 @@ async def newest_stop_reasons(s: AsyncSession, ids: list[int]) -> dict[int, tupl
 
 # --- one patient's progress (bot/coaching/progress.py: the weekly report, milestones) -----------------------
 
-async def raises(s: AsyncSession, patient_id: int, since: datetime, until: datetime) -> list[tuple[str, int, int]]:
-    """The raises in [since, until): (element, level before, level after), oldest first."""
-    rows = await s.execute(select(col(Decision.element), col(Decision.levels_before), col(Decision.levels_after))
+async def raises(s: AsyncSession, patient_id: int, since: datetime,
+                 until: datetime) -> list[tuple[dict[str, int], dict[str, int]]]:
+    """The raises in [since, until): (levels before, levels after), oldest first."""
+    rows = await s.execute(select(col(Decision.levels_before), col(Decision.levels_after))
                            .where(col(Decision.patient_id) == patient_id, col(Decision.action) == "progress",
                                   col(Decision.created_at) >= since, col(Decision.created_at) < until)
                            .order_by(col(Decision.created_at), col(Decision.id)))
-    return [(e, int(b.get(e, 1)), int(a.get(e, 1))) for e, b, a in rows.all() if e]
+    return [(dict(b or {}), dict(a or {})) for b, a in rows.all()]
 
 
 async def stepped_back(s: AsyncSession, patient_id: int, since: datetime, until: datetime) -> bool:
