@@ -460,14 +460,15 @@ async def test_an_emergency_sign_at_signup_gets_119_at_once_and_an_urgent_notice
     assert row.payload["ack"]["by"] == ADMIN
 
 
-async def signup_sign(coach, flag: str) -> None:
-    """/trial up to today's warning signs, and this one reported."""
+async def signup_sign(coach, flag: str) -> str:
+    """/trial up to today's warning signs, and this one reported: what the person was told."""
     await coach.text(USER, "/trial")
     await coach.press(USER, "同意して始める")
     await coach.press(USER, t("condition.knee"))
     await coach.text(USER, "3")
     await coach.press(USER, t("button.some_apply"))
-    await press_sign(coach, flag)
+    [reply] = await press_sign(coach, flag)
+    return reply.body
 
 
 def signup_notices(coach, chat: int) -> list:
@@ -479,7 +480,10 @@ def signup_notices(coach, chat: int) -> list:
                          ids=["emergency", "same_day"])
 async def test_a_signup_notice_of_an_emergency_or_same_day_sign_is_sent_again_unacknowledged(staffed, flag,
                                                                                             first_line):
-    await signup_sign(staffed, flag)
+    told = await signup_sign(staffed, flag)
+    tier = "emergency" if flag == "chest_pain" else "same_day"  # that tier's advice at once, one verb
+    assert told.startswith(advice(staffed, f"redflag.advice.{tier}"))
+    assert ("今日のうちに" in told) == (tier == "same_day") and ("いますぐ" in told) == (tier == "emergency")
     await staffed.travel(seconds=1)
     [notice] = signup_notices(staffed, STAFF)  # the staff chat replaces the admins for the first notice
     assert signup_notices(staffed, ADMIN) == []

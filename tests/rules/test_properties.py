@@ -189,6 +189,25 @@ def test_severe_pain_is_always_followed_by_a_next_morning_question_or_a_pause(ca
 
 @PROPS
 @given(cases(), thresholds)
+def test_too_painful_before_exercise_alerts_once_per_run_at_the_second_in_a_row(case: Case, t: Thresholds) -> None:
+    """Before >= severe: the clinic is alerted exactly when this is the second rated session in a row (within
+    history_days) to start at >= severe: not the first, not the third and later (until a good day)."""
+    d = decide(case, t)
+    s = case.current
+    if case.stage is not Stage.BEFORE or s is None or s.before is None or s.before < t.severe \
+            or d.reasons[0] == "red_flag":
+        return
+    rated = [x for x in case.sessions if x.before is not None and (case.today - x.date).days < t.history_days]
+    run = 0
+    for x in reversed(rated):
+        if x.before is None or x.before < t.severe:
+            break
+        run += 1
+    assert d.action is Action.STOP and d.alert == (run == 2)
+
+
+@PROPS
+@given(cases(), thresholds)
 def test_a_pause_stops_and_alerts(case: Case, t: Thresholds) -> None:
     d = decide(case, t)
     if d.pause:
