@@ -151,13 +151,15 @@ async def still_there_reply(s: AsyncSession, rt: Runtime, p: Patient) -> str:
     """The sign is still there this morning: rest today, asked again tomorrow. From the STILL_THERE_ALERT_AFTER-th
     answer in a row on, the patient is asked to phone the clinic; that answer alerts the clinician, once."""
     count = await still_there(s, p)
+    await ask_again(s, rt, p)
+    tomorrow = t("redflag.ask_again_tomorrow", time=p.morning_time)
     if count < STILL_THERE_ALERT_AFTER:
-        return join(t("redflag.again_still", **contact(rt)), await ask_again(s, rt, p))
+        return join(t("redflag.again_still", **contact(rt)), tomorrow)
     informed = ""
     if count == STILL_THERE_ALERT_AFTER:
         await alerts.schedule(s, rt, p, event="rest_today_persists", urgent=False)
         informed = informed_line(rt, await alerts.reaches_someone(s, rt, p))
-    return join(t("redflag.again_still_call", days=count, **contact(rt)), informed, await ask_again(s, rt, p))
+    return join(t("redflag.again_still_call", days=count, **contact(rt)), informed, tomorrow)
 
 
 async def ask_again(s: AsyncSession, rt: Runtime, p: Patient) -> str:

@@ -123,8 +123,9 @@ async def _alert_body(s: AsyncSession, rt: Runtime, alert: Outbox,
     if payload.get("event") in ("red_flag", "rest_today_persists") and p is not None:  # the signs reported
         report = await s.scalar(select(RedFlagReport).where(col(RedFlagReport.patient_id) == p.id)
                                 .order_by(col(RedFlagReport.id).desc()).limit(1))
-        if report is not None:
-            flags, answered_at = list(report.flags), report.created_at
+        if report is not None:  # the signs reported; when: the report (a red flag) or this morning's answer
+            flags = list(report.flags)
+            answered_at = report.created_at if payload.get("event") == "red_flag" else alert.created_at
     tier = load_redflags().tier(flags) if flags else None
     key = "alert.urgent" if payload.get("urgent") else "alert.text"
     local = answered_at.astimezone(rt.settings.tz)

@@ -239,7 +239,7 @@ async def test_a_rest_today_sign_still_there_two_mornings_alerts_the_clinician_o
     [second] = await clinic.press(USER, t("button.flag_still"))  # the second "still there" in a row
     assert second.body.startswith(advice(clinic, "redflag.again_still_call", days=2))
     assert "03-1234-5678" in second.body and t("redflag.informed") in second.body  # an admin receives it
-    assert t("redflag.ask_tomorrow", time="07:00") in second.body  # still asked each morning
+    assert t("redflag.ask_again_tomorrow", time="07:00") in second.body  # still asked each morning
     await clinic.travel(seconds=1)
     [alert] = [m for m in clinic.standin.messages(ADMIN) if t("alert.event.rest_today_persists") in (m.body or "")]
     assert "はなこさん" in alert.body and t("flag.fever") in alert.body
