@@ -13,7 +13,7 @@ from bot.delivery.runner import MAX_ATTEMPTS
 from bot.reports import build, charts
 from bot.reports.export import neutralise
 from bot.storage.models import Outbox
-from tests.e2e.test_clinicians import DOC, MONDAY_0800, clinic, join  # noqa: F401  (clinic is a fixture)
+from tests.e2e.test_clinicians import DOC, MONDAY_0800, join  # the `clinic` fixture: tests/e2e/conftest.py
 from tests.helpers import USER, day, enrol
 
 FORMULAS = ["=1+2", "+cmd|'/C calc'!A0", "@SUM(1+1)", "-2+3"]
@@ -23,7 +23,7 @@ def export_rows(doc_msg) -> list[list[str]]:
     return list(csv.reader(io.StringIO(doc_msg.file_bytes.decode("utf-8-sig"))))
 
 
-async def test_export_neutralises_formula_nicknames_and_keeps_numbers(clinic):  # noqa: F811
+async def test_export_neutralises_formula_nicknames_and_keeps_numbers(clinic):
     await join(clinic)
     await enrol(clinic, USER, nickname=FORMULAS[0])
     for i, name in enumerate(FORMULAS[1:], start=1):
@@ -68,7 +68,7 @@ async def _patient_with_a_week(coach) -> None:
     await day(coach, 2, 3, 2, 1)
 
 
-async def test_math_nickname_summary_and_patient_are_sent_with_their_charts(clinic):  # noqa: F811
+async def test_math_nickname_summary_and_patient_are_sent_with_their_charts(clinic):
     await _patient_with_a_week(clinic)
     replies = await clinic.text(DOC, "/summary")
     assert f"{MATH}さん" in replies[0].body
@@ -76,10 +76,10 @@ async def test_math_nickname_summary_and_patient_are_sent_with_their_charts(clin
     assert len(charts_sent) == 2 and all(m.file_bytes.startswith(b"\x89PNG") for m in charts_sent)
     assert MATH in charts_sent[1].caption  # the patient's chart, captioned with the nickname as typed
     replies = await clinic.text(DOC, "/patient 1")
-    assert [m.kind for m in replies] == ["text", "photo"] and MATH in replies[0].body
+    assert [m.kind for m in replies] == ["text", "photo", "text"] and MATH in replies[0].body  # detail, chart, card
 
 
-async def test_math_nickname_weekly_summary_goes_out_and_the_next_is_scheduled(clinic):  # noqa: F811
+async def test_math_nickname_weekly_summary_goes_out_and_the_next_is_scheduled(clinic):
     await _patient_with_a_week(clinic)
     await clinic.travel_to(MONDAY_0800 + timedelta(minutes=1))
     [summary] = [m for m in clinic.standin.messages(DOC) if m.body and m.body.startswith("【週次サマリー】")]
@@ -90,7 +90,7 @@ async def test_math_nickname_weekly_summary_goes_out_and_the_next_is_scheduled(c
 
 
 async def test_a_chart_that_cannot_be_drawn_is_left_out_and_logged_without_the_nickname(
-        clinic, monkeypatch, caplog):  # noqa: F811
+        clinic, monkeypatch, caplog):
     await _patient_with_a_week(clinic)
 
     def broken(nickname, *args, **kwargs):
@@ -102,7 +102,7 @@ async def test_a_chart_that_cannot_be_drawn_is_left_out_and_logged_without_the_n
         assert f"{MATH}さん" in replies[0].body
         assert [m.kind for m in replies if m.kind == "photo"] == ["photo"]  # the overview; not the broken one
         replies = await clinic.text(DOC, "/patient 1")
-        assert [m.kind for m in replies] == ["text"] and MATH in replies[0].body  # the detail, without its chart
+        assert [m.kind for m in replies] == ["text", "text"] and MATH in replies[0].body  # detail, card; no chart
         await clinic.travel_to(MONDAY_0800 + timedelta(minutes=1))
     weekly = [m for m in clinic.standin.messages(DOC) if m.body and m.body.startswith("【週次サマリー】")]
     assert len(weekly) == 2  # /summary's, and the weekly one
@@ -114,7 +114,7 @@ async def test_a_chart_that_cannot_be_drawn_is_left_out_and_logged_without_the_n
 
 
 async def test_a_weekly_summary_that_fails_is_retried_and_the_next_one_is_already_scheduled(
-        clinic, monkeypatch):  # noqa: F811
+        clinic, monkeypatch):
     await _patient_with_a_week(clinic)
     real = build.summary_replies
     calls = []
@@ -138,7 +138,7 @@ async def test_a_weekly_summary_that_fails_is_retried_and_the_next_one_is_alread
         [("pending", "2026-50"), ("sent", "2026-49")]
 
 
-async def test_retries_of_a_failing_weekly_summary_are_bounded(clinic, monkeypatch):  # noqa: F811
+async def test_retries_of_a_failing_weekly_summary_are_bounded(clinic, monkeypatch):
     await join(clinic)
 
     async def failing(*args, **kwargs):
