@@ -186,8 +186,8 @@ async def reply(s: AsyncSession, rt: Runtime, p: Patient, actor: Actor, question
 
 # --- how a value reads (the clinician's answer, the card's audit log, the CSV) --------------------------
 
-def shown(rt: Runtime, p: Patient | None, action: str, value: Any) -> str:
-    """A before/after value in words: 「一時停止中」, 「回数 2/5」, 「4」, 「標準（0〜3）」 ..."""
+def shown(rt: Runtime, condition: str, action: str, value: Any) -> str:
+    """A before/after value in words, for a patient of this condition: 「一時停止中」, 「回数 2/5」, 「4」 ..."""
     if value is None:
         match action:
             case "ceiling":
@@ -198,8 +198,8 @@ def shown(rt: Runtime, p: Patient | None, action: str, value: Any) -> str:
     match action:
         case "pause" | "resume" | "clear" | "keep_paused" | "end":
             return t(f"control.state.{value}")
-        case "level" | "step_back" if isinstance(value, dict) and p is not None:
-            program = load_program(p.condition)
+        case "level" | "step_back" if isinstance(value, dict) and condition in CONDITIONS:
+            program = load_program(condition)
             return "・".join(f"{program.element_name(e)} {n}/{program.max_levels.get(Element(e), n)}"
                             for e, n in value.items() if e in Element.__members__.values())
         case "hold" | "unhold":

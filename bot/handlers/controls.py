@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,7 +42,7 @@ from bot.parsing import parse_name
 from bot.replies import Reply, join
 from bot.runtime import Runtime
 from bot.storage import audit, clinicians
-from bot.storage.models import Outbox, Patient, PatientQuestion
+from bot.storage.models import AuditEntry, Outbox, Patient, PatientQuestion
 from rules import CONDITIONS, ELEMENT_ORDER, Element, load_program
 
 log = logging.getLogger(__name__)
@@ -74,18 +74,18 @@ async def open_alerts(s: AsyncSession, p: Patient) -> list[Outbox]:
     return [r for r in rows if "ack" not in r.payload][:CARD_ALERTS]
 
 
-def _when(rt: Runtime, at) -> str:
+def _when(rt: Runtime, at: datetime) -> str:
     local = at.astimezone(rt.settings.tz)
     return f"{local.month}/{local.day} {local:%H:%M}"
 
 
-def audit_line(rt: Runtime, p: Patient | None, e) -> str:
+def audit_line(rt: Runtime, p: Patient, e: AuditEntry) -> str:
     what = t(f"control.action.{e.action}")
     if e.erased or (e.before is None and e.after is None and e.action in ("note", "memo", "reply")):
         change = ""
     else:
-        change = t("control.change", before=controls.shown(rt, p, e.action, e.before),
-                   after=controls.shown(rt, p, e.action, e.after))
+        change = t("control.change", before=controls.shown(rt, p.condition, e.action, e.before),
+                   after=controls.shown(rt, p.condition, e.action, e.after))
     return t("control.card.audit_line", when=_when(rt, e.at), name=e.actor_name, what=what, change=change)
 
 
@@ -100,9 +100,9 @@ async def card(s: AsyncSession, rt: Runtime, p: Patient) -> Reply:
              t("control.card.levels", levels="・".join(
                  f"{load_program(p.condition).element_name(e)} {lv}/{load_program(p.condition).max_levels[e]}"
                  for e, lv in state.store.levels(p).items())),
-             t("control.card.limits", ceiling=controls.shown(rt, p, "ceiling", p.ceiling),
-               severe=controls.shown(rt, p, "severe", p.severe_threshold),
-               hold=controls.shown(rt, p, "hold", p.progression_held))]
+             t("control.card.limits", ceiling=controls.shown(rt, p.condition, "ceiling", p.ceiling),
+               severe=controls.shown(rt, p.condition, "severe", p.severe_threshold),
+               hold=controls.shown(rt, p.condition, "hold", p.progression_held))]
     alerts = await open_alerts(s, p)
     if alerts:
         lines.append(t("control.card.alerts", n=len(alerts), items="\n".join(
@@ -159,8 +159,8 @@ def done_reply(rt: Runtime, p: Patient, change: Change) -> Reply:
         text = t(f"control.done.{change.action}", nickname=p.nickname, id=p.id)
     else:
         text = t("control.done", what=what, nickname=p.nickname, id=p.id,
-                 before=controls.shown(rt, p, change.action, change.before),
-                 after=controls.shown(rt, p, change.action, change.after))
+                 before=controls.shown(rt, p.condition, change.action, change.before),
+                 after=controls.shown(rt, p.condition, change.action, change.after))
     if change.told and change.action not in ("note", "reply"):
         text = join(text, t("control.told"))
     return Reply(text, [[(t("button.control.card"), OpenPatient(p.id).data)]])

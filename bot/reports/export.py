@@ -1,4 +1,5 @@
-"""/export: every rating and decision of a clinician's patients as one CSV file (docs/clinicians.md, "Export").
+"""/export: every rating, decision and clinician control (the audit log) of a clinician's patients as one CSV file
+(docs/clinicians.md, "Export").
 
 Cells are written for spreadsheets: a text cell that a spreadsheet would read as a formula (a nickname
 such as `=1+2`) is neutralised; numeric columns (ids, ratings) stay numbers.
@@ -14,14 +15,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.coaching import controls
 from bot.i18n import t
 from bot.reports.summary import DecisionRow, Period, SessionRow
 from bot.runtime import Runtime
+from bot.storage import audit
 from bot.storage import outcomes as outcome_reads
 from bot.storage import reports as reads
 from rules import load_program
 from rules.outcomes import instrument
 
+NO_OUTCOME = ("", "", "")  # 評価, 時点, 得点: filled on outcome rows only
+NO_CONTROL = ("", "", "")  # 操作者, 変更前, 変更後: filled on control rows only
 EXPORT_CHUNK = 5000  # patient ids per IN (...) query
 
 
@@ -64,6 +69,7 @@ async def export_csv(s: AsyncSession, rt: Runtime, scope: int | None) -> bytes:
     out.writerow(t("clinic.export.header").split(","))
     session_kind, decision_kind = t("clinic.export.kind.session"), t("clinic.export.kind.decision")
     outcome_kind = t("clinic.export.kind.outcome")
+    control_kind = t("clinic.export.kind.control")
     first, last = date(2000, 1, 1), date(2999, 12, 31)
     lo, hi = Period(first, last).bounds(tz)
     for i in range(0, len(ids), EXPORT_CHUNK):
@@ -72,7 +78,7 @@ async def export_csv(s: AsyncSession, rt: Runtime, scope: int | None) -> bytes:
             row = SessionRow(*r)
             out.writerow([session_kind, row.patient_id, info[row.patient_id][0], row.day.isoformat(), "",
                           t(f"report.session.{row.status}"), row.before, row.during, row.after,
-                          row.next_morning, row.recheck, "", "", "", "", "", "", ""])
+                          row.next_morning, row.recheck, "", "", "", "", *NO_OUTCOME, *NO_CONTROL])
         for r in await reads.decision_rows(s, None, lo, hi, ids=chunk, notable_only=False):
             d = DecisionRow.from_tuple(r)
             local = d.at.astimezone(zone)
@@ -80,12 +86,19 @@ async def export_csv(s: AsyncSession, rt: Runtime, scope: int | None) -> bytes:
             out.writerow([decision_kind, d.patient_id, info[d.patient_id][0], local.date().isoformat(),
                           local.strftime("%H:%M"), "", "", "", "", "", "", t(f"clinic.export.action.{d.action}"),
                           element, " ".join(d.reasons), t(f"rating.{d.stage}") if d.stage != "checkin"
-                          else t("clinic.export.stage.checkin"), "", "", ""])
+                          else t("clinic.export.stage.checkin"), *NO_OUTCOME, *NO_CONTROL])
         for pid, scores in (await outcome_reads.scores(s, chunk)).items():
             for x in scores:
                 local = x.at.astimezone(zone)
                 ins = instrument(x.instrument)
                 out.writerow([outcome_kind, pid, info[pid][0], local.date().isoformat(), local.strftime("%H:%M"),
                               *[""] * 10, ins.short if ins else x.instrument, t(f"clinic.export.occasion.{x.occasion}"),
-                              f"{x.score:g}"])
+                              f"{x.score:g}", *NO_CONTROL])
+        for e in await audit.rows_for(s, chunk):  # the clinician controls (issue 10): who, when, before -> after
+            local = e.at.astimezone(zone)
+            condition = info[e.patient_id][1]
+            out.writerow([control_kind, e.patient_id, info[e.patient_id][0], local.date().isoformat(),
+                          local.strftime("%H:%M"), "", "", "", "", "", "", t(f"control.action.{e.action}"), "", "",
+                          "", *NO_OUTCOME, e.actor_name, controls.shown(rt, condition, e.action, e.before),
+                          controls.shown(rt, condition, e.action, e.after)])
     return buf.getvalue().encode("utf-8-sig")

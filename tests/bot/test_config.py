@@ -98,3 +98,14 @@ def test_plain_http_webhook_stops_start_up_with_one_line(tmp_path):
                                 "WEBHOOK_SECRET": "s3cret-webhook-token-1234"}, "--webhook")
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "WEBHOOK_URL" in result.stderr
     assert "Traceback" not in result.stderr and GOOD_TOKEN not in result.stderr
+
+
+def test_clinic_open_hours_are_read_or_refused_in_one_line():
+    from bot.config import open_hours
+
+    hours = open_hours("mon-fri 09:00-18:00, sat 09:00-13:00")
+    assert hours[0] == hours[4] == [(540, 1080)] and hours[5] == [(540, 780)] and 6 not in hours
+    assert open_hours(None) == {} and open_hours(" ") == {}
+    for bad in ("weekdays 9-18", "mon-fri 18:00-09:00", "fri-mon 09:00-18:00"):
+        with pytest.raises(ConfigError, match="CLINIC_OPEN_HOURS"):
+            load_settings(_env_file=None, clinic_open_hours=bad)

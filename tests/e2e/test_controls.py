@@ -4,6 +4,8 @@ other clinicians refused."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import timedelta
 
@@ -259,3 +261,19 @@ async def test_a_note_to_the_patient_is_signed_and_a_private_note_stays_on_the_c
     # after a note, the clinician's next text is their own again (no second note)
     await clinic.text(DOC, "ありがとう")
     assert await clinic.count(ClinicNote) == 2
+
+
+async def test_the_export_carries_the_audit_log(clinic):
+    p = await setup(clinic)
+    await clinic.text(DOC, f"/pause {p.id}")
+    await clinic.text(DOC, f"/level {p.id} 回数 2")
+    await clinic.text(DOC, f"/memo {p.id} =1+2 電話済み")
+    [doc] = await clinic.text(DOC, "/export")
+    rows = list(csv.reader(io.StringIO(doc.file_bytes.decode("utf-8-sig"))))
+    assert rows[0][-3:] == ["操作者", "変更前", "変更後"] and {len(r) for r in rows} == {len(rows[0])}
+    actions = [r for r in rows[1:] if r[0] == "操作"]
+    assert [(r[1], r[2], r[11], r[-3], r[-2], r[-1]) for r in actions] == [
+        (str(p.id), "はなこ", "一時停止", "田中", "実施中", "一時停止中"),
+        (str(p.id), "はなこ", "レベル変更", "田中", "回数 1/5", "回数 2/5"),
+        (str(p.id), "はなこ", "メモ", "田中", "—", "—"),  # the note's text stays on the card, not in the export
+    ]
