@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks, coaching
+from bot.coaching import outcomes, progress, safety
 from bot.coaching import patients as patient_state
-from bot.coaching import safety
 from bot.handlers.common import PatientTurn, patient_handler
 from bot.handlers.signup import EXERCISE_TIMES, MORNING_TIMES
 from bot.i18n import t
@@ -139,6 +139,7 @@ async def on_rejoin(turn: PatientTurn) -> None:
     s, rt, p = turn.s, turn.rt, turn.patient
     press = callbacks.Rejoin.parse(turn.data)
     reply = None
+    more: list[Reply] = []
     if press is None or p.status != "ended":
         pass
     elif press.step == "start":
@@ -149,11 +150,13 @@ async def on_rejoin(turn: PatientTurn) -> None:
         reply = Reply(join(t("rejoin.welcome", nickname=p.nickname, end=p.trial_ends_on.strftime("%m/%d"),
                              time=p.exercise_time, per_week=rt.settings.trial_target_per_week),
                            coaching.plan_lines(p)))
+        await progress.begin(s, rt, p)  # a new trial period: its weekly and end-of-trial reports
+        more = await outcomes.begin(s, rt, p)  # and its baseline outcome measures (buttons on the last message)
     if reply is None:
         turn.closed()
         return
     turn.ack()
-    turn.send(reply)
+    turn.send(reply, *more)
 
 
 def rejoin_check() -> Reply:

@@ -81,9 +81,11 @@ async def scores(s: AsyncSession, ids: list[int]) -> dict[int, list[ScoreRow]]:
 
 def baseline_and_newest(rows: list[ScoreRow], instrument: str) -> tuple[float | None, float | None] | None:
     """One patient's scores of one instrument (oldest first) as (baseline, newest): None for what is not there
-    yet (the newest only once a later round is scored); None when the instrument has no score at all."""
+    yet (the newest only once a later round is scored); None when the instrument has no score at all. The
+    baseline is the newest one (a patient who re-joined starts a new trial period with a new baseline)."""
     mine = [x for x in rows if x.instrument == instrument]
     if not mine:
         return None
-    base = next((x.score for x in mine if x.occasion == "baseline"), None)
-    return base, (mine[-1].score if len(mine) > 1 or base is None else None)
+    bases = [x for x in mine if x.occasion == "baseline"]
+    base = bases[-1] if bases else None
+    return (base.score if base else None), (mine[-1].score if mine[-1] is not base else None)

@@ -105,3 +105,20 @@ async def test_stale_and_forged_presses_change_nothing(coach):
     assert "減らした日" in coach.last(USER)
     await coach.press(USER, "0")
     assert {s.instrument for s in await coach.rows(OutcomeScore)} == {"pain_week", "limited_days"}
+
+
+async def test_a_new_trial_period_starts_with_its_own_baseline(coach):
+    await sign_up(coach)
+    await coach.press(USER, "6")
+    await coach.press(USER, "特にありません")
+    await coach.press(USER, "3")
+    await coach.travel_to(datetime(2026, 12, 15, 14, 0, tzinfo=UTC))  # 23:00 on the last day: the trial ends
+    await coach.text(USER, "/start")
+    await coach.press(USER, t("button.rejoin"))
+    sent = await coach.press(USER, t("button.none_apply"))
+    assert "いまの状態" in sent[-2].body and "この1週間の平均の痛み" in sent[-1].body
+    await coach.press(USER, "4")
+    await coach.press(USER, "特にありません")
+    await coach.press(USER, "2")
+    baselines = await coach.rows(OutcomeRound, OutcomeRound.occasion == "baseline")
+    assert len(baselines) == 2 and all(r.finished_at is not None for r in baselines)
