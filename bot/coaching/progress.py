@@ -25,8 +25,9 @@ from bot.storage import outcomes as outcome_reads
 from bot.storage import reports as reads
 from bot.storage.models import Patient
 from bot.timeplan import at_local, local_date
-from rules import Element
+from rules import Element, Program
 from rules.outcomes import load_instruments
+from rules.programs import Change
 
 WEEKLY_AT = "19:00"
 REPORT_AT = "19:30"
@@ -96,9 +97,8 @@ async def weekly_report(s: AsyncSession, rt: Runtime, p: Patient, day: date) -> 
                end=f"{last.month}/{last.day}"),
              t("progress.week.done", done=len(done), planned=len(week))]
     program = program_of(p)
-    for before_levels, after_levels in raised:  # 「⬆ いすからの立ち上がり：回数が 8回 → 10回 になりました」
-        lines += [t("progress.week.raised", exercise=c.exercise.name, element=c.name, before=c.before, after=c.after)
-                  for c in program.changes(_elements(before_levels), _elements(after_levels))]
+    lines += raised_lines(program, [c for before, after in raised
+                                    for c in program.changes(_elements(before), _elements(after))])
     pairs = [(r.before, r.after) for r in done if r.before is not None and r.after is not None]
     if pairs:
         lines.append(t("progress.week.pain", before=_mean([b for b, _ in pairs]), after=_mean([a for _, a in pairs])))
@@ -111,6 +111,19 @@ async def weekly_report(s: AsyncSession, rt: Runtime, p: Patient, day: date) -> 
 
 def _elements(levels: dict[str, int]) -> dict[Element, int]:
     return {e: int(levels.get(str(e), 1)) for e in Element}
+
+
+def raised_lines(program: Program, changes: list[Change]) -> list[str]:
+    """One line per change of dose, its exercises named after it (「すべての運動」 when every exercise of the
+    program changed alike): short for a phone, however many exercises share a ladder."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for c in changes:
+        groups.setdefault((c.name, c.before, c.after), []).append(c.exercise.name)
+    everything = len(program.exercises)
+    return [t("progress.week.raised", element=name, before=before, after=after,
+              exercises=t("progress.week.all_exercises") if len(names) == everything and everything > 1
+              else "・".join(names))
+            for (name, before, after), names in groups.items()]
 
 
 def _mean(values: list[int]) -> str:
