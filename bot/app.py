@@ -122,7 +122,7 @@ def build_application(settings: Settings, *, token: str | None = None, clock: Cl
     async def post_init(app: Application) -> None:
         if migrate:
             await rt.db.migrate()
-        app.bot_data["delivery"] = DeliveryRunner(rt, TelegramChannel(app.bot))
+        app.bot_data["delivery"] = DeliveryRunner(rt, TelegramChannel(app.bot, media=rt.media))
         await ensure_weekly_summaries(rt)
         await menus.set_patient_menu(app.bot)
         for admin_id in settings.admin_telegram_ids:

@@ -28,6 +28,7 @@ end-of-trial question).
   ask                           AskQuestion     「質問する」 in the patient's menu
   ap:<prompt>:book|self|am|pm|sat|any  Booking  the end-of-trial report: ask for an appointment (then when) or
                                                 continue on one's own
+  hw:<exercise id>              HowTo           「やり方を見る」: an exercise's picture (of the patient's program)
 """
 
 from __future__ import annotations
@@ -370,6 +371,26 @@ class Lesson(_Number):
     prefix, bounds = "ls", (1, 7)
 
 
+_EXERCISE_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")  # the ids of rules/programs/*.toml
+
+
+@dataclass(frozen=True)
+class HowTo:
+    """「やり方を見る」 under the day's plan: hw:<exercise id>. The id is only shaped here; the handler checks
+    that the patient's program has it (a stale button after a change of program gets the closed answer)."""
+
+    exercise_id: str
+
+    @property
+    def data(self) -> str:
+        return f"hw:{self.exercise_id}"
+
+    @classmethod
+    def parse(cls, data: str | None) -> HowTo | None:
+        parts = _split(data, "hw", (2,))
+        return cls(parts[0]) if parts is not None and _EXERCISE_ID.fullmatch(parts[0]) else None
+
+
 @dataclass(frozen=True)
 class Acknowledge(_Number):
     """「対応しました」 under an alert (and its re-notification): ak:<n = the alert's outbox row id>."""
@@ -527,14 +548,14 @@ CONTROL_FAMILIES: dict[str, type[_Control]] = {
 FAMILIES: dict[str, type[Callback]] = {
     "rt": Rating, "rm": ReminderChoice, "nx": AskNow, "rf": RedFlag, "trial": Trial, "c": Consent,
     "su": SignupStep, "st": Setting, "tr": TrialAnswer, "rj": Rejoin, "del": Delete, "cp": OpenPatient,
-    "ls": Lesson, "ak": Acknowledge, "fa": FlagAgain, "om": OutcomeAnswer, **CONTROL_FAMILIES, "qa": ReplyQuestion,
-    "ask": AskQuestion, "ap": Booking,
+    "ls": Lesson, "hw": HowTo, "ak": Acknowledge, "fa": FlagAgain, "om": OutcomeAnswer, **CONTROL_FAMILIES,
+    "qa": ReplyQuestion, "ask": AskQuestion, "ap": Booking,
 }
 # The python-telegram-bot patterns that route a press to its family's handler (the parser then checks it).
 PATTERNS = {prefix: rf"^{prefix}(:|$)" for prefix in FAMILIES}
 
 Callback = (Rating | ReminderChoice | AskNow | RedFlag | Trial | Consent | SignupStep | Setting | TrialAnswer
-            | Rejoin | Delete | OpenPatient | Lesson | Acknowledge | FlagAgain | OutcomeAnswer | _Control
+            | Rejoin | Delete | OpenPatient | Lesson | HowTo | Acknowledge | FlagAgain | OutcomeAnswer | _Control
             | ReplyQuestion | AskQuestion | Booking)
 
 

@@ -129,8 +129,10 @@ class Terminal:
         self.shown.append(Shown(number, self.role, msg, msg.edits, msg.body or ""))
         body = msg.body or ""
         self.say(f"\n🤖 #{number} {body}" if body else f"\n🤖 #{number}")
-        if msg.kind in ("photo", "document") and msg.file_bytes is not None:
+        if msg.kind in ("photo", "document", "video") and msg.file_bytes is not None:
             self.say(f"   📎 saved: {self._save(number, msg)}")
+        elif msg.file is not None and msg.file.url:  # sent by URL (a clinic's own picture or video)
+            self.say(f"   🔗 {msg.file.url}")
         labels = [f"[{number}.{i}] {text}" for i, (text, _) in enumerate(_flat(msg), start=1)]
         if labels:
             self.say("   " + "  ".join(labels))

@@ -371,6 +371,9 @@ class BotApi:
                     file_name=value.filename,
                     mime_type="image/jpeg",
                 )
+            if kind == "video":
+                return st.new_file("video", data=data, file_size=len(data), file_name=value.filename or "video.mp4",
+                                   mime_type="video/mp4")
             name = value.filename or "file"
             mime = value.content_type
             if not mime or mime == "application/octet-stream":
@@ -401,6 +404,9 @@ class BotApi:
 
     async def m_sendPhoto(self, p: Params) -> Any:
         return await self._send_file(p, "photo")
+
+    async def m_sendVideo(self, p: Params) -> Any:
+        return await self._send_file(p, "video")
 
     async def m_sendDocument(self, p: Params) -> Any:
         return await self._send_file(p, "document")

@@ -16,7 +16,7 @@ Button = tuple[str, str | None]
 class StoredFile:
     file_id: str
     file_unique_id: str
-    kind: str  # "photo" / "document" / "sticker"
+    kind: str  # "photo" / "document" / "sticker" / "video"
     data: bytes | None = None
     file_name: str | None = None
     mime_type: str | None = None
@@ -37,7 +37,7 @@ class SentMessage:
     chat_id: int
     message_id: int
     date: int
-    kind: str  # "text" / "photo" / "document"
+    kind: str  # "text" / "photo" / "document" / "video"
     text: str | None = None
     caption: str | None = None
     parse_mode: str | None = None
@@ -123,6 +123,9 @@ class SentMessage:
             assert f is not None
             if self.kind == "photo":
                 msg["photo"] = [photo_size(f)]
+            elif self.kind == "video":
+                msg["video"] = {"file_id": f.file_id, "file_unique_id": f.file_unique_id, "width": 640, "height": 360,
+                                "duration": 10}
             else:
                 doc = {"file_id": f.file_id, "file_unique_id": f.file_unique_id}
                 for key in ("file_name", "mime_type", "file_size"):
@@ -302,7 +305,7 @@ class State:
 
     def new_file(self, kind: str, **kwargs: Any) -> StoredFile:
         n = self.next_serial()
-        prefix = {"photo": "AgAC", "document": "BQAC", "sticker": "CAAC"}.get(kind, "AAAC")
+        prefix = {"photo": "AgAC", "document": "BQAC", "sticker": "CAAC", "video": "BAAC"}.get(kind, "AAAC")
         f = StoredFile(file_id=f"{prefix}standin{n:08d}", file_unique_id=f"AQAD{n:08d}", kind=kind, **kwargs)
         if not self.record_bodies:
             f.data = None

@@ -16,38 +16,19 @@ from bot.callbacks import AskNow, rating_buttons
 from bot.coaching import safety
 from bot.coaching.messages import Reply, join
 from bot.coaching.patients import active, pause, thresholds_for
+from bot.coaching.plan import levels_of, plan_buttons, plan_lines, program_of
 from bot.coaching.schedule import REMINDER_KINDS
 from bot.i18n import t
 from bot.runtime import Runtime
 from bot.storage import outbox, patients, sessions
 from bot.storage.models import ExerciseSession, Patient, Prompt
 from bot.timeplan import at_local, local_date
-from rules import URGENT_FLAGS, Action, Case, Element, Flag, Program, SessionRecord, Stage, decide, load_program
+from rules import URGENT_FLAGS, Action, Case, Element, Flag, SessionRecord, Stage, decide
 from rules import Decision as RulesDecision
 from rules.engine import trend_windows
 from rules.types import RATINGS
 
 # --- what the patient is asked to do -------------------------------------------------------------
-
-def program_of(p: Patient) -> Program:
-    """The patient's program: the rules' program data for their condition."""
-    return load_program(p.condition)
-
-
-def levels_of(p: Patient) -> dict[Element, int]:
-    """The patient's levels (one counter per element), within their program's (a counter kept from an
-    earlier program file above every exercise's top comes down to the highest top, so a step back lowers
-    a dose)."""
-    return program_of(p).clamp(patients.levels(p))
-
-
-def plan_lines(p: Patient) -> str:
-    """Today's exercises and each one's dose at the current levels, from the rules' program data."""
-    program = program_of(p)
-    exercises = "\n".join(t("plan.exercise", name=ex.name, how=ex.how) for ex in program.exercises)
-    dose = "\n".join(f"　{line}" for line in program.describe(levels_of(p)))
-    return t("plan.body", exercises=exercises, dose=dose)
-
 
 def change_lines(p: Patient, before: dict[Element, int], after: dict[Element, int]) -> str:
     """What a level change changed, one line per exercise: 「・いすからの立ち上がり：回数 8回 → 10回」."""
@@ -251,7 +232,7 @@ async def answer_rating(s: AsyncSession, rt: Runtime, p: Patient, prompt: Prompt
                               session_id=session.id,
                               due_at=now + timedelta(minutes=rt.settings.during_prompt_after_minutes))
         return Reply(join(text, plan_lines(p), t("session.tap_after_first")),
-                     [[(t("button.first_done"), AskNow(session.id, "during").data)]])
+                     [[(t("button.first_done"), AskNow(session.id, "during").data)], *plan_buttons(p)])
     if kind == "during":
         await outbox.schedule(s, kind="after_prompt", now=now, patient_id=p.id, chat_id=p.chat_id,
                               session_id=session.id,
@@ -270,7 +251,7 @@ async def answer_rating(s: AsyncSession, rt: Runtime, p: Patient, prompt: Prompt
     # next_morning / recheck: the session's verdict
     if d.recheck:
         return Reply(text)
-    return Reply(join(text, t("session.next_plan"), plan_lines(p)))
+    return Reply(join(text, t("session.next_plan"), plan_lines(p)), plan_buttons(p))
 
 
 async def report_red_flags(s: AsyncSession, rt: Runtime, p: Patient, flags: frozenset[Flag], source: str) -> Reply:

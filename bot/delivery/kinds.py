@@ -65,7 +65,9 @@ async def _reminder_repeat(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient
         rt, p, session.id, n=n, after_row=row.id, now=now, snoozed=bool(row.payload.get("snooze"))))
     key = "reminder.snooze_over" if row.payload.get("snooze") else "reminder.repeat"
     text = join(t(key, nickname=p.nickname), coaching.plan_lines(p))
-    return Prepared([(p.chat_id, Reply(text, reminders.buttons(prompt_id)))])
+    pictures = coaching.plan.new_pictures(p)  # a program changed since the reminder: its new exercises
+    return Prepared([(p.chat_id, reply) for reply in pictures]
+                    + [(p.chat_id, Reply(text, [*reminders.buttons(prompt_id), *coaching.plan_buttons(p)]))])
 
 
 @prepares("reminder_expire")
@@ -212,7 +214,7 @@ async def _cleared(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None)
     if not patient_state.active(p):
         return nothing()
     return Prepared([(p.chat_id, Reply(join(t("redflag.cleared", nickname=p.nickname, time=p.exercise_time),
-                                            coaching.plan_lines(p))))])
+                                            coaching.plan_lines(p)), coaching.plan_buttons(p)))])
 
 
 @prepares("clinic_notice")

@@ -98,10 +98,12 @@ async def prepare(s: AsyncSession, rt: Runtime, rows: list[Outbox]) -> dict[int,
         assert r.session_id is not None  # set to the day's session above
         follow.append(coaching.reminder_follow_up(rt, p, r.session_id, n=0, after_row=r.id, now=now))
         text = join(t("reminder.text", nickname=p.nickname), coaching.plan_lines(p))
-        reminder = (p.chat_id, Reply(text, buttons(r.payload["prompt_id"])))
+        reminder = Reply(text, [*buttons(r.payload["prompt_id"]), *coaching.plan_buttons(p)])
         n = lesson_of.get(p.id)
-        # the lesson first: a batch's buttons go on its last message (the messaging port's rule)
-        result[r.id] = Prepared([(p.chat_id, lessons.lesson(rt, n)), reminder] if n else [reminder])
+        # the lesson and the pictures of exercises new to the patient first: a batch's buttons go on its last
+        # message (the messaging port's rule)
+        before = ([lessons.lesson(rt, n)] if n else []) + coaching.plan.new_pictures(p)
+        result[r.id] = Prepared([(p.chat_id, reply) for reply in (*before, reminder)])
     await outbox.schedule_many(s, follow, now=now)
     return result
 

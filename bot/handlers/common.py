@@ -376,7 +376,7 @@ async def _deliver(turn: Turn, reply_row: int | None) -> None:
         return
     try:
         for reply in turn.replies:
-            await send_to(turn.bot, turn.chat_id, reply)
+            await send_to(turn.bot, turn.chat_id, reply, turn.rt.media)
     except TelegramError as exc:
         log.warning("answer to user %s not sent now (%s); the delivery runner sends it later", turn.user.id,
                     type(exc).__name__, exc_info=exc)

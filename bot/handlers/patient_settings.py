@@ -95,7 +95,7 @@ async def _apply(s: AsyncSession, rt: Runtime, p: Patient, what: str, value: str
                                                              for c in CONDITIONS])
         case "cond", str() if await patient_state.change_condition(s, rt, p, value):
             return Reply(join(t("settings.saved_condition", condition=t(f"condition.{value}")),
-                              coaching.plan_lines(p)))
+                              coaching.plan_lines(p)), coaching.plan_buttons(p))
         case "end", None:
             return confirm_end(p, callbacks.Setting("end", "yes").data, callbacks.Setting("end", "no").data)
         case "end", "yes" if await patient_state.end(s, rt, p):
@@ -152,6 +152,8 @@ async def on_rejoin(turn: PatientTurn) -> None:
                            coaching.plan_lines(p)))
         await progress.begin(s, rt, p)  # a new trial period: its weekly and end-of-trial reports
         more = await outcomes.begin(s, rt, p)  # and its baseline outcome measures (buttons on the last message)
+        if not more:  # buttons go on the last message: the plan's when no questions follow
+            reply.buttons = coaching.plan_buttons(p)
     if reply is None:
         turn.closed()
         return

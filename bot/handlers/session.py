@@ -110,11 +110,28 @@ async def today(turn: PatientTurn) -> None:
     state = t(f"today.status.{status}", time=p.exercise_time)
     if p.paused:
         state = coaching.patients.status_text(p)
-    turn.send(Reply(join(t("today.title", nickname=p.nickname), coaching.plan_lines(p), state), buttons))
+    turn.send(Reply(join(t("today.title", nickname=p.nickname), coaching.plan_lines(p), state),
+                    [*buttons, *coaching.plan_buttons(p)]))
+
+
+@patient_handler
+async def on_how_to(turn: PatientTurn) -> None:
+    """hw:<exercise>: 「やり方を見る」: the exercise's picture (and the clinic's video), as new messages (the plan
+    stays, with its buttons, for the next one). An exercise the patient's program no longer has: closed."""
+    press = turn.pressed_value(callbacks.HowTo.parse)
+    if press is None:
+        return
+    replies = coaching.plan.how_to(turn.patient, press.exercise_id)
+    if replies is None:
+        turn.closed()
+        return
+    turn.ack(keep_buttons=True)
+    turn.send(*replies)
 
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("today", today))
+    app.add_handler(CallbackQueryHandler(on_how_to, pattern=callbacks.PATTERNS["hw"]))
     app.add_handler(CallbackQueryHandler(on_reminder, pattern=callbacks.PATTERNS["rm"]))
     app.add_handler(CallbackQueryHandler(on_ask_now, pattern=callbacks.PATTERNS["nx"]))
     app.add_handler(CallbackQueryHandler(on_rating, pattern=callbacks.PATTERNS["rt"]))

@@ -118,7 +118,8 @@ async def trial(turn: Turn) -> None:
     if p is not None and p.status == "ended":  # re-joining: the safety check, then handlers/patient_settings
         turn.send(coaching.patients.safety_check(Rejoin("ok").data, Rejoin("flag").data))
     elif p is not None:
-        turn.send(Reply(join(t("signup.already_enrolled", nickname=p.nickname), coaching.plan_lines(p))))
+        turn.send(Reply(join(t("signup.already_enrolled", nickname=p.nickname), coaching.plan_lines(p)),
+                        coaching.plan_buttons(p)))
     elif sign is not None:
         turn.send(Reply(join(t("signup.resume"), question(sign).text), question(sign).buttons))
     else:
@@ -221,7 +222,10 @@ async def _enrol(s: AsyncSession, rt: Runtime, sign: Signup) -> list[Reply]:
                            end=p.trial_ends_on.strftime("%m/%d"), per_week=rt.settings.trial_target_per_week),
                          coaching.plan_lines(p), t("signup.how_it_works")))
     await progress.begin(s, rt, p)  # the weekly report and the end-of-trial report
-    return [welcome, *await outcomes.begin(s, rt, p)]  # the baseline outcome measures (buttons: the last message)
+    questions = await outcomes.begin(s, rt, p)  # the baseline outcome measures (buttons: the last message)
+    if not questions:
+        welcome.buttons = coaching.plan_buttons(p)
+    return [welcome, *questions]
 
 
 @anyone

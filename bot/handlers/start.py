@@ -29,7 +29,7 @@ async def start(turn: Turn) -> None:
         turn.send(coaching.patients.ended_reply(p))
     elif p is not None:
         turn.send(Reply(join(t("start.patient", nickname=p.nickname), coaching.patients.status_text(p),
-                             coaching.plan_lines(p))))
+                             coaching.plan_lines(p)), coaching.plan_buttons(p)))
     elif sign is not None:
         q = signup.question(sign)
         turn.send(Reply(join(t("signup.resume"), q.text), q.buttons))

@@ -1,6 +1,6 @@
 """Charts for clinicians' phones: PNG bytes from matplotlib (Agg, no pyplot state, safe in a worker thread).
 
-Japanese labels use the IPAexGothic font shipped with matplotlib-fontja (no missing-glyph boxes). Large
+matplotlib is imported at the first chart (bot/drawing.py), Japanese labels in IPAexGothic. Large
 fonts, four lines at most, a colour-blind-safe palette (Okabe-Ito), the legend under the plot.
 Every chart function returns a Chart with the PNG and what was drawn (series labels and point counts),
 so tests check the content without reading pixels. Text is never parsed as mathematics (a nickname `$\\x$`
@@ -9,14 +9,14 @@ is drawn as typed), and callers draw each chart in isolation (bot/reports/build.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
+from bot.drawing import FONT_FAMILY as FONT_FAMILY
+from bot.drawing import mpl as _mpl
+from bot.drawing import png
 from bot.i18n import t
 from bot.reports.summary import RATINGS, TIERS, PatientSummary, SessionRow
 
@@ -24,25 +24,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-@cache
-def _mpl() -> SimpleNamespace:
-    """matplotlib, imported when the first chart is drawn (importing it takes a second or more, and the bot
-    must start, and `python -m bot` must answer about a missing token, without it)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib_fontja  # noqa: F401  (registers IPAexGothic and makes it the default family)
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    # Chart text is data (nicknames), never markup: `$...$` is not mathematics, and there is no LaTeX.
-    matplotlib.rcParams.update({"text.parse_math": False, "text.usetex": False})
-    return SimpleNamespace(FigureCanvasAgg=FigureCanvasAgg, Figure=Figure, Line2D=Line2D, Patch=Patch)
-
-
-FONT_FAMILY = "IPAexGothic"
 COLOURS = {"before": "#0072B2", "during": "#E69F00", "after": "#009E73", "next_morning": "#CC79A7"}
 MARKERS = {"before": "o", "during": "s", "after": "^", "next_morning": "D"}
 TIER_COLOURS = {"attention": "#D55E00", "watch": "#E69F00", "good": "#009E73"}
@@ -61,10 +42,7 @@ class Chart:
 
 
 def _png(fig: Figure) -> bytes:
-    _mpl().FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
-    return buf.getvalue()
+    return png(fig, DPI)
 
 
 def patient_chart(nickname: str, end: date, sessions: list[SessionRow],

@@ -62,6 +62,10 @@ class Patient(SQLModel, table=True):
     progression_held: bool = False
     # milestones celebrated once each (first_week, first_raise, ten_sessions: bot/coaching/progress.py)
     milestones: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    # the exercises whose picture the patient has been sent (bot/coaching/plan.py): a new one comes with
+    # the next reminder that includes it
+    exercises_shown: list[str] = Field(default_factory=list,
+                                       sa_column=Column(JSON, nullable=False, server_default=text("'[]'")))
 
 
 class Signup(SQLModel, table=True):
@@ -206,6 +210,22 @@ class Inbox(SQLModel, table=True):
     update: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     received_at: datetime
     done_at: datetime | None = Field(default=None, index=True)
+
+
+class MediaFile(SQLModel, table=True):
+    """A messenger's id for a picture (or video) it already has (Telegram's file_id after the first upload), so
+    a fan-out sends the id instead of the bytes. Keyed by the picture's stable id and its content's hash: a
+    changed picture is uploaded once again (bot/media.py)."""
+
+    __tablename__ = "media_file"
+    __table_args__ = (UniqueConstraint("channel", "picture_id", "content_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)  # "telegram"
+    picture_id: str = Field(max_length=120)
+    content_hash: str = Field(max_length=64)  # sha256 hex of the bytes (of the URL for a picture sent by URL)
+    file_id: str = Field(max_length=255)
+    created_at: datetime
 
 
 class Erasure(SQLModel, table=True):

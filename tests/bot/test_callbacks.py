@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot import callbacks as cb
-from rules import CONDITIONS, Flag
+from rules import CONDITIONS, Flag, load_program
 
 BUILT = [
     *(cb.Rating(p, v) for p in (1, 42, cb.MAX_ID) for v in range(11)),
@@ -23,6 +23,7 @@ BUILT = [
     cb.TrialAnswer(9, "continue"), cb.TrialAnswer(9, "end"),
     cb.Delete(True), cb.Delete(False),
     cb.OpenPatient(1), cb.OpenPatient(cb.MAX_ID),
+    *(cb.HowTo(x.id) for c in CONDITIONS for x in load_program(c).exercises), cb.HowTo("straight_leg_raise"),
 ]
 
 
@@ -45,6 +46,7 @@ FORGED = [
     "st:time:25", "st:cond:elbow", "st:pause:1", "st:time:", "st:wat",
     "tr:1:stop", "tr:1", "tr:2147483648:end",
     "del:maybe", "del:", "cp:", "cp:0", "cp:-3", "cp:abc", "cp:123456789012", "cp:1:2",
+    "hw:", "hw", "hw:Bridge", "hw:1bridge", "hw:bridge:1", "hw:brid ge", "hw:ｂridge", "hw:" + "a" * 41,
     "xx:1:2", "rt\n:1:3",
 ]
 
