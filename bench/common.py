@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.storage import outbox
 from bot.storage.db import Database
 from bot.storage.models import Patient
+from rules import load_program
 from telegram_standin import StandIn
 
 TOKEN = "123456789:BENCHbenchBENCHbenchBENCHbench0000"
@@ -55,8 +56,10 @@ async def fresh_database(url: str) -> Database:
 async def seed(db: Database, patients: int, *, due: int | None = None, due_at: datetime = NOW,
                chunk: int = 5000) -> None:
     """`patients` enrolled patients (chat id = 100000 + i); the first `due` of them have a reminder due.
-    They have continued after their trial (status `active`): a typical day, one message per reminder (a
-    trial's first seven reminders also bring a lesson, bot/coaching/lessons.py)."""
+    They have continued after their trial (status `active`) and have seen their exercises' pictures: a typical
+    day, one message per reminder (a trial's first seven reminders also bring a lesson, bot/coaching/lessons.py,
+    and a reminder with an exercise new to the patient its picture, bot/coaching/plan.py)."""
+    shown = [x.id for x in load_program("knee").exercises]
     due = patients if due is None else due
     start = time.perf_counter()
     for lo in range(0, patients, chunk):
@@ -68,6 +71,7 @@ async def seed(db: Database, patients: int, *, due: int | None = None, due_at: d
                 unreachable=False, consent_at=NOW - timedelta(days=1), consent_version=CONSENT_VERSION,
                 enrolled_at=NOW - timedelta(days=1),
                 trial_ends_on=date(2026, 12, 14), rom=1, reps=1, load=1, speed=1, raise_history=[],
+                exercises_shown=shown,
             ) for i in range(lo, hi)])
     async with db.session() as s:
         ids = (await s.execute(text("SELECT id FROM patient ORDER BY id LIMIT :n"), {"n": due})).scalars().all()

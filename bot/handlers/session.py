@@ -110,8 +110,8 @@ async def today(turn: PatientTurn) -> None:
     state = t(f"today.status.{status}", time=p.exercise_time)
     if p.paused:
         state = coaching.patients.status_text(p)
-    turn.send(Reply(join(t("today.title", nickname=p.nickname), coaching.plan_lines(p), state),
-                    [*buttons, *coaching.plan_buttons(p)]))
+    how_to = coaching.plan_buttons(p) if not p.paused else []  # paused: the plan to read, nothing to do
+    turn.send(Reply(join(t("today.title", nickname=p.nickname), coaching.plan_lines(p), state), [*buttons, *how_to]))
 
 
 @patient_handler

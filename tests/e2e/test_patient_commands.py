@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from bot.i18n import has, t
 from bot.storage.models import Decision, ExerciseSession, Outbox, Patient, RedFlagReport
+from rules import load_program
 from tests.helpers import USER, advice, enrol, press_sign
 
 
@@ -63,9 +64,10 @@ async def test_today_shows_the_plan_and_starts_the_session(coach):
     await enrol(coach)
     [reply] = await coach.text(USER, "/today")
     assert reply.body.startswith(msg("today.title", nickname="はなこ"))
-    assert "椅子からの立ち上がり" in reply.body and "【運動量】" in reply.body
+    assert "椅子からの立ち上がり" in reply.body and "どの運動も" in reply.body
     assert msg("today.status.planned", time="09:00") in reply.body
-    assert reply.button_texts == [msg("button.start_now")]
+    assert reply.button_texts[0] == msg("button.start_now")  # then 「やり方を見る」 per exercise
+    assert reply.button_texts[1:] == [msg("button.how_to", name=x.name) for x in load_program("knee").exercises]
 
     [question] = await coach.press(USER, msg("button.start_now"))
     assert question.body == msg("ask.before")
@@ -76,7 +78,8 @@ async def test_today_shows_the_plan_and_starts_the_session(coach):
     await coach.travel(hours=1)
     assert coach.standin.last_message(USER).message_id == question.message_id
     [reply] = await coach.text(USER, "/today")
-    assert msg("today.status.started") in reply.body and reply.buttons == []
+    assert msg("today.status.started") in reply.body  # no start button: only 「やり方を見る」 per exercise
+    assert reply.button_texts == [msg("button.how_to", name=x.name) for x in load_program("knee").exercises]
 
 
 async def test_history_after_a_session(coach):

@@ -21,6 +21,7 @@ from bot.storage.models import (
     ExerciseSession,
     Inbox,
     Invite,
+    MediaFile,
     Outbox,
     OutcomeAnswer,
     OutcomeRound,
@@ -34,8 +35,8 @@ from bot.storage.models import (
 )
 
 WHEN = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
-# Tables about clinic staff or about no one (the anonymous erasure count): not a patient's data.
-NOT_ABOUT_PATIENTS = frozenset({"clinician", "invite", "erasure", "staff_input"})
+# Tables about clinic staff or about no one (the anonymous erasure count, pictures' file ids): not a patient's data.
+NOT_ABOUT_PATIENTS = frozenset({"clinician", "invite", "erasure", "staff_input", "media_file"})
 PERSON_COLUMNS = ("patient_id", "telegram_user_id", "user_id", "sender", "chat_id")
 
 
@@ -88,6 +89,9 @@ async def fill(s, user: int, *, staff: bool = True) -> None:
         Outbox(kind="staff_notice", chat_id=-100, due_at=WHEN, dedupe_key=f"staff:signup_done:{user}:1",
                created_at=WHEN),
     ])
+    if staff:  # not about a person: Telegram's id for a picture
+        s.add(MediaFile(channel="telegram", picture_id="exercise:bridge", content_hash=f"{user:064d}",
+                        file_id=f"AgAC{user}", created_at=WHEN))
     if staff:
         s.add_all([
             Erasure(day=date(2026, 11, 1), count=2),
