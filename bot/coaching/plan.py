@@ -40,8 +40,9 @@ def dose_lines(program: Program, levels: Mapping[Element, int]) -> list[str]:
     """Today's exercises with their dose (Program.dose), one line each; a dose the same for every exercise (a
     program file in the program-wide form) is said once, after the names."""
     doses = [program.dose(levels, x.id) for x in program.exercises]
-    if len(set(doses)) == 1 and len(doses) > 1:
-        return [*(t("plan.name", name=x.name) for x in program.exercises), t("plan.dose_all", dose=doses[0])]
+    if len(set(doses)) == 1 and len(doses) > 1:  # its parts one a line, easier to read than one long line
+        parts = [f"　{text}" for _, text in program.dose_parts(levels, program.exercises[0].id)]
+        return [*(t("plan.name", name=x.name) for x in program.exercises), t("plan.dose_all"), *parts]
     return [t("plan.line", name=x.name, dose=dose) for x, dose in zip(program.exercises, doses, strict=True)]
 
 
