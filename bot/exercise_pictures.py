@@ -15,6 +15,7 @@ own from the program file) is decided in bot/coaching/pictures.py.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -206,9 +207,19 @@ def has_drawing(exercise_id: str) -> bool:
     return exercise_id in POSES
 
 
+_drawing = threading.Lock()
+
+
 @cache
 def drawn_png(exercise_id: str, name: str) -> bytes:
-    """The drawing's PNG, drawn once per process (the same bytes every time: its hash keys Telegram's file id)."""
+    """The drawing's PNG, drawn once per process (the same bytes every time: its hash keys Telegram's file id).
+    Sends at the same moment resolve it in worker threads: one draws, the others wait for it."""
+    with _drawing:
+        return _drawn(exercise_id, name)
+
+
+@cache
+def _drawn(exercise_id: str, name: str) -> bytes:
     return draw(exercise_id, name).png
 
 

@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -68,13 +69,20 @@ def exercise(condition: str | None, exercise_id: str) -> Exercise | None:
 def _file(kind: Kind, value: str) -> Media:
     if is_url(value):
         return Media(kind, _sha(value.encode()), url=value, name=value.rsplit("/", 1)[-1] or kind)
-    data = Path(value).read_bytes()
-    return Media(kind, _sha(data), data=data, name=Path(value).name)
+    stat = Path(value).stat()
+    return _read(kind, value, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _read(kind: Kind, path: str, mtime_ns: int, size: int) -> Media:
+    """A clinic's file, read and hashed once while it is unchanged (a fan-out sends it thousands of times)."""
+    data = Path(path).read_bytes()
+    return Media(kind, _sha(data), data=data, name=Path(path).name)
 
 
 def resolve(picture_id: str) -> Media:
     """What a picture id names (raises LookupError for an id that names nothing). The drawing is made once per
-    process; a clinic's file is read each time (it may have been replaced: a new hash, a new upload)."""
+    process; a clinic's file is read again when it changed (replaced: a new hash, a new upload)."""
     parts = picture_id.split(":")
     if parts[0] == "exercise" and len(parts) == 2:
         x = exercise(None, parts[1])
