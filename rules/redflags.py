@@ -59,6 +59,10 @@ FLAG_ITEMS: Mapping[Flag, str] = MappingProxyType({
     Flag.BREATHLESSNESS: "breathlessness",
     Flag.FAINT_DIZZY: "faint_dizzy",
     Flag.LEG_WEAKNESS_WORSENING: "leg_weakness_worsening",
+    Flag.FEVER_BACK_PAIN: "fever_back_pain",
+    Flag.FEVER_HOT_KNEE: "fever_hot_knee",
+    Flag.FRACTURE_RISK: "fracture_risk",
+    Flag.RAPID_WORSENING: "rapid_worsening",
 })
 # Catalogue item -> the flag it is recorded as (several flags share swelling_heat: the first is kept).
 ITEM_FLAGS: Mapping[str, Flag] = MappingProxyType({i: f for f, i in reversed(list(FLAG_ITEMS.items()))})

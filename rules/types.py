@@ -79,6 +79,12 @@ class Flag(StrEnum):
     BREATHLESSNESS = "breathlessness"
     FAINT_DIZZY = "faint_dizzy"
     LEG_WEAKNESS_WORSENING = "leg_weakness_worsening"
+    # Same-day signs: fever with back pain (infection) or with a hot, red, swollen knee (septic joint), a possible
+    # fracture (osteoporosis or long-term steroids, after a fall or small strain), pain or swelling rapidly worse.
+    FEVER_BACK_PAIN = "fever_back_pain"
+    FEVER_HOT_KNEE = "fever_hot_knee"
+    FRACTURE_RISK = "fracture_risk"
+    RAPID_WORSENING = "rapid_worsening"
 
 
 # The emergency tier's flags (their catalogue items are in the emergency tier): possible cauda equina
@@ -90,8 +96,9 @@ URGENT_FLAGS: frozenset[Flag] = frozenset({Flag.BLADDER_BOWEL, Flag.SADDLE_NUMBN
 MENU_GROUPS: Mapping[str, tuple[Flag, ...]] = MappingProxyType({
     "sudden": (Flag.CHEST_PAIN, Flag.BREATHLESSNESS, Flag.FAINT_DIZZY),  # the body, suddenly (exercise)
     "nerves": (Flag.LEG_WEAKNESS_WORSENING, Flag.NUMBNESS_WEAKNESS, Flag.SADDLE_NUMBNESS, Flag.BLADDER_BOWEL),
-    "heat": (Flag.FEVER, Flag.SWELLING, Flag.HEAT_REDNESS, Flag.INFLAMMATION),  # fever, swelling, heat
-    "injury": (Flag.TRAUMA, Flag.CANNOT_BEAR_WEIGHT, Flag.KNEE_LOCKING, Flag.NIGHT_PAIN),  # injury, knee, night
+    "heat": (Flag.FEVER_HOT_KNEE, Flag.FEVER_BACK_PAIN, Flag.FEVER, Flag.SWELLING, Flag.HEAT_REDNESS,
+             Flag.INFLAMMATION, Flag.RAPID_WORSENING),  # with fever first: same day, fever alone: rest today
+    "injury": (Flag.TRAUMA, Flag.FRACTURE_RISK, Flag.CANNOT_BEAR_WEIGHT, Flag.KNEE_LOCKING, Flag.NIGHT_PAIN),
 })
 # Flags with a button in the check-in menu: every one, group by group.
 MENU_FLAGS: tuple[Flag, ...] = tuple(f for group in MENU_GROUPS.values() for f in group)

@@ -14,7 +14,7 @@ whether the patient may be told that the clinic has been informed.
   in a row alerts the clinician once and asks the patient to phone the clinic (`still_there_reply`).
 - `versions(rt, p)`: what produced a decision (catalogue version, thresholds and program fingerprints).
 - The warning signs as buttons, in two steps (`group_buttons`, then `sign_buttons`): LINE shows at most 13
-  quick replies, and there are 15 signs (rules.MENU_GROUPS). The check-in and signup use the same two steps.
+  quick replies, and there are 19 signs (rules.MENU_GROUPS). The check-in and signup use the same two steps.
 
 Nothing here talks to Telegram.
 """

@@ -22,11 +22,11 @@ from rules.redflags import ITEM_FLAGS
 
 # Emergencies of exercise (ACSM) and a worsening weakness: typed, the 119 line comes before the buttons.
 _TYPED_EMERGENCIES = frozenset({*MENU_GROUPS["sudden"], Flag.LEG_WEAKNESS_WORSENING})
-# Catalogue items typed words may suggest that no button stands for: the buttons nearest to them.
+# Buttons typed words suggest besides their items' own: the nearest button for an item without one, and for
+# fever the same-day signs that go with it (so fever with a hot knee is not reported as fever alone).
 _SUGGESTS: dict[str, tuple[Flag, ...]] = {
     "new_numbness": (Flag.NUMBNESS_WEAKNESS,),
-    "fracture_risk": (Flag.TRAUMA,),
-    "rapid_worsening": (Flag.SWELLING, Flag.INFLAMMATION),
+    "fever": (Flag.FEVER_HOT_KNEE, Flag.FEVER_BACK_PAIN),
 }
 _NONE = callbacks.RedFlag("none").data
 _GROUPS = callbacks.RedFlag("open").data
@@ -50,7 +50,7 @@ async def heard(s: AsyncSession, rt: Runtime, p: Patient, items: frozenset[str])
     """Symptom words typed as free text (rules.detect_symptoms): the check-in, instead of "no question", at the
     signs the words suggest (other kinds one tap away); nothing is recorded until the patient taps one. Words of
     an emergency sign put the emergency line first (call 119 now, without waiting for a button)."""
-    suggested = {f for i in items for f in ((ITEM_FLAGS[i],) if i in ITEM_FLAGS else _SUGGESTS.get(i, ()))}
+    suggested = {f for i in items for f in ((ITEM_FLAGS[i],) if i in ITEM_FLAGS else ()) + _SUGGESTS.get(i, ())}
     flags = tuple(f for f in MENU_FLAGS if f in suggested)
     if not flags:
         menu = flag_menu()

@@ -265,13 +265,25 @@ async def test_symptom_words_typed_at_any_moment_open_the_check_in(clinic, text,
     [reply] = await clinic.text(USER, text)  # no question is open
     assert reply.body.startswith(t("checkin.heard")) and t("common.no_question") not in reply.body
     # the signs the words suggest, one tap away; the other kinds and "none" too
-    assert reply.button_texts[0] == t(f"flag.{flag}")
+    assert t(f"flag.{flag}") in reply.button_texts
     assert t("button.other_signs") in reply.button_texts and t("button.no_symptom") in reply.button_texts
     assert await clinic.count(RedFlagReport) == 0  # nothing recorded before a tap
     [kinds] = await clinic.press(USER, t("button.other_signs"))
     assert kinds.body == t("checkin.which_group") and t("checkin.group.nerves") in kinds.button_texts
     [answer] = await press_sign(clinic, "numbness_weakness")
     assert answer.body.startswith(advice(clinic, "decision.stop.red_flag_same_day"))
+
+
+async def test_fever_typed_offers_the_same_day_signs_that_go_with_it_first(clinic):
+    """「熱があります」: fever with a hot swollen knee (septic joint) and with back pain come before fever alone."""
+    await enrol(clinic)
+    [reply] = await clinic.text(USER, "熱があります")
+    assert reply.button_texts[:3] == [t("flag.fever_hot_knee"), t("flag.fever_back_pain"), t("flag.fever")]
+    [answer] = await clinic.press(USER, t("flag.fever_hot_knee"))
+    assert answer.body.startswith(advice(clinic, "decision.stop.red_flag_same_day"))
+    assert advice(clinic, "redflag.held") in answer.body  # same day: held until the clinic clears them
+    [report] = await clinic.rows(RedFlagReport)
+    assert report.flags == ["fever_hot_knee"]
 
 
 @pytest.mark.parametrize(("text", "flag"), [
