@@ -34,7 +34,7 @@ async def test_whole_day_and_next_morning(coach):
     # 09:00: the reminder arrives, once
     assert await coach.travel(hours=1) >= 1
     reminder = coach.standin.last_message(USER)
-    assert "運動の時間です" in reminder.body and "椅子からの立ち上がり" in reminder.body
+    assert "運動の時間です" in reminder.body and "いすからの立ち上がり" in reminder.body
     assert await coach.travel(minutes=1) == 0
 
     await coach.press(USER, "今から始める")

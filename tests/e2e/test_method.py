@@ -29,13 +29,18 @@ async def test_two_good_sessions_raise_exactly_one_element(coach):
              for c in load_program("knee").changes(one, {**one, Element.ROM: 2})]
     assert lines and all(line in text for line in lines)
     assert text.count("→") == len(lines)
+    assert "・脚上げ：動かす範囲 かかとを床から少し浮かせる → かかとをこぶし1つ分上げる" in text
+    assert "タオルつぶし" not in text.split("次回の運動はこちらです")[0]  # a squeeze has no range: unchanged
     [d] = await coach.rows(Decision, Decision.action == "progress")
     assert (d.element, d.levels_before["rom"], d.levels_after["rom"]) == ("rom", 1, 2)
     # the next raise needs two fresh good sessions at the new dose
     await day(coach, 2, 2, 1, 2)
     assert await levels(coach) == (2, 1, 1, 1)
     await day(coach, 2, 2, 1, 2)
-    assert await levels(coach) == (2, 2, 1, 1)  # then repetitions
+    assert await levels(coach) == (2, 2, 1, 1)  # then repetitions, in every exercise that has them
+    text = coach.standin.messages(USER)[-1].body
+    assert "「回数」を一段階だけ上げます" in text
+    assert "・いすからの立ち上がり：回数 8回 → 10回" in text and "・ウォーキング：1日の時間 10分 → 12分" in text
 
 
 async def test_pain_during_over_three_steps_back_the_last_raise_at_once(coach):

@@ -41,7 +41,7 @@ async def test_start_for_a_stranger_and_for_a_patient(coach):
     await enrol(coach)
     [reply] = await coach.text(USER, "/start")
     assert reply.body.startswith(msg("start.patient", nickname="はなこ", time="09:00"))
-    assert "【今日の運動】" in reply.body and "椅子からの立ち上がり" in reply.body
+    assert "【今日の運動】" in reply.body and "いすからの立ち上がり" in reply.body
 
 
 async def test_start_during_signup_resumes_the_question(coach):
@@ -64,7 +64,7 @@ async def test_today_shows_the_plan_and_starts_the_session(coach):
     await enrol(coach)
     [reply] = await coach.text(USER, "/today")
     assert reply.body.startswith(msg("today.title", nickname="はなこ"))
-    assert "椅子からの立ち上がり" in reply.body and "どの運動も" in reply.body
+    assert "いすからの立ち上がり" in reply.body
     assert msg("today.status.planned", time="09:00") in reply.body
     assert reply.button_texts[0] == msg("button.start_now")  # then 「やり方を見る」 per exercise
     assert reply.button_texts[1:] == [msg("button.how_to", name=x.name) for x in load_program("knee").exercises]
