@@ -220,6 +220,8 @@ class Consent:
 _SIGNUP_VALUES: dict[str, Callable[[str], bool]] = {
     "cond": lambda v: v in CONDITIONS,
     "pain": lambda v: _number(v, 0, 10) is not None,
+    "fall": lambda v: v in ("yes", "no"),  # a fall in the last year (fall risk)
+    "unst": lambda v: v in ("yes", "no"),  # unsteady standing up or walking
     "rf": lambda v: v in ("none", "some"),
     "rfg": lambda v: v in ("all", "none") or v in MENU_GROUPS,  # today's signs: a kind's, all kinds, or none
     "rff": lambda v: v in Flag.__members__.values(),
@@ -277,7 +279,8 @@ class _Named:
 
 @dataclass(frozen=True)
 class SignupStep(_Named):
-    """Enrolment steps: what = cond | pain | rf | rfg | rff | scr | scw | time | morning | nick | ok | redo."""
+    """Enrolment steps: what = cond | pain | fall | unst | rf | rfg | rff | scr | scw | time | morning | nick | ok |
+    redo."""
 
     prefix, checks = "su", _SIGNUP_VALUES
 

@@ -9,21 +9,25 @@ USER = 5001
 START = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
 
 
-async def enrol(coach, user: int = USER, *, time: str = "09:00", nickname: str = "はなこ", usual: str = "３") -> None:
+async def enrol(coach, user: int = USER, *, time: str = "09:00", nickname: str = "はなこ", usual: str = "３",
+                falls: str = "いいえ", unsteady: str = "いいえ") -> None:
     """Walk the /trial conversation with buttons and typed answers, as a patient would."""
     await coach.text(user, "/trial")
     assert "同意" in coach.last(user)
     await coach.press(user, "同意して始める")
-    await answer_signup(coach, user, condition="膝痛", usual=usual, time=time)
+    await answer_signup(coach, user, condition="膝痛", usual=usual, time=time, falls=falls, unsteady=unsteady)
     await coach.text(user, nickname)
     await coach.press(user, "この内容で始める")
 
 
 async def answer_signup(coach, user: int = USER, *, condition: str = "腰痛", usual: str = "3",
-                        time: str = "09:00") -> None:
-    """After consent, up to the nickname question: the condition, usual pain, no warning sign, the times."""
+                        time: str = "09:00", falls: str = "いいえ", unsteady: str = "いいえ") -> None:
+    """After consent, up to the nickname question: the condition, usual pain, no fall and no unsteadiness (by
+    default), no warning sign, the times."""
     await coach.press(user, condition)
     await coach.text(user, usual)  # usual pain, e.g. a full-width digit
+    await coach.press(user, falls)  # a fall in the last year (fall risk)
+    await coach.press(user, unsteady)
     await coach.press(user, "どれも当てはまらない")
     await coach.press(user, "どれも当てはまらない")  # the guideline screen
     await coach.text(user, time)  # exercise time typed, e.g. 09:00 / ９時

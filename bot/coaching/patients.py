@@ -48,6 +48,7 @@ from bot.coaching.messages import Reply
 from bot.coaching.schedule import TRIAL_KINDS, schedule_reminder, schedule_trial_rows, schedule_why
 from bot.delivery.registry import cancelled_by_end, cancelled_by_pause
 from bot.i18n import t
+from bot.reports.text import fall_risk_line
 from bot.runtime import Runtime
 from bot.storage import clinicians, outbox, sessions
 from bot.storage import patients as store
@@ -127,8 +128,9 @@ async def enrol(s: AsyncSession, rt: Runtime, sign: Signup) -> Patient:
     await _plan(s, rt, p)
     if p.usual_pain >= rt.thresholds.usual_high:  # starts at level 1, progression held (rules): the clinician
         await alerts.schedule(s, rt, p, event="usual_pain_high", urgent=False)  # sets the ceiling first
+    detail = "、".join(filter(None, (t(f"condition.{p.condition}"), fall_risk_line(p.falls_last_year, p.unsteady))))
     await alerts.staff_notice(s, rt, event="signup_done", telegram_user_id=p.telegram_user_id,
-                              nickname=p.nickname, detail=t(f"condition.{p.condition}"))
+                              nickname=p.nickname, detail=detail)
     return p
 
 

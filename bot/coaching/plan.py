@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 
 
 def program_of(p: Patient) -> Program:
-    """The patient's program: the rules' program data for their condition."""
-    return load_program(p.condition)
+    """The patient's program: the rules' program data for their condition; at risk of falling, the supported
+    variant of every standing exercise (docs/clinical.md, "Fall risk")."""
+    return load_program(p.condition, supported=patients.fall_risk(p))
 
 
 def levels_of(p: Patient) -> dict[Element, int]:

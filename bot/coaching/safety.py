@@ -36,6 +36,7 @@ from bot.i18n import t
 from bot.runtime import Runtime
 from bot.storage import outbox
 from bot.storage.models import Clearance, Patient, Prompt, RedFlagReport
+from bot.storage.patients import fall_risk
 from bot.timeplan import at_local, local_date
 from rules import MENU_GROUPS, Flag, Tier, load_program, load_redflags
 
@@ -68,7 +69,7 @@ def versions(rt: Runtime, p: Patient) -> dict[str, str]:
     """What a decision about this patient was taken with: the red-flag catalogue's version and fingerprints of
     the thresholds in force and of the patient's program (stored on the decision row)."""
     return {"redflags": load_redflags().version, "thresholds": _fingerprint(rt.thresholds),
-            "program": f"{p.condition}:{_fingerprint(load_program(p.condition))}"}
+            "program": f"{p.condition}:{_fingerprint(load_program(p.condition, fall_risk(p)))}"}
 
 
 # --- the warning signs as buttons, in two steps ----------------------------------------------------------

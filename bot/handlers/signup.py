@@ -1,4 +1,8 @@
-"""/trial (体験申込): consent -> condition -> usual pain -> red-flag screening -> times -> nickname -> confirm.
+"""/trial (体験申込): consent -> condition -> usual pain -> fall risk -> red-flag screening -> times -> nickname ->
+confirm.
+
+Fall risk (issue 9): a fall in the last year, then unsteadiness standing up or walking (yes/no each); either
+"yes" gives the patient the supported variant of every standing exercise and shows the clinician the flag.
 
 Screening (issue 8): today's warning signs (`Flag`, none/some), then the guideline screen of the condition
 (rules.RedFlags.signup_screen: the low back items of 腰痛診療ガイドライン2019, the knee items, both for both;
@@ -35,9 +39,10 @@ from rules import CONDITIONS, MENU_GROUPS, Flag, RedFlagItem, Tier, load_redflag
 EXERCISE_TIMES = ("07:00", "09:00", "12:00", "15:00", "18:00", "20:00")
 MORNING_TIMES = ("06:00", "07:00", "08:00", "09:00")
 NICKNAME_MAX = NAME_MAX
-STEP_OF = {"cond": "condition", "pain": "pain", "rf": "redflags", "rfg": "redflag_which", "rff": "redflag_which",
-           "scr": "screen", "scw": "screen_which", "time": "time", "morning": "morning", "nick": "nickname",
-           "ok": "confirm", "redo": "confirm", "contact": "confirm", "nocontact": "contact"}
+STEP_OF = {"cond": "condition", "pain": "pain", "fall": "falls", "unst": "unsteady", "rf": "redflags",
+           "rfg": "redflag_which", "rff": "redflag_which", "scr": "screen", "scw": "screen_which", "time": "time",
+           "morning": "morning", "nick": "nickname", "ok": "confirm", "redo": "confirm", "contact": "confirm",
+           "nocontact": "contact"}
 CONTACT = re.compile(r"[0-9A-Za-z\-−ー‐ ]{3,20}")  # a phone number or a clinic's patient number
 
 
@@ -48,6 +53,12 @@ def screen_items(condition: str) -> list[RedFlagItem]:
         if all(t(item.question) != t(i.question) for i in items):
             items.append(item)
     return items
+
+
+def fall_answers(d: dict[str, object]) -> str:
+    """The fall-risk answers as the summary shows them: なし, or which applies."""
+    found = [t(f"signup.fall_risk.{k}") for k in ("falls", "unsteady") if d.get(k)]
+    return "・".join(found) if found else t("signup.fall_risk.none")
 
 
 def _times(prefix: str, times: tuple[str, ...]) -> list[list[tuple[str, str]]]:
@@ -65,6 +76,10 @@ def question(sign: Signup) -> Reply:
         case "pain":
             return Reply(t("signup.pain"), [[(str(n), SignupStep("pain", str(n)).data) for n in range(0, 6)],
                                             [(str(n), SignupStep("pain", str(n)).data) for n in range(6, 11)]])
+        case "falls" | "unsteady":
+            prefix = "fall" if sign.step == "falls" else "unst"
+            return Reply(t(f"signup.{sign.step}"), [[(t("button.yes"), SignupStep(prefix, "yes").data),
+                                                     (t("button.no"), SignupStep(prefix, "no").data)]])
         case "redflags":
             return coaching.patients.safety_check(SignupStep("rf", "none").data, SignupStep("rf", "some").data)
         case "redflag_which":  # which kind first (LINE shows at most 13 buttons), then that kind's signs: rfg
@@ -90,7 +105,8 @@ def question(sign: Signup) -> Reply:
             return Reply(t("signup.contact"), [[(t("button.no_contact"), SignupStep("nocontact").data)]])
         case _:
             summary = t("signup.summary", condition=t(f"condition.{d['condition']}"), pain=d["usual_pain"],
-                        time=d["exercise_time"], morning=d["morning_time"], nickname=d["nickname"])
+                        falls=fall_answers(d), time=d["exercise_time"], morning=d["morning_time"],
+                        nickname=d["nickname"])
             if d.get("contact"):
                 summary = join(summary, t("signup.summary_contact", contact=d["contact"]))
             return Reply(summary, [[(t("button.confirm"), SignupStep("ok").data)],
@@ -249,7 +265,14 @@ async def _step(s: AsyncSession, rt: Runtime, sign: Signup, kind: str, value: st
         case "cond" if value in CONDITIONS:
             _advance(sign, "pain", rt, condition=value)
         case "pain" if (pain := parse_rating(value)) is not None:
-            _advance(sign, "redflags", rt, usual_pain=pain)
+            _advance(sign, "falls", rt, usual_pain=pain)
+        case "fall":
+            _advance(sign, "unsteady", rt, falls=value == "yes")
+        case "unst":
+            _advance(sign, "redflags", rt, unsteady=value == "yes")
+            if sign.data.get("falls") or sign.data.get("unsteady"):  # told once what the answers change
+                q = question(sign)
+                return Reply(join(t("signup.fall_risk_noted"), q.text), q.buttons)
         case "rf" if value == "none":
             _advance(sign, "screen", rt)
         case "rf" if value == "some":
@@ -310,7 +333,7 @@ async def on_text(s: AsyncSession, rt: Runtime, sign: Signup, text: str) -> Repl
             retry = t("signup.screen_numbers_retry")
         case "pain":
             if (pain := parse_rating(text)) is not None:
-                _advance(sign, "redflags", rt, usual_pain=pain)
+                _advance(sign, "falls", rt, usual_pain=pain)
             else:
                 retry = t("rating.retry")
         case "time" | "morning":

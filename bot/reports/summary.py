@@ -101,12 +101,16 @@ class PatientRow:
     enrolled_at: datetime
     clinician_id: int | None = None
     trial_ends_on: date | None = None
+    falls_last_year: bool = False  # fall risk, asked at signup (issue 9)
+    unsteady: bool = False
 
     @classmethod
     def from_tuple(cls, row: tuple) -> PatientRow:
-        pid, nickname, condition, status, paused, rom, reps, load, speed, enrolled_at, clinician_id, ends = row
+        pid, nickname, condition, status, paused, rom, reps, load, speed, enrolled_at, clinician_id, ends, falls, \
+            unsteady = row
         return cls(pid, nickname, condition, status, bool(paused),
-                   {"rom": rom, "reps": reps, "load": load, "speed": speed}, _utc(enrolled_at), clinician_id, ends)
+                   {"rom": rom, "reps": reps, "load": load, "speed": speed}, _utc(enrolled_at), clinician_id, ends,
+                   bool(falls), bool(unsteady))
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def levels_line(condition: str, levels: dict[str, int]) -> str:
     """Compact current levels, element names as the bot names them: 可動域 2/4・回数 1/5・…"""
     program = load_program(condition)
     maxima = program.max_levels
-    return "・".join(f"{program.element_name(e)} {levels[str(e)]}/{maxima[e]}" for e in ELEMENT_ORDER)
+    return "・".join(f"{program.element_name(e)} {levels[str(e)]}/{maxima[e]}" for e in program.elements)
 
 
 def levels_full(condition: str, levels: dict[str, int]) -> list[str]:
@@ -81,10 +81,18 @@ def attention_reasons(s: PatientSummary) -> str:
     return "、".join(parts)
 
 
+def fall_risk_line(falls_last_year: bool, unsteady: bool) -> str:
+    """The fall-risk flag as the clinician reads it (empty when not at risk): which answer, and what it changes."""
+    which = [t(f"signup.fall_risk.{k}") for k, yes in (("falls", falls_last_year), ("unsteady", unsteady)) if yes]
+    return t("report.fall_risk", which="・".join(which)) if which else ""
+
+
 def patient_block(s: PatientSummary, tz: str) -> str:
     p = s.patient
     lines = [t("report.patient.head", tier=t(f"report.tier.{s.tier}"), nickname=p.nickname, id=p.id,
                condition=t(f"condition.{p.condition}"), status=t(f"report.status.{p.status}"))]
+    if risk := fall_risk_line(p.falls_last_year, p.unsteady):
+        lines.append(t("report.patient.fall_risk", risk=risk))
     if s.attention:
         lines.append(t("report.attention", reasons=attention_reasons(s)))
     lines.append(t("report.adherence", done=s.done, planned=s.planned, done14=s.done_14,

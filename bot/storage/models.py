@@ -66,6 +66,10 @@ class Patient(SQLModel, table=True):
     # the next reminder that includes it
     exercises_shown: list[str] = Field(default_factory=list,
                                        sa_column=Column(JSON, nullable=False, server_default=text("'[]'")))
+    # fall risk, asked at signup (issue 9): a fall in the last year; unsteady standing up or walking. Either one:
+    # the supported variant of every standing exercise (storage.patients.fall_risk; docs/clinical.md)
+    falls_last_year: bool = False
+    unsteady: bool = False
 
 
 class Signup(SQLModel, table=True):

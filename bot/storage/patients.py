@@ -33,6 +33,11 @@ def levels(p: Patient) -> dict[Element, int]:
     return {Element.ROM: p.rom, Element.REPS: p.reps, Element.LOAD: p.load, Element.SPEED: p.speed}
 
 
+def fall_risk(p: Patient) -> bool:
+    """At risk of falling (a fall in the last year, or unsteady): supported variants of standing exercises."""
+    return p.falls_last_year or p.unsteady
+
+
 def set_levels(p: Patient, new: dict[Element, int], raise_history: tuple[Element, ...]) -> None:
     p.rom, p.reps, p.load, p.speed = new[Element.ROM], new[Element.REPS], new[Element.LOAD], new[Element.SPEED]
     p.raise_history = [str(e) for e in raise_history]
@@ -145,4 +150,5 @@ def new_patient(*, user_id: int, chat_id: int, data: dict[str, Any], consent_at:
         usual_pain=data["usual_pain"], exercise_time=data["exercise_time"], morning_time=data["morning_time"],
         timezone=timezone, consent_at=consent_at, consent_version=data.get("consent_version", 1), enrolled_at=now,
         trial_ends_on=trial_ends_on, raise_history=[], contact=data.get("contact"),
+        falls_last_year=data.get("falls", False), unsteady=data.get("unsteady", False),
     )

@@ -46,7 +46,8 @@ def _columns(*columns: Any) -> list[Mapped[Any]]:
 def patients_stmt(clinician_id: int | None, *, enrolled_only: bool = True) -> Select[Any]:
     stmt = select(*_columns(Patient.id, Patient.nickname, Patient.condition, Patient.status, Patient.paused,
                             Patient.rom, Patient.reps, Patient.load, Patient.speed, Patient.enrolled_at,
-                            Patient.clinician_id, Patient.trial_ends_on))
+                            Patient.clinician_id, Patient.trial_ends_on, Patient.falls_last_year,
+                            Patient.unsteady))
     if enrolled_only:
         stmt = stmt.where(col(Patient.status).in_(ENROLLED))
     if clinician_id is not None:

@@ -90,6 +90,11 @@ class Program:
     names: Mapping[Element, str]  # display names: 動かす範囲, 回数, 強さ, 速さ
 
     @property
+    def elements(self) -> tuple[Element, ...]:
+        """The elements at least one exercise has, in ELEMENT_ORDER (the others stay at level 1 = their max)."""
+        return tuple(e for e in ELEMENT_ORDER if any(x.top(e) for x in self.exercises))
+
+    @property
     def max_levels(self) -> dict[Element, int]:
         """Each element's max: the highest top among the exercises that have it (1 when none has it)."""
         return {e: max([x.top(e) for x in self.exercises] + [1]) for e in ELEMENT_ORDER}

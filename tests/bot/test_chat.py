@@ -16,7 +16,7 @@ from bot.config import ConfigError, Settings
 
 START = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)  # Tuesday 12/01 08:00 in Tokyo
 # knee, usual pain 3, no warning sign, no screen item, 09:00, morning 07:00, たろう
-SIGNUP = ["/start", ":1", ":1", ":2", "3", ":1", ":1", "09:00", ":2", "たろう", ":1"]
+SIGNUP = ["/start", ":1", ":1", ":2", "3", ":2", ":2", ":1", ":1", "09:00", ":2", "たろう", ":1"]
 
 
 async def chat(tmp_path: Path, lines, **kwargs) -> str:

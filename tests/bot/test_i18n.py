@@ -63,6 +63,8 @@ PREFIXES = sorted({key for key, prefix, _, _ in CALLS if prefix})
 # The keys built at run time (f-strings, keys held in variables), by family.
 FAMILIES: dict[str, list[str]] = {
     "condition.": [f"condition.{c}" for c in CONDITIONS],
+    "signup.": ["signup.falls", "signup.unsteady"],  # the fall-risk questions (handlers/signup.question)
+    "signup.fall_risk.": [f"signup.fall_risk.{k}" for k in ("none", "falls", "unsteady")],
     "flag.": [f"flag.{f}" for f in Flag],
     "checkin.group.": [f"checkin.group.{g}" for g in MENU_GROUPS],
     "command.": [f"command.{c}" for c in PATIENT + CLINICIAN + ADMIN],

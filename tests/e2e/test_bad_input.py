@@ -168,10 +168,10 @@ async def test_commands_during_signup_hint_and_keep_the_step(coach):
     [reply] = await coach.text(USER, "/trial")  # resumes at the same question
     assert reply.body.startswith(msg("signup.resume")) and msg("signup.pain") in reply.body
     [reply] = await coach.text(USER, "３")
-    assert reply.body.startswith(msg("signup.redflags", flags="").strip())
+    assert reply.body == msg("signup.falls")  # then the fall-risk questions (buttons only)
     [sign] = await coach.rows(Signup)
-    assert (sign.step, sign.data) == ("redflags", {"consent_version": CONSENT_VERSION, "condition": "knee",
-                                                 "usual_pain": 3})
+    assert (sign.step, sign.data) == ("falls", {"consent_version": CONSENT_VERSION, "condition": "knee",
+                                              "usual_pain": 3})
 
 
 async def test_cancel_during_signup_deletes_the_signup_row(coach):
@@ -329,6 +329,8 @@ async def test_delete_after_a_signup_red_flag_erases_the_report(coach):
     await coach.press(USER, msg("button.consent"))
     await coach.press(USER, msg("condition.knee"))
     await coach.text(USER, "3")
+    await coach.press(USER, msg("button.no"))  # no fall in the last year
+    await coach.press(USER, msg("button.no"))  # not unsteady
     await coach.press(USER, msg("button.some_apply"))
     await press_sign(coach, "swelling")
     assert await coach.count(RedFlagReport, RedFlagReport.telegram_user_id == USER) == 1

@@ -41,6 +41,8 @@ async def enrol_via_link(coach, user: int, link_code: str, nickname: str) -> Non
     await coach.press(user, "同意して始める")
     await coach.press(user, "腰痛")
     await coach.text(user, "3")
+    await coach.press(user, "いいえ")  # no fall in the last year
+    await coach.press(user, "いいえ")  # not unsteady
     await coach.press(user, "どれも当てはまらない")
     await coach.press(user, "どれも当てはまらない")  # the guideline screen
     await coach.text(user, "09:00")
@@ -277,6 +279,8 @@ async def test_trial_signups_are_announced_to_the_staff_chat(standin, database_u
         await coach.press(5002, "同意して始める")
         await coach.press(5002, "膝痛")
         await coach.text(5002, "4")
+        await coach.press(5002, "いいえ")  # no fall in the last year
+        await coach.press(5002, "いいえ")  # not unsteady
         await coach.press(5002, "当てはまるものがある")
         await press_sign(coach, "swelling", 5002)
         await coach.travel(seconds=1)

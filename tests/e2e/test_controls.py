@@ -151,7 +151,7 @@ async def test_levels_are_set_stepped_back_and_held_from_the_card(clinic):
     await clinic.press(DOC, t("button.control.level"))
     await clinic.press(DOC, "回数")
     answer = await clinic.press(DOC, "3")
-    assert "レベル変更：回数 1/5 → 回数 3/5" in answer[-1].body
+    assert "レベル変更：回数 1/8 → 回数 3/8" in answer[-1].body
     [p] = await clinic.rows(Patient)
     assert (p.reps, p.raise_history) == (3, ["reps", "reps"])
     await clinic.travel(minutes=1)
@@ -159,7 +159,7 @@ async def test_levels_are_set_stepped_back_and_held_from_the_card(clinic):
     assert told.startswith("はなこさん、担当スタッフが運動量を調整しました。") and "今日の運動" in told
     # one step back (the element raised last), typed
     answer = await clinic.text(DOC, f"/stepback {p.id}")
-    assert "1段階下げる：回数 3/5 → 回数 2/5" in answer[-1].body
+    assert "1段階下げる：回数 3/8 → 回数 2/8" in answer[-1].body
     answer = await clinic.text(DOC, f"/level {p.id} 強さ 2")
     assert "レベル変更：強さ 1/4 → 強さ 2/4" in answer[-1].body
     assert (await clinic.text(DOC, f"/level {p.id} 強さ 9"))[-1].body == t("control.usage.level")

@@ -325,8 +325,11 @@ async def test_a_signup_red_flag_means_evaluation_first_not_refusal(coach):
     await coach.text(USER, "/trial")
     await coach.press(USER, msg("button.consent"))
     await coach.press(USER, msg("condition.knee"))
-    [screen] = await coach.text(USER, "4")
-    assert msg("flag.swelling") in screen.body
+    [falls] = await coach.text(USER, "4")
+    assert falls.body == msg("signup.falls")
+    await coach.press(USER, msg("button.no"))
+    [screen] = await coach.press(USER, msg("button.no"))  # not unsteady either: no note, the safety check
+    assert msg("flag.swelling") in screen.body and msg("signup.fall_risk_noted") not in screen.body
     [which] = await coach.press(USER, msg("button.some_apply"))
     assert which.body == msg("checkin.which_group")
     [reply] = await press_sign(coach, "swelling")
@@ -354,6 +357,8 @@ async def test_signup_urgent_red_flag(coach):
     await coach.press(USER, msg("button.consent"))
     await coach.press(USER, msg("condition.low_back"))
     await coach.press(USER, "5")
+    await coach.press(USER, msg("button.no"))  # no fall in the last year
+    await coach.press(USER, msg("button.no"))  # not unsteady
     await coach.press(USER, msg("button.some_apply"))
     [reply] = await press_sign(coach, "saddle_numbness")
     assert reply.body.startswith(advice(coach, "redflag.advice.emergency"))  # 119 at once

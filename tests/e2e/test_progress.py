@@ -85,7 +85,7 @@ async def test_a_trial_seen_by_the_patient_week_by_week_and_the_booking_reaches_
     assert sent[-2].file_bytes.startswith(b"\x89PNG")
     summary = sent[-1].body
     assert summary.startswith("📋 はなこさんの体験期間のまとめ（12/1〜12/15）")
-    assert "運動した日：6日" in summary and "いまの運動量：\n腰の押しつけ: 中くらいの範囲で" in summary
+    assert "運動した日：6日" in summary and "いまの運動量：\n腰の押しつけ: 10回・5秒保つ" in summary
     assert "この1週間の平均の痛み：5 → 2（−3、はっきりした改善）" in summary
     assert [b[0] for row in sent[-1].buttons for b in row] == [t("button.booking"), t("button.on_my_own")]
 

@@ -25,8 +25,10 @@ async def test_an_enrolment_resumes_where_it_stopped_after_a_restart(standin, da
     second = await Coach(standin, database_url, coach_start + timedelta(minutes=5)).start()
     try:
         await second.text(USER, "/trial")
-        assert "体験申込の続きです" in second.last(USER) and "当てはまりますか" in second.last(USER)
-        await second.press(USER, "どれも当てはまらない")  # the old process's question, answered in the new one
+        assert "体験申込の続きです" in second.last(USER) and "転んだことはありますか" in second.last(USER)
+        await second.press(USER, "いいえ")  # the old process's question, answered in the new one
+        await second.press(USER, "いいえ")
+        await second.press(USER, "どれも当てはまらない")
         await second.press(USER, "どれも当てはまらない")  # the guideline screen
         await second.text(USER, "１９時")
         await second.press(USER, "07:00")

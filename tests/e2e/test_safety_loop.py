@@ -358,6 +358,8 @@ async def to_the_screen(coach, condition: str) -> str:
     await coach.press(USER, "同意して始める")
     await coach.press(USER, t(f"condition.{condition}"))
     await coach.text(USER, "3")
+    await coach.press(USER, "いいえ")  # no fall in the last year
+    await coach.press(USER, "いいえ")  # not unsteady
     [screen] = await coach.press(USER, "どれも当てはまらない")  # today's warning signs: none
     return screen.body
 
@@ -444,6 +446,8 @@ async def test_signup_asks_todays_signs_in_two_steps_with_a_way_back_and_none(cl
     await clinic.press(USER, "同意して始める")
     await clinic.press(USER, t("condition.knee"))
     await clinic.text(USER, "3")
+    await clinic.press(USER, t("button.no"))  # no fall in the last year
+    await clinic.press(USER, t("button.no"))  # not unsteady
     [kinds] = await clinic.press(USER, t("button.some_apply"))
     assert kinds.body == t("checkin.which_group") and len(kinds.button_texts) == len(MENU_GROUPS) + 1
     [signs] = await clinic.press(USER, t("checkin.group.sudden"))
@@ -460,6 +464,8 @@ async def test_an_emergency_sign_at_signup_gets_119_at_once_and_an_urgent_notice
     await clinic.press(USER, "同意して始める")
     await clinic.press(USER, t("condition.low_back"))
     await clinic.text(USER, "3")
+    await clinic.press(USER, t("button.no"))  # no fall in the last year
+    await clinic.press(USER, t("button.no"))  # not unsteady
     await clinic.press(USER, t("button.some_apply"))
     [reply] = await press_sign(clinic, "chest_pain")  # an emergency of exercise has its button at signup too
     assert reply.body.startswith(advice(clinic, "redflag.advice.emergency")) and "今日のうちに" not in reply.body
@@ -478,6 +484,8 @@ async def signup_sign(coach, flag: str) -> str:
     await coach.press(USER, "同意して始める")
     await coach.press(USER, t("condition.knee"))
     await coach.text(USER, "3")
+    await coach.press(USER, t("button.no"))  # no fall in the last year
+    await coach.press(USER, t("button.no"))  # not unsteady
     await coach.press(USER, t("button.some_apply"))
     [reply] = await press_sign(coach, flag)
     return reply.body

@@ -134,6 +134,9 @@ def test_text_lists_attention_first_with_the_numbers(week):
     yoshiko = message[names[0]:names[1]]
     assert "【至急】危険サイン" in yoshiko and "危険サイン：12/10 新しく・急に、尿が出にくい" in yoshiko
     assert "5日間回答なし" in message[names[3]:names[4]]
+    jiro = message[names[2]:names[3]]  # the fall-risk flag under the name line; no one else's block has it
+    assert jiro.splitlines()[1] == "　⚠ 転倒リスク：この1年に転んだ・ふらつきがある（立って行う運動は支えの多いやり方）"
+    assert message.count("転倒リスク") == 1
 
 
 def test_long_summaries_are_split_between_patients(week):

@@ -33,7 +33,8 @@ PATIENTS = [
     PatientRow(3, "よしこ", "low_back", "active", True, ONES, ENROLLED),  # urgent red flag
     PatientRow(4, "けんじ", "knee", "trial", False, ONES, ENROLLED),  # silent since Tuesday
     PatientRow(5, "さくら", "both", "trial", False, ONES, ENROLLED),  # next mornings getting worse
-    PatientRow(6, "じろう", "knee", "active", False, ONES, ENROLLED),  # only two sessions this week
+    PatientRow(6, "じろう", "knee", "active", False, ONES, ENROLLED,  # only two sessions this week
+               falls_last_year=True, unsteady=True),  # and at risk of falling (signup)
 ]
 
 SESSIONS = [

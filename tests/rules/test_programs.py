@@ -178,6 +178,8 @@ def test_a_step_back_lowers_every_exercise_at_the_counter() -> None:
 def test_an_element_no_exercise_has_is_at_its_top_at_once() -> None:
     program = Program.from_toml(NEW_PROGRAM.replace('speed = ["ゆっくり（4秒で1回）", "ふつう（3秒で1回）"]\n', ""))
     assert program.max_levels[Element.SPEED] == 1
+    assert program.elements == (Element.ROM, Element.REPS, Element.LOAD)
+    assert load_program("low_back").elements == (Element.ROM, Element.REPS, Element.LOAD)  # no speed in back
 
 
 def test_the_supported_variant_replaces_start_and_move_of_standing_exercises() -> None:
