@@ -97,8 +97,8 @@ async def weekly_report(s: AsyncSession, rt: Runtime, p: Patient, day: date) -> 
                end=f"{last.month}/{last.day}"),
              t("progress.week.done", done=len(done), planned=len(week))]
     program = program_of(p)
-    lines += raised_lines(program, [c for before, after in raised
-                                    for c in program.changes(_elements(before), _elements(after))])
+    for before, after in raised:  # one line a raise, however many exercises share its element
+        lines += raised_lines(program, list(program.changes(_elements(before), _elements(after))))
     pairs = [(r.before, r.after) for r in done if r.before is not None and r.after is not None]
     if pairs:
         lines.append(t("progress.week.pain", before=_mean([b for b, _ in pairs]), after=_mean([a for _, a in pairs])))
@@ -114,8 +114,12 @@ def _elements(levels: dict[str, int]) -> dict[Element, int]:
 
 
 def raised_lines(program: Program, changes: list[Change]) -> list[str]:
-    """One line per change of dose, its exercises named after it (「すべての運動」 when every exercise of the
-    program changed alike): short for a phone, however many exercises share a ladder."""
+    """What one raise changed, short for a phone: before -> after when every exercise it touched changed alike
+    (「すべての運動」 when that is all of them); else one line naming the element and the exercises (each has its
+    own ladder: the plan card shows today's dose)."""
+    if len({(c.name, c.before, c.after) for c in changes}) > 1:
+        return [t("progress.week.raised_many", element=changes[0].name,
+                  exercises="・".join(dict.fromkeys(c.exercise.name for c in changes)))]
     groups: dict[tuple[str, str, str], list[str]] = {}
     for c in changes:
         groups.setdefault((c.name, c.before, c.after), []).append(c.exercise.name)

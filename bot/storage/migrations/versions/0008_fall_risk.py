@@ -1,7 +1,7 @@
 """fall risk (issue 9): a fall in the last year and unsteadiness, asked at signup
 
 Revision ID: 0008
-Revises: 0012b (main's head when it landed)
+Revises: 0009
 Create Date: 2026-11-25
 
 Either answer "yes" gives the patient the supported variant of every standing exercise and shows the clinician
