@@ -274,6 +274,6 @@ async def test_the_export_carries_the_audit_log(clinic):
     actions = [r for r in rows[1:] if r[0] == "操作"]
     assert [(r[1], r[2], r[11], r[-3], r[-2], r[-1]) for r in actions] == [
         (str(p.id), "はなこ", "一時停止", "田中", "実施中", "一時停止中"),
-        (str(p.id), "はなこ", "レベル変更", "田中", "回数 1/5", "回数 2/5"),
+        (str(p.id), "はなこ", "レベル変更", "田中", "回数 1/8", "回数 2/8"),
         (str(p.id), "はなこ", "メモ", "田中", "—", "—"),  # the note's text stays on the card, not in the export
     ]

@@ -14,6 +14,16 @@ KNEE = load_program("knee")
 SUPPORTED = load_program("knee", supported=True)
 
 
+async def how_to_texts(clinic) -> str:
+    """What the patient reads of each exercise: the captions of 「やり方を見る」 under today's plan card."""
+    await clinic.text(USER, "/today")
+    captions = []
+    for x in KNEE.exercises:  # the same exercises and names, supported or not
+        [picture] = await clinic.press(USER, t("button.how_to", name=x.name))
+        captions.append(picture.body or "")
+    return "\n".join(captions)
+
+
 async def card(clinic, patient_id: int) -> str:
     """The patient card's text messages (/patient ID), as one text."""
     return "\n".join(m.body or "" for m in await clinic.text(ADMIN, f"/patient {patient_id}") if m.kind == "text")
@@ -27,8 +37,8 @@ async def test_a_fall_in_the_last_year_gives_the_supported_exercises_and_the_cli
     assert any("転倒・ふらつき：この1年に転んだ" in b for b in bodies)  # the summary before confirming
     [p] = await clinic.rows(Patient)
     assert (p.falls_last_year, p.unsteady) == (True, False)
-    # the plan the patient reads: the supported variant of each standing exercise, the same doses
-    welcome = bodies[-1]
+    # what the patient reads: the supported variant of each standing exercise, the same doses
+    welcome = await how_to_texts(clinic)
     assert "両手でひじかけを押して立ち" in welcome and "横向きに寝て" in welcome and "台所の流し" in welcome
     assert "テーブルの横に立ち" not in welcome
     for x in SUPPORTED.exercises:
@@ -44,8 +54,7 @@ async def test_unsteady_alone_is_a_fall_risk_too(clinic):
     await enrol(clinic, falls="いいえ", unsteady="はい")
     [p] = await clinic.rows(Patient)
     assert (p.falls_last_year, p.unsteady) == (False, True)
-    await clinic.text(USER, "/today")
-    assert "両手でひじかけを押して立ち" in clinic.last(USER)
+    assert "両手でひじかけを押して立ち" in await how_to_texts(clinic)
     assert "⚠ 転倒リスク：ふらつきがある" in await card(clinic, p.id)
 
 
@@ -54,7 +63,7 @@ async def test_without_a_fall_or_unsteadiness_the_standing_exercises_use_fingert
     bodies = [m.body or "" for m in clinic.standin.messages(USER)]
     assert not any(b.startswith(t("signup.fall_risk_noted")) for b in bodies)
     assert any("転倒・ふらつき：なし" in b for b in bodies)
-    welcome = bodies[-1]
+    welcome = await how_to_texts(clinic)
     assert "テーブルの横に立ち、指先をそえます" in welcome and "横向きに寝て" not in welcome
     for x in KNEE.exercises:
         assert x.how in welcome
