@@ -122,3 +122,31 @@ async def test_a_new_trial_period_starts_with_its_own_baseline(coach):
     await coach.press(USER, "2")
     baselines = await coach.rows(OutcomeRound, OutcomeRound.occasion == "baseline")
     assert len(baselines) == 2 and all(r.finished_at is not None for r in baselines)
+
+
+async def test_a_patient_held_at_signup_is_asked_the_baseline_at_the_first_round_after_clearance(
+        standin, database_url):
+    admin = 9001
+    coach = await Coach(standin, database_url, START, outcomes_enabled=True, admin_telegram_ids=[admin]).start()
+    try:
+        await coach.text(USER, "/trial")
+        await coach.press(USER, "同意して始める")
+        await coach.press(USER, t("condition.low_back"))
+        await coach.text(USER, "3")
+        [screen] = await coach.press(USER, "どれも当てはまらない")
+        item = next(line for line in screen.body.splitlines() if t("redflag.q.back_weight_loss") in line)
+        await coach.press(USER, t("button.some_apply"))
+        await coach.press(USER, item.split(".")[0])
+        await coach.text(USER, "09:00")
+        await coach.press(USER, "07:00")
+        await coach.text(USER, "はなこ")
+        sent = await coach.press(USER, "この内容で始める")
+        assert not any("いまの状態" in m.body for m in sent)  # held: no questions now
+        assert await coach.count(OutcomeRound) == 0
+        [p] = await coach.rows(Patient)
+        await coach.text(admin, f"/clear {p.id}")
+        await coach.travel_to(END_ROUND)  # the first round asks the baseline
+        [r] = await coach.rows(OutcomeRound)
+        assert r.occasion == "baseline" and "この1週間の平均の痛み" in coach.last(USER)
+    finally:
+        await coach.stop()
