@@ -133,6 +133,8 @@ async def test_a_patient_held_at_signup_is_asked_the_baseline_at_the_first_round
         await coach.press(USER, "同意して始める")
         await coach.press(USER, t("condition.low_back"))
         await coach.text(USER, "3")
+        await coach.press(USER, "いいえ")  # no fall in the last year
+        await coach.press(USER, "いいえ")  # not unsteady
         [screen] = await coach.press(USER, "どれも当てはまらない")
         item = next(line for line in screen.body.splitlines() if t("redflag.q.back_weight_loss") in line)
         await coach.press(USER, t("button.some_apply"))

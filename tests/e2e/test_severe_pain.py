@@ -60,7 +60,7 @@ async def test_severe_pain_during_is_followed_up_the_next_morning_and_pauses_whe
     assert session.status == "stopped"
 
     await coach.travel(hours=22)  # 07:00 the next morning: asked, although the session stopped
-    assert "昨日の運動の翌朝です" in coach.last(USER)
+    assert "昨日は運動お疲れさまでした" in coach.last(USER)
     await coach.press(USER, "7")
     paused = coach.last(USER)
     assert "いまの痛みは 7 で、強い痛みが続いています（運動前 2・運動中 8・翌朝 7）" in paused
@@ -170,7 +170,7 @@ async def test_exercising_the_day_of_a_severe_morning_gives_one_morning_question
     await day(coach, 2, 2, 1, 9)  # 9/10 the next morning: asked again the following morning
     await day(coach, 3, 3, 2, None)  # that day the patient feels better and exercises; 07:00 the next morning:
     questions = [m.body for m in coach.standin.messages(USER)[-2:] if "0〜10" in (m.body or "")]
-    assert len(questions) == 1 and "昨日の運動の翌朝です" in questions[0]  # one question, not two
+    assert len(questions) == 1 and "昨日は運動お疲れさまでした" in questions[0]  # one question, not two
     await coach.press(USER, "7")  # still high: that session's morning answer follows the severe morning up
     assert "強い痛みが続いています" in coach.last(USER)
     [p] = await coach.rows(Patient)
