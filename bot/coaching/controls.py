@@ -103,10 +103,13 @@ async def keep_paused(s: AsyncSession, rt: Runtime, p: Patient, actor: Actor) ->
 async def set_level(s: AsyncSession, rt: Runtime, p: Patient, actor: Actor, element: Element, level: int, *,
                     action: str = "level") -> Change | None:
     """Every level a clinician sets goes through here (and state.set_level)."""
-    old = store.levels(p)[element]
+    before = store.levels(p)
     if not await state.set_level(s, rt, p, element, level):
         return None
-    return await _done(s, rt, p, actor, action, {str(element): old}, {str(element): level}, tell="level")
+    after = store.levels(p)
+    return await _done(s, rt, p, actor, action, {str(element): before[element]}, {str(element): level},
+                       tell="level", levels_before={str(e): n for e, n in before.items()},
+                       levels_after={str(e): n for e, n in after.items()})
 
 
 async def step_back(s: AsyncSession, rt: Runtime, p: Patient, actor: Actor) -> Change | None:

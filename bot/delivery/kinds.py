@@ -22,6 +22,7 @@ from bot.coaching import lessons, outcomes, progress, safety
 from bot.coaching import patients as patient_state
 from bot.coaching.messages import from_payload
 from bot.coaching.questions import ANSWER_WITHIN
+from bot.coaching.sessions import change_lines
 from bot.delivery import reminders
 from bot.delivery.registry import KINDS, Prepared, nothing, prepares, too_late
 from bot.i18n import t
@@ -32,7 +33,7 @@ from bot.runtime import Runtime
 from bot.storage import clinicians, outbox, patients, sessions
 from bot.storage.models import ClinicNote, ExerciseSession, Outbox, Patient, PatientQuestion, RedFlagReport
 from bot.timeplan import local_date
-from rules import load_redflags
+from rules import Element, load_redflags
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +234,10 @@ async def _clinic_notice(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient |
         case "kept_paused" if patient_state.enrolled(p) and p.paused:
             text = t("clinic_notice.kept_paused", nickname=nick, **safety.contact(rt))
         case "level" if patient_state.enrolled(p):
-            text = join(t("clinic_notice.level", nickname=nick), coaching.plan_lines(p))
+            before, after = (payload.get(k) or {} for k in ("levels_before", "levels_after"))
+            changes = change_lines(p, {Element(e): n for e, n in before.items()},
+                                   {Element(e): n for e, n in after.items()}) if before and after else ""
+            text = join(t("clinic_notice.level", nickname=nick), changes, coaching.plan_lines(p))
         case "condition" if patient_state.enrolled(p):
             text = join(t("clinic_notice.condition", nickname=nick, condition=t(f"condition.{p.condition}")),
                         coaching.plan_lines(p))

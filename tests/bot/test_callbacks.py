@@ -25,6 +25,14 @@ BUILT = [
     cb.Delete(True), cb.Delete(False),
     cb.OpenPatient(1), cb.OpenPatient(cb.MAX_ID),
     *(cb.HowTo(x.id) for c in CONDITIONS for x in load_program(c).exercises), cb.HowTo("straight_leg_raise"),
+    # the patient card's controls (issue 10): one family per group, and the question relay
+    *(cb.LevelControl(3, w) for w in ("menu", "back", "hold", "unhold", "rom", "reps", "load", "speed")),
+    cb.LevelControl(3, "reps", "5"), *(cb.ProgramControl(cb.MAX_ID, w) for w in ("pause", "resume", "clear", "keep")),
+    cb.LimitControl(3, "ceil"), cb.LimitControl(3, "ceil", "4"), cb.LimitControl(3, "ceil", "std"),
+    cb.LimitControl(3, "sev", "8"), *(cb.LimitControl(3, "cond", c) for c in CONDITIONS),
+    cb.TrialControl(3, "ext"), cb.TrialControl(3, "ext", "14"), cb.TrialControl(3, "end"),
+    cb.TrialControl(3, "endyes"), cb.NoteControl(3, "patient"), cb.NoteControl(3, "private"),
+    cb.ReplyQuestion(12), cb.AskQuestion(),
 ]
 
 
@@ -49,6 +57,10 @@ FORGED = [
     "del:maybe", "del:", "cp:", "cp:0", "cp:-3", "cp:abc", "cp:123456789012", "cp:1:2",
     "hw:", "hw", "hw:Bridge", "hw:1bridge", "hw:bridge:1", "hw:brid ge", "hw:ｂridge", "hw:" + "a" * 41,
     "xx:1:2", "rt\n:1:3",
+    "lv:3", "lv:3:", "lv:0:menu", "lv:3:arm", "lv:3:reps:0", "lv:3:reps:21", "lv:3:reps:", "lv:3:menu:1",
+    "lv:３:menu", "ps:3:explode", "ps:3:pause:1", "ps:2147483648:pause", "lm:3:ceil:7", "lm:3:ceil:1",
+    "lm:3:cond:elbow", "lm:3:sev:std:1", "tl:3:ext:30", "tl:3:end:1", "nt:3:public", "qa:", "qa:0", "qa:1:2",
+    "ask:1", "ask:",
 ]
 
 
