@@ -57,7 +57,7 @@ async def test_a_question_goes_to_the_clinician_and_the_reply_comes_back(clinic)
     assert (await clinic.text(DOC, f"/reply {q.id} もう一度"))[-1].body == \
         t("question.already_answered", name="田中")
     await clinic.travel(hours=25)
-    assert not any("未回答" in (m.body or "") for m in clinic.standin.messages(ADMIN))
+    assert not any("未返信" in (m.body or "") for m in clinic.standin.messages(ADMIN))
 
 
 async def test_symptom_words_in_a_question_open_the_check_in_at_once(clinic):
@@ -90,7 +90,7 @@ async def test_an_unanswered_question_goes_to_the_admins_and_tops_the_weekly_sum
     await enrol(clinic)
     await ask(clinic)
     await clinic.travel(hours=23)
-    assert not any("未回答" in (m.body or "") for m in clinic.standin.messages(ADMIN))
+    assert not any("未返信" in (m.body or "") for m in clinic.standin.messages(ADMIN))
     await clinic.travel(hours=1)
     again = clinic.standin.last_message(ADMIN)
     assert again.body.startswith(t("question.overdue", hours=24)) and QUESTION in again.body
@@ -99,7 +99,7 @@ async def test_an_unanswered_question_goes_to_the_admins_and_tops_the_weekly_sum
     # ... but first the weekly summary (Monday 12/7 08:00): the question on top, before the patients
     await clinic.travel_to(datetime(2026, 12, 6, 23, 0, tzinfo=UTC))
     summary = [m.body or "" for m in clinic.standin.messages(DOC) if "【" in (m.body or "")]
-    top = next(i for i, b in enumerate(summary) if b.startswith("【未回答の質問・24時間以上】1件"))
+    top = next(i for i, b in enumerate(summary) if b.startswith("【患者さんからの質問・未返信24時間以上】1件"))
     assert QUESTION[:20] in summary[top] and summary[top + 1].startswith("【週次サマリー】")
 
 
