@@ -6,8 +6,8 @@ everyone else gets the one refusal. A button whose patient is gone (erased, reas
 applies (already resumed) says so and changes nothing; a forged one gets the "no longer valid" answer.
 
 A button that asks for text (a note, a private note, a reply to a question) remembers what the clinician's
-next message is for (`staff_input`, STAFF_INPUT_MINUTES); `staff_text` takes that message (from
-handlers/start.on_text, before anything else).
+next message is for (`staff_input`, STAFF_INPUT_MINUTES; another control or command in between forgets it);
+`staff_text` takes that message (from handlers/start.on_text, before anything else).
 """
 
 from __future__ import annotations
@@ -256,6 +256,7 @@ async def on_control(turn: ClinicianTurn) -> None:
     if p is None:  # erased, reassigned, or never theirs: the same words for all three
         turn.notice(t("control.gone"))
         return
+    await audit.forget_input(turn.s, turn.user.id)  # another action: a note asked for before is not expected
     result = await _press(turn.s, turn.rt, p, actor_of(turn), press)
     turn.ack(keep_buttons=True)
     if result is None:
@@ -271,6 +272,7 @@ async def on_control(turn: ClinicianTurn) -> None:
 
 async def _patient_arg(turn: ClinicianTurn, usage: str) -> Patient | None:
     """The command's patient (first argument), if this viewer may see them; else usage or the refusal."""
+    await audit.forget_input(turn.s, turn.user.id)  # a typed command: a note asked for before is not expected
     pid = turn.id_argument(usage)
     if pid is None:
         return None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -128,3 +128,8 @@ async def pending_input(s: AsyncSession, telegram_user_id: int, fresh_after: dat
 
 async def drop_input(s: AsyncSession, row: StaffInput) -> None:
     await s.delete(row)
+
+
+async def forget_input(s: AsyncSession, telegram_user_id: int) -> None:
+    """The clinician did something else (another control, a command): the text asked for is no longer expected."""
+    await s.execute(delete(StaffInput).where(col(StaffInput.telegram_user_id) == telegram_user_id))

@@ -262,6 +262,11 @@ async def test_a_note_to_the_patient_is_signed_and_a_private_note_stays_on_the_c
     # after a note, the clinician's next text is their own again (no second note)
     await clinic.text(DOC, "ありがとう")
     assert await clinic.count(ClinicNote) == 2
+    # a note asked for, then another action first: the text that follows is not taken as the note
+    await clinic.press(DOC, t("button.control.memo"))
+    await clinic.text(DOC, f"/pause {p.id}")
+    await clinic.text(DOC, "休止の理由を電話で説明済み")
+    assert await clinic.count(ClinicNote) == 2
 
 
 async def test_the_export_carries_the_audit_log(clinic):
