@@ -157,7 +157,7 @@ async def test_levels_are_set_stepped_back_and_held_from_the_card(clinic):
     await clinic.travel(minutes=1)
     told = clinic.last(USER)
     assert told.startswith("はなこさん、担当スタッフが運動量を調整しました。") and "今日の運動" in told
-    assert "：回数 8回×1セット → " in told  # what changed, exercise by exercise (rules Program.changes)
+    assert "：回数 8回 → " in told  # what changed, exercise by exercise (rules Program.changes)
     # one step back (the element raised last), typed
     answer = await clinic.text(DOC, f"/stepback {p.id}")
     assert "1段階下げる：回数 3/8 → 回数 2/8" in answer[-1].body
