@@ -64,7 +64,7 @@ async def test_without_a_fall_or_unsteadiness_the_standing_exercises_use_fingert
     assert not any(b.startswith(t("signup.fall_risk_noted")) for b in bodies)
     assert any("転倒・ふらつき：なし" in b for b in bodies)
     welcome = await how_to_texts(clinic)
-    assert "テーブルの横に立ち、指先をそえます" in welcome and "横向きに寝て" not in welcome
+    assert "テーブルに向いて立ち、両手の指先をそえます" in welcome and "両手でひじかけを押して立ち" not in welcome
     for x in KNEE.exercises:
         assert x.how in welcome
     [p] = await clinic.rows(Patient)
