@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import alerts
 from bot.callbacks import Booking, BookingChoice
 from bot.coaching.messages import Reply
-from bot.coaching.sessions import levels_of, program_of
+from bot.coaching.plan import levels_of, program_of
 from bot.i18n import t
 from bot.runtime import Runtime
 from bot.storage import outbox, sessions
