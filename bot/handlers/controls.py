@@ -94,15 +94,18 @@ async def card(s: AsyncSession, rt: Runtime, p: Patient) -> Reply:
     and the buttons for what applies now."""
     held = await safety.open_hold(s, p) is not None
     status = controls.program_state(p, held)
+    program = load_program(p.condition)
     lines = [t("control.card.head", nickname=p.nickname, id=p.id),
              t("control.card.status", state=t(f"control.state.{status}"), status=t(f"report.status.{p.status}"),
                trial_end=f"{p.trial_ends_on.month}/{p.trial_ends_on.day}"),
              t("control.card.levels", levels="・".join(
-                 f"{load_program(p.condition).element_name(e)} {lv}/{load_program(p.condition).max_levels[e]}"
-                 for e, lv in state.store.levels(p).items())),
+                 f"{program.element_name(e)} {lv}/{program.max_levels[e]}" for e, lv in state.store.levels(p).items()
+                 if any(e in x.ladder for x in program.exercises))),  # only the elements this program uses
              t("control.card.limits", ceiling=controls.shown(rt, p.condition, "ceiling", p.ceiling),
                severe=controls.shown(rt, p.condition, "severe", p.severe_threshold),
                hold=controls.shown(rt, p.condition, "hold", p.progression_held))]
+    if p.contact:  # given at signup, with its own consent line (issue 10 §5): so staff can call
+        lines.append(t("alert.contact", contact=p.contact))
     alerts = await open_alerts(s, p)
     if alerts:
         lines.append(t("control.card.alerts", n=len(alerts), items="\n".join(

@@ -12,7 +12,7 @@ from datetime import timedelta
 from bot.i18n import t
 from bot.storage.models import AuditEntry, Clearance, ClinicNote, Decision, ExerciseSession, Outbox, Patient
 from tests.e2e.test_clinicians import ADMIN, DOC, DOC2, REFUSED, join
-from tests.helpers import USER, day, enrol, press_sign
+from tests.helpers import USER, answer_signup, day, enrol, press_sign
 
 
 async def setup(clinic) -> Patient:
@@ -283,3 +283,19 @@ async def test_the_export_carries_the_audit_log(clinic):
         (str(p.id), "はなこ", "レベル変更", "田中", "回数 1/8", "回数 2/8"),
         (str(p.id), "はなこ", "メモ", "田中", "—", "—"),  # the note's text stays on the card, not in the export
     ]
+
+
+async def test_the_card_shows_the_contact_given_at_signup_and_only_the_elements_the_program_uses(clinic):
+    await join(clinic, DOC, "田中")
+    await clinic.text(USER, "/trial")
+    await clinic.press(USER, "同意して始める")
+    await answer_signup(clinic)  # low back: no exercise of the back program has a speed
+    await clinic.text(USER, "はなこ")
+    await clinic.press(USER, t("button.contact"))
+    await clinic.text(USER, "090-1234-5678")
+    await clinic.press(USER, "この内容で始める")
+    [p] = await clinic.rows(Patient)
+    card = (await clinic.text(DOC, f"/patient {p.id}"))[-1].body
+    assert t("alert.contact", contact="090-1234-5678") in card  # staff can call after a red flag or a booking
+    levels = next(line for line in card.splitlines() if line.startswith("現在のレベル："))
+    assert "動かす範囲 1/" in levels and "速さ" not in levels
