@@ -161,8 +161,9 @@ class Coach:
 
     # --- the database ----------------------------------------------------------------------------
     async def rows(self, model, *where) -> list:
+        """The rows, in primary-key order (PostgreSQL has no order of its own: rows it updated may come last)."""
         async with self.rt.db.session() as s:
-            return list(await s.scalars(select(model).where(*where)))
+            return list(await s.scalars(select(model).where(*where).order_by(*model.__table__.primary_key.columns)))
 
     async def count(self, model, *where) -> int:
         async with self.rt.db.session() as s:
