@@ -134,10 +134,11 @@ async def answer(s: AsyncSession, rt: Runtime, p: Patient, press: Press) -> list
     if kind == "name":
         if press.value is not None:
             return None
-        # no (more) activities: the instrument's remaining steps are skipped
-        r.steps = r.steps[:r.step] + [x for x in r.steps[r.step:] if not x.startswith(f"{ins.id}:")]
+        # no (more) activities: the instrument's remaining steps are skipped (this one stays, answered, so the next
+        # question keeps counting on: 「（3問目）」, not a second 「（2問目）」)
+        r.steps = r.steps[:r.step + 1] + [x for x in r.steps[r.step + 1:] if not x.startswith(f"{ins.id}:")]
         p.awaiting = None
-        return await _advance(s, rt, p, r, ins, moved=False)
+        return await _advance(s, rt, p, r, ins)
     item = ins.items[0] if kind == "rate" else ins.item(kind)
     if press.value is None or press.value not in {o.value for o in item.options}:
         return None
@@ -163,12 +164,9 @@ async def on_text(s: AsyncSession, rt: Runtime, p: Patient, text: str) -> list[R
     return await _advance(s, rt, p, r, ins)
 
 
-async def _advance(s: AsyncSession, rt: Runtime, p: Patient, r: OutcomeRound, ins: Instrument, *,
-                   moved: bool = True) -> list[Reply]:
-    """To the next step (`moved`: past the current one); an instrument all answered is scored; at the end,
-    the results."""
-    if moved:
-        r.step += 1
+async def _advance(s: AsyncSession, rt: Runtime, p: Patient, r: OutcomeRound, ins: Instrument) -> list[Reply]:
+    """To the next step; an instrument all answered is scored; at the end, the results."""
+    r.step += 1
     if r.step >= len(r.steps) or not r.steps[r.step].startswith(f"{ins.id}:"):
         await _score(s, rt, r, ins)
     if r.step < len(r.steps):

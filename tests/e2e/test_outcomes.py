@@ -103,6 +103,7 @@ async def test_stale_and_forged_presses_change_nothing(coach):
     # PSFS: nothing named, at once
     await coach.press(USER, "特にありません")
     assert "減らした日" in coach.last(USER)
+    assert coach.last(USER).startswith(t("outcome.progress", n=3))  # the third question, not a second 「2問目」
     await coach.press(USER, "0")
     assert {s.instrument for s in await coach.rows(OutcomeScore)} == {"pain_week", "limited_days"}
 
