@@ -20,14 +20,20 @@ async def enrol(coach, user: int = USER, *, time: str = "09:00", nickname: str =
     await coach.press(user, "この内容で始める")
 
 
-async def answer_signup(coach, user: int = USER, *, condition: str = "腰痛", usual: str = "3",
-                        time: str = "09:00", falls: str = "いいえ", unsteady: str = "いいえ") -> None:
-    """After consent, up to the nickname question: the condition, usual pain, no fall and no unsteadiness (by
-    default), no warning sign, the times."""
+async def up_to_todays_signs(coach, user: int = USER, *, condition: str = "腰痛", usual: str = "3",
+                             falls: str = "いいえ", unsteady: str = "いいえ") -> None:
+    """After consent, up to the question about today's signs: the condition, usual pain, fall and unsteadiness."""
     await coach.press(user, condition)
     await coach.text(user, usual)  # usual pain, e.g. a full-width digit
     await coach.press(user, falls)  # a fall in the last year (fall risk)
     await coach.press(user, unsteady)
+
+
+async def answer_signup(coach, user: int = USER, *, condition: str = "腰痛", usual: str = "3",
+                        time: str = "09:00", falls: str = "いいえ", unsteady: str = "いいえ") -> None:
+    """After consent, up to the nickname question: the condition, usual pain, no fall and no unsteadiness (by
+    default), no warning sign, the times."""
+    await up_to_todays_signs(coach, user, condition=condition, usual=usual, falls=falls, unsteady=unsteady)
     await coach.press(user, "どれも当てはまらない")
     await coach.press(user, "どれも当てはまらない")  # the guideline screen
     await coach.text(user, time)  # exercise time typed, e.g. 09:00 / ９時

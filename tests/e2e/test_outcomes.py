@@ -11,7 +11,7 @@ import pytest
 from bot.i18n import t
 from bot.storage.models import OutcomeAnswer, OutcomeRound, OutcomeScore, Patient
 from tests.harness import Coach
-from tests.helpers import START, USER, answer_signup
+from tests.helpers import START, USER, answer_signup, up_to_todays_signs
 
 # the trial's last day (12-15), an hour after the 07:00 morning question: the `end` round
 END_ROUND = datetime(2026, 12, 14, 23, 0, tzinfo=UTC)
@@ -132,10 +132,7 @@ async def test_a_patient_held_at_signup_is_asked_the_baseline_at_the_first_round
     try:
         await coach.text(USER, "/trial")
         await coach.press(USER, "同意して始める")
-        await coach.press(USER, t("condition.low_back"))
-        await coach.text(USER, "3")
-        await coach.press(USER, "いいえ")  # no fall in the last year
-        await coach.press(USER, "いいえ")  # not unsteady
+        await up_to_todays_signs(coach, condition=t("condition.low_back"))  # no fall, not unsteady
         [screen] = await coach.press(USER, "どれも当てはまらない")
         item = next(line for line in screen.body.splitlines() if t("redflag.q.back_weight_loss") in line)
         await coach.press(USER, t("button.some_apply"))

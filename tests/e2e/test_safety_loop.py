@@ -13,7 +13,7 @@ from bot.i18n import t
 from bot.storage.models import Clearance, Clinician, Decision, Outbox, Patient, RedFlagReport
 from rules import MENU_FLAGS, MENU_GROUPS, load_redflags
 from tests.harness import Coach
-from tests.helpers import USER, advice, answer_signup, enrol, press_sign
+from tests.helpers import USER, advice, answer_signup, enrol, press_sign, up_to_todays_signs
 
 ADMIN = 9001
 CLINIC = {"clinic_name": "いたみ整形外科", "clinic_phone": "03-1234-5678", "clinic_hours": "平日 9:00〜18:00"}
@@ -444,10 +444,7 @@ async def test_a_screen_number_out_of_range_gets_a_kind_answer_and_changes_nothi
 async def test_signup_asks_todays_signs_in_two_steps_with_a_way_back_and_none(clinic):
     await clinic.text(USER, "/trial")
     await clinic.press(USER, "同意して始める")
-    await clinic.press(USER, t("condition.knee"))
-    await clinic.text(USER, "3")
-    await clinic.press(USER, t("button.no"))  # no fall in the last year
-    await clinic.press(USER, t("button.no"))  # not unsteady
+    await up_to_todays_signs(clinic, condition=t("condition.knee"))  # no fall, not unsteady
     [kinds] = await clinic.press(USER, t("button.some_apply"))
     assert kinds.body == t("checkin.which_group") and len(kinds.button_texts) == len(MENU_GROUPS) + 1
     [signs] = await clinic.press(USER, t("checkin.group.sudden"))
@@ -462,10 +459,7 @@ async def test_signup_asks_todays_signs_in_two_steps_with_a_way_back_and_none(cl
 async def test_an_emergency_sign_at_signup_gets_119_at_once_and_an_urgent_notice(clinic):
     await clinic.text(USER, "/trial")
     await clinic.press(USER, "同意して始める")
-    await clinic.press(USER, t("condition.low_back"))
-    await clinic.text(USER, "3")
-    await clinic.press(USER, t("button.no"))  # no fall in the last year
-    await clinic.press(USER, t("button.no"))  # not unsteady
+    await up_to_todays_signs(clinic, condition=t("condition.low_back"))  # no fall, not unsteady
     await clinic.press(USER, t("button.some_apply"))
     [reply] = await press_sign(clinic, "chest_pain")  # an emergency of exercise has its button at signup too
     assert reply.body.startswith(advice(clinic, "redflag.advice.emergency")) and "今日のうちに" not in reply.body
@@ -482,10 +476,7 @@ async def signup_sign(coach, flag: str) -> str:
     """/trial up to today's warning signs, and this one reported: what the person was told."""
     await coach.text(USER, "/trial")
     await coach.press(USER, "同意して始める")
-    await coach.press(USER, t("condition.knee"))
-    await coach.text(USER, "3")
-    await coach.press(USER, t("button.no"))  # no fall in the last year
-    await coach.press(USER, t("button.no"))  # not unsteady
+    await up_to_todays_signs(coach, condition=t("condition.knee"))  # no fall, not unsteady
     await coach.press(USER, t("button.some_apply"))
     [reply] = await press_sign(coach, flag)
     return reply.body
