@@ -22,6 +22,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 from bot import health, menus
 from bot.clock import Clock
 from bot.coaching import retention
+from bot.coaching.messages import Reply
 from bot.config import Settings
 from bot.delivery.runner import DeliveryRunner
 from bot.handlers import (
@@ -39,7 +40,6 @@ from bot.handlers import (
     start,
 )
 from bot.i18n import t
-from bot.replies import Reply
 from bot.runtime import Runtime, load_thresholds
 from bot.storage.db import Database
 from bot.telegram_channel import TelegramChannel

@@ -20,13 +20,12 @@ from bot import alerts, callbacks, coaching
 from bot.callbacks import rating_buttons
 from bot.coaching import lessons, outcomes, progress, safety
 from bot.coaching import patients as patient_state
-from bot.coaching.messages import from_payload
+from bot.coaching.messages import Reply, from_payload, join
 from bot.coaching.questions import ANSWER_WITHIN
 from bot.coaching.sessions import change_lines
 from bot.delivery import reminders
 from bot.delivery.registry import KINDS, Prepared, nothing, prepares, too_late
 from bot.i18n import t
-from bot.replies import Reply, join
 from bot.reports import text as report_text
 from bot.reports.summary import Period
 from bot.runtime import Runtime

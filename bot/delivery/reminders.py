@@ -20,9 +20,9 @@ from sqlmodel import col, select
 from bot import coaching
 from bot.callbacks import ReminderChoice
 from bot.coaching import lessons
+from bot.coaching.messages import Reply, join
 from bot.delivery.registry import Prepared, nothing, prepares_batch
 from bot.i18n import t
-from bot.replies import Reply, join
 from bot.runtime import Runtime
 from bot.storage import outbox, patients
 from bot.storage.models import ExerciseSession, Outbox, Patient, Prompt

@@ -12,10 +12,10 @@ from telegram.ext import Application, CommandHandler
 
 from bot import menus
 from bot.callbacks import parse_id
+from bot.coaching.messages import Reply
 from bot.handlers.clinician import patient_link
 from bot.handlers.common import Turn, admin_only
 from bot.i18n import t
-from bot.replies import Reply
 from bot.runtime import Runtime
 from bot.storage import clinicians
 from bot.storage.models import Patient

@@ -11,9 +11,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import callbacks, coaching
 from bot.coaching import patients as patient_state
 from bot.coaching import safety
+from bot.coaching.messages import Reply, join
 from bot.handlers.common import PatientTurn, handler
 from bot.i18n import t
-from bot.replies import Reply, join
 from bot.runtime import Runtime
 from bot.storage import sessions
 from bot.storage.models import Patient

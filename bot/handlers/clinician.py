@@ -16,11 +16,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import alerts, menus
 from bot.callbacks import PATTERNS, Acknowledge, OpenPatient
+from bot.coaching.messages import Reply
 from bot.handlers import controls
 from bot.handlers.common import ClinicianTurn, Turn, anyone, clinician_handler, handler, is_admin
 from bot.i18n import t
 from bot.parsing import parse_name
-from bot.replies import Reply
 from bot.reports import build
 from bot.reports import text as report_text
 from bot.reports.export import export_csv

@@ -47,9 +47,8 @@ from bot import crashpoints
 from bot.callbacks import Consent, Trial, parse_id
 from bot.coaching import consent
 from bot.coaching import patients as patient_state
-from bot.coaching.messages import to_payload
+from bot.coaching.messages import Reply, to_payload
 from bot.i18n import t
-from bot.replies import Reply
 from bot.runtime import Runtime
 from bot.storage import clinicians, inbox, outbox, patients
 from bot.storage.clinicians import Viewer

@@ -36,10 +36,10 @@ from bot.callbacks import (
 from bot.coaching import controls, safety
 from bot.coaching import patients as state
 from bot.coaching.controls import Actor, Change
+from bot.coaching.messages import Reply, join
 from bot.handlers.common import ClinicianTurn, Turn, clinician_handler
 from bot.i18n import t
 from bot.parsing import parse_name
-from bot.replies import Reply, join
 from bot.runtime import Runtime
 from bot.storage import audit, clinicians
 from bot.storage.models import AuditEntry, Outbox, Patient, PatientQuestion

@@ -8,9 +8,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import PATTERNS, Delete
 from bot.coaching import patients as patient_state
+from bot.coaching.messages import Reply
 from bot.handlers.common import PatientTurn, Turn, handler, reads_or_erases
 from bot.i18n import t
-from bot.replies import Reply
 from bot.storage import patients, sessions
 from bot.timeplan import local_date
 

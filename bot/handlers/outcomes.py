@@ -8,9 +8,9 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.callbacks import PATTERNS, Booking, OutcomeAnswer
 from bot.coaching import outcomes, progress
+from bot.coaching.messages import Reply
 from bot.handlers.common import PatientTurn, patient_handler
 from bot.i18n import t
-from bot.replies import Reply
 
 
 def _answer(turn: PatientTurn, replies: list[Reply] | None, note: str | None) -> None:

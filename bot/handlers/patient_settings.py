@@ -10,11 +10,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import callbacks, coaching
 from bot.coaching import outcomes, progress, safety
 from bot.coaching import patients as patient_state
+from bot.coaching.messages import Reply, join
 from bot.handlers.common import PatientTurn, patient_handler
 from bot.handlers.signup import EXERCISE_TIMES, MORNING_TIMES
 from bot.i18n import t
 from bot.parsing import parse_time
-from bot.replies import Reply, join
 from bot.runtime import Runtime
 from bot.storage import sessions
 from bot.storage.models import Patient

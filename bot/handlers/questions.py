@@ -10,11 +10,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.callbacks import PATTERNS, ReplyQuestion
 from bot.coaching import controls, questions, safety
 from bot.coaching import patients as patient_state
+from bot.coaching.messages import Reply, join
 from bot.handlers import checkin
 from bot.handlers.common import ClinicianTurn, PatientTurn, Turn, clinician_handler, handler, patient_handler
 from bot.handlers.controls import STAFF_INPUT_MINUTES, _rest, actor_of, done_reply
 from bot.i18n import t
-from bot.replies import Reply, join
 from bot.runtime import Runtime
 from bot.storage import audit, clinicians
 from bot.storage.models import Patient, PatientQuestion

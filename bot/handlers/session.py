@@ -9,10 +9,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot import callbacks, coaching
 from bot.callbacks import rating_buttons
 from bot.coaching import progress
+from bot.coaching.messages import Reply, join
 from bot.handlers.common import PatientTurn, handler, patient_handler
 from bot.i18n import t
 from bot.parsing import parse_rating
-from bot.replies import Reply, join
 from bot.runtime import Runtime
 from bot.storage import sessions
 from bot.storage.models import Patient

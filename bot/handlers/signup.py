@@ -26,10 +26,10 @@ from bot import alerts, coaching
 from bot.callbacks import PATTERNS, Consent, Delete, Rejoin, SignupStep, Trial, from_hhmm, hhmm
 from bot.coaching import consent as consent_text
 from bot.coaching import outcomes, progress, safety
+from bot.coaching.messages import Reply, join
 from bot.handlers.common import Turn, anyone, reads_or_erases
 from bot.i18n import t
 from bot.parsing import NAME_MAX, parse_name, parse_numbers, parse_rating, parse_time
-from bot.replies import Reply, join
 from bot.runtime import Runtime
 from bot.storage import clinicians, patients, sessions
 from bot.storage.models import Signup

@@ -10,11 +10,11 @@ from bot import callbacks, coaching
 from bot.callbacks import Lesson, Trial
 from bot.coaching import lessons
 from bot.coaching import outcomes as outcome_measures
+from bot.coaching.messages import Reply, join
 from bot.handlers import checkin, controls, patient_settings, questions, session, signup
 from bot.handlers.common import Turn, handler, reads_or_erases
 from bot.i18n import t
 from bot.parsing import parse_rating
-from bot.replies import Reply, join
 from bot.storage import clinicians, patients
 from rules import detect_symptoms
 

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import OpenPatient
 from bot.coaching import questions
+from bot.coaching.messages import Reply
 from bot.i18n import t
-from bot.replies import Reply
 from bot.reports import charts, text
 from bot.reports.summary import (
     DecisionRow,
