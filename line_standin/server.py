@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
+import contextvars
 import copy
 import hashlib
 import hmac
@@ -30,6 +31,7 @@ RATE_LIMIT = "The API rate limit has been exceeded. Try again later."
 RETRY_KEY_ACCEPTED = "The retry key is already accepted"
 RETRY_KEY_TTL = timedelta(hours=24)
 _ID_SHAPE = re.compile(r"^[UCR][0-9a-f]{32}$")
+_REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("line_standin_request_id")
 _UUID_SHAPE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -203,7 +205,7 @@ class LineStandin:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
         request_id = str(uuid.uuid4())
-        request["request_id"] = request_id
+        _REQUEST_ID.set(request_id)  # the handler runs in this task: it reads the id from here
         try:
             if request.headers.get("Authorization") != f"Bearer {self.access_token}":
                 raise ApiError(401, AUTH_FAILED, reason="auth")
@@ -250,7 +252,7 @@ class LineStandin:
             raise ApiError(400, "Invalid reply token", reason="invalid_reply_token")
         token.used = True
         self.stats["replies"] += 1
-        sent = await self._deliver(token.chat_id, messages, "reply", request["request_id"], None, silent, now)
+        sent = await self._deliver(token.chat_id, messages, "reply", _REQUEST_ID.get(), None, silent, now)
         return web.json_response({"sentMessages": sent})
 
     async def _push(self, request: web.Request) -> web.Response:
@@ -290,9 +292,9 @@ class LineStandin:
             self._push_times.append(now)
         self._usage[month] += recipients
         self.stats["pushes"] += 1
-        sent = await self._deliver(to, messages, "push", request["request_id"], retry_key, silent, now)
+        sent = await self._deliver(to, messages, "push", _REQUEST_ID.get(), retry_key, silent, now)
         if retry_key is not None:
-            self._retry_keys[retry_key] = (request["request_id"], now, sent)
+            self._retry_keys[retry_key] = (_REQUEST_ID.get(), now, sent)
         return web.json_response({"sentMessages": sent})
 
     def _recipients(self, chat_id: str) -> int:
