@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
 def run(settings, *, webhook: bool = False) -> int:
     """Long polling (one instance), or webhook (several instances behind a load balancer)."""
     token = settings.require_token()  # checked before the heavy imports below
+    if settings.line_enabled:
+        settings.require_line()  # both LINE secrets and the public URL, or one line saying what is missing
     if webhook:
         settings.require_webhook()
 

@@ -20,6 +20,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, Defaults, ExtBot
 
 from bot import health, menus
+from bot.channels import Channels, channel_of
 from bot.clock import Clock
 from bot.coaching import retention
 from bot.coaching.messages import Reply
@@ -58,9 +59,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat if isinstance(update, Update) else None
     if isinstance(update, Update) and chat is not None and chat.type == ChatType.PRIVATE:  # never in a group
         try:
-            if update.callback_query is not None:  # stop the button's spinner
-                await update.callback_query.answer()
-            await common.send(update, Reply(t("common.error")))
+            if update.callback_query is not None and channel_of(update.callback_query.from_user.id) == "telegram":
+                await update.callback_query.answer()  # stop the button's spinner
+            await common.send(update, context, Reply(t("common.error")))
         except Exception:  # Telegram unreachable: the log above is all we can do
             log.warning("could not tell user %s about the error", user)
 
@@ -101,6 +102,13 @@ def api_urls(settings: Settings) -> dict[str, str]:
     return {"base_url": base, "base_file_url": base.replace("/bot", "/file/bot")}
 
 
+async def line_channel(rt: Runtime) -> Any:
+    """The LINE adapter (bot/line/), imported only when LINE is configured."""
+    from bot.line.channel import LineChannel
+
+    return LineChannel(rt)
+
+
 def build_application(settings: Settings, *, token: str | None = None, clock: Clock | None = None,
                       run_delivery_job: bool = True, migrate: bool = True) -> Application:
     rt = Runtime(settings=settings, db=Database(settings.database_url), clock=clock or Clock(),
@@ -122,7 +130,9 @@ def build_application(settings: Settings, *, token: str | None = None, clock: Cl
     async def post_init(app: Application) -> None:
         if migrate:
             await rt.db.migrate()
-        app.bot_data["delivery"] = DeliveryRunner(rt, TelegramChannel(app.bot, media=rt.media))
+        channels = app.bot_data["channels"] = Channels(TelegramChannel(app.bot, media=rt.media),
+                                                       line=await line_channel(rt) if settings.line_enabled else None)
+        app.bot_data["delivery"] = DeliveryRunner(rt, channels)
         await ensure_weekly_summaries(rt)
         await menus.set_patient_menu(app.bot)
         for admin_id in settings.admin_telegram_ids:
@@ -136,6 +146,9 @@ def build_application(settings: Settings, *, token: str | None = None, clock: Cl
             app.bot_data["health"] = await health.start_server(rt, app.bot_data["delivery"], settings.health_port)
 
     async def post_shutdown(app: Application) -> None:
+        line = app.bot_data["channels"].adapters["line"] if "channels" in app.bot_data else None
+        if line is not None:
+            await line.close()
         if "health" in app.bot_data:
             await app.bot_data.pop("health").cleanup()
         await rt.db.dispose()

@@ -116,6 +116,18 @@ class Settings(BaseSettings):
     # Health endpoint: GET http://127.0.0.1:<port>/health (queue depth, last delivery, errors); 0 = off
     health_port: int = Field(default=0, ge=0, le=65535)
 
+    # LINE (docs/operations.md, "LINE"): on when the channel secret and access token are both set
+    line_channel_secret: SecretStr | None = None  # checks X-Line-Signature on every webhook
+    line_channel_access_token: SecretStr | None = None  # a long-lived channel access token
+    line_api_base_url: str = "https://api.line.me"  # the LINE stand-in's URL in tests and trials
+    line_public_url: str | None = None  # the public HTTPS base the proxy serves /line/ under (webhook, pictures)
+    line_listen: str = "127.0.0.1"  # where this process serves /line/webhook and /line/media (behind the proxy)
+    line_port: int = Field(default=8444, ge=1, le=65535)
+    line_monthly_cap: int = Field(default=0, ge=0)  # pushes a month the clinic allows itself; 0 = no cap of ours
+    line_optional_until_percent: int = Field(default=80, ge=0, le=100)  # optional pushes stop at this share
+    line_safety_reserve_percent: int = Field(default=10, ge=0, le=100)  # kept for safety pushes alone
+    line_reply_token_seconds: float = Field(default=50.0, gt=0, le=600)  # a reply token is used only this fresh
+
     @field_validator("clinic_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -152,6 +164,19 @@ class Settings(BaseSettings):
             raise ValueError("use the public HTTPS URL Telegram posts updates to, e.g. https://coach.example.jp/tg")
         return value
 
+    @field_validator("line_public_url", "line_api_base_url")
+    @classmethod
+    def _https_line(cls, value: str | None) -> str | None:
+        """LINE shows pictures only from HTTPS URLs and its API is HTTPS: plain http for a loopback host alone
+        (the LINE stand-in, a trial on this machine)."""
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if not parts.hostname or not (parts.scheme == "https" or loopback):
+            raise ValueError("use an https:// URL, e.g. https://coach.example.jp")
+        return value.rstrip("/")
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
@@ -176,6 +201,24 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
             raise ConfigError("WEBHOOK_SECRET must be 16-256 characters of A-Z, a-z, 0-9, _ or -")
         return self.webhook_url, secret
+
+    @property
+    def line_enabled(self) -> bool:
+        """LINE is configured: both its secrets are set (`require_line` says what is missing if only one is)."""
+        return bool(self.line_channel_secret or self.line_channel_access_token)
+
+    def require_line(self) -> tuple[str, str, str]:
+        """(channel secret, access token, public URL) for the LINE channel, or a ConfigError saying what is
+        missing."""
+        secret = self.line_channel_secret.get_secret_value().strip() if self.line_channel_secret else ""
+        token = self.line_channel_access_token.get_secret_value().strip() if self.line_channel_access_token else ""
+        if not secret or not token:
+            raise ConfigError("LINE needs both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN "
+                              "(LINE Developers console, the Messaging API channel): set both, or neither")
+        if not self.line_public_url:
+            raise ConfigError("LINE_PUBLIC_URL must be the public https:// address the proxy serves /line/ under "
+                              "(LINE fetches pictures from it)")
+        return secret, token, self.line_public_url
 
     def require_token(self) -> str:
         """The token for talking to Telegram, or a ConfigError explaining how to get one."""

@@ -1,6 +1,6 @@
-"""The Telegram adapter's rendering and sending: one `send_to()` turns a channel-neutral Reply into one
-Telegram message (used by the handlers' answers and by delivery), and `TelegramChannel` is the
-messaging port (bot/coaching/messages.py) for delivery: Telegram's errors become the port's errors.
+"""The Telegram adapter: `TelegramChannel` is the messaging port (bot/coaching/messages.py) on Telegram, for
+the handlers' answers and for delivery; `send_to()` turns one channel-neutral Reply into one Telegram message,
+and Telegram's errors become the port's errors.
 
 A picture named by its id (no bytes in the Reply) is resolved through the MediaLibrary (bot/media.py):
 uploaded the first time, then sent by the file_id Telegram gave back (kept in `media_file`)."""
@@ -8,11 +8,13 @@ uploaded the first time, then sent by the file_id Telegram gave back (kept in `m
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, MessageEntity
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.coaching.messages import Blocked, Rejected, Reply, RetryLater, Unavailable
+from bot.channels import channel_of
+from bot.coaching.messages import Answering, Blocked, Rejected, Reply, RetryLater, Unavailable
 from bot.media import Media, MediaLibrary
 from bot.telegram_limiter import Lane, sending_in
 
@@ -85,8 +87,8 @@ def entities(reply: Reply) -> list[MessageEntity] | None:
     """The `link` as a text link to tg://user?id=... on its characters (offsets in UTF-16 code units). A
     text link, not a URL button: Telegram refuses a whole message whose button points to a user whose privacy
     settings forbid it, while a text link simply shows as plain text."""
-    if reply.link is None or reply.link[0] not in reply.text:
-        return None
+    if reply.link is None or reply.link[0] not in reply.text or channel_of(reply.link[1]) != "telegram":
+        return None  # a LINE user has no Telegram chat to open: the name stays plain text
     part, user_id = reply.link
 
     def units(text: str) -> int:
@@ -97,18 +99,20 @@ def entities(reply: Reply) -> list[MessageEntity] | None:
 
 
 class TelegramChannel:
-    """The messaging port on Telegram, for delivery: its sends go through the rate limiter's bulk lane
-    (handlers' answers, sent with `send_to` directly, take the interactive lane: bot/telegram_limiter.py)."""
+    """The messaging port on Telegram. Delivery's sends go through the rate limiter's bulk lane; a handler's
+    answer (`answering`) through the interactive lane, served first (bot/telegram_limiter.py). Telegram has no
+    idempotency key, so `key` is not used."""
 
-    def __init__(self, bot: Bot, lane: Lane = Lane.BULK, media: MediaLibrary | None = None) -> None:
+    def __init__(self, bot: Bot, media: MediaLibrary | None = None) -> None:
         self.bot = bot
-        self.lane = lane
         self.media = media
 
-    async def send(self, chat_id: int, reply: Reply) -> None:
+    async def send(self, chat_id: int, replies: Sequence[Reply], *, key: str | None = None,
+                   answering: Answering | None = None) -> None:
         try:
-            with sending_in(self.lane):
-                await send_to(self.bot, chat_id, reply, self.media)
+            with sending_in(Lane.INTERACTIVE if answering is not None else Lane.BULK):
+                for reply in replies:
+                    await send_to(self.bot, chat_id, reply, self.media)
         except RetryAfter as exc:
             after = exc.retry_after
             raise RetryLater(after if isinstance(after, int | float) else after.total_seconds()) from None

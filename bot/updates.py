@@ -75,6 +75,10 @@ class Updates:
                 self._dispatch(update)
         return new is not None
 
+    async def receive_raw(self, raw: list[dict[str, Any]]) -> bool:
+        """`receive` for updates as dicts (LINE's events, bot/line/events.py, arrive as Bot API updates)."""
+        return await self.receive([Update.de_json(u, self.app.bot) for u in raw])
+
     async def store(self, updates: list[Update]) -> set[int] | None:
         """One transaction: the updates in, and (at most once a minute) what Telegram can no longer send again
         purged (done inbox rows below the confirmed offset) with the answers the delivery runner sent. The
@@ -199,6 +203,15 @@ async def webhook_server(updates: Updates, settings: Settings, stop: asyncio.Eve
         await server.cleanup()
 
 
+async def _line_server(updates: Updates) -> web.AppRunner | None:
+    """LINE's webhook and pictures (bot/line/server.py), when LINE is configured."""
+    if not updates.rt.settings.line_enabled:
+        return None
+    from bot.line import server
+
+    return await server.start(updates)
+
+
 async def serve(app: Application, receive: Any) -> None:
     """Initialise and start the Application (post_init: migrate, delivery, health), handle what the inbox
     still holds, run `receive(updates)` until it returns, then stop in order."""
@@ -208,10 +221,13 @@ async def serve(app: Application, receive: Any) -> None:
             await app.post_init(app)
         await app.start()
         updates = Updates(app)
+        line = await _line_server(updates)
         try:
             await updates.resume()
             await receive(updates)
         finally:
+            if line is not None:
+                await line.cleanup()
             await updates.drain()
             await app.stop()
             if app.post_stop is not None:

@@ -469,6 +469,10 @@ class LineStandin:
         """Message objects delivered to a user (1:1 chat) or a group/room, in order."""
         return list(self._chats.get(chat_id, ()))
 
+    def chats(self) -> list[str]:
+        """Every user (or group/room) the bot sent a message to."""
+        return list(self._chats)
+
     def texts(self, chat_id: str) -> list[str]:
         return [m.text for m in self.messages(chat_id) if m.text is not None]
 

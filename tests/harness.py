@@ -20,20 +20,47 @@ from bot.chat import HandledUpdates
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.runner import DeliveryRunner
+from bot.line.events import update_id_of
 from bot.runtime import Runtime
-from bot.updates import Updates
+from bot.updates import Updates, _line_server
+from line_standin import LineMessage, LineStandin
 from telegram_standin import StandIn
 
 TOKEN = "123456789:TESTtokenTESTtokenTESTtokenTESTtoken00"
+LINE_SECRET = "line-channel-secret-for-tests"
+LINE_TOKEN = "line-channel-access-token-for-tests"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 # A safety net against a hang, not a measurement: generous, because a loaded machine (two suites side by
 # side on two cores) can take seconds to handle one update.
 HANDLED_WITHIN = 90.0
 
 
 class Coach:
-    def __init__(self, standin: StandIn, database_url: str, start: datetime, **settings: Any) -> None:
+    """The bot on the Telegram stand-in, and on the LINE stand-in too when `line` is given: a user given as a str
+    (a LINE user id, line_standin.new_user_id()) writes and taps on LINE, an int on Telegram; the same helpers
+    (tests/helpers.py) drive both."""
+
+    def __init__(self, standin: StandIn, database_url: str, start: datetime, *, line: LineStandin | None = None,
+                 **settings: Any) -> None:
         self.standin = standin
+        self.line = line
         self.clock = Clock(frozen_at=start)
+        self._line_server: Any = None
+        if line is not None:
+            port = free_port()
+            line.webhook_url = f"http://127.0.0.1:{port}/line/webhook"
+            line.now = self.clock.now
+            line.allow_http_media = True
+            settings.update(line_channel_secret=LINE_SECRET, line_channel_access_token=LINE_TOKEN,
+                            line_api_base_url=line.base_url, line_public_url=f"http://127.0.0.1:{port}",
+                            line_port=port)
         # the clock stands still between travels, so no throttle bucket would ever refill: tests of fair use
         # (tests/e2e/test_fair_use.py) give the real limits
         settings.setdefault("throttle_burst", 10_000)
@@ -60,6 +87,7 @@ class Coach:
         await self.app.post_init(self.app)
         await self.app.start()
         self.updates = Updates(self.app)
+        self._line_server = await _line_server(self.updates)
         await self.updates.resume()
         self._stop_polling = asyncio.Event()
         self._polling = asyncio.create_task(self.updates.poll(self._stop_polling, timeout=1))
@@ -74,6 +102,9 @@ class Coach:
     async def stop(self) -> None:
         self.check_buttons()
         await self.stop_polling()
+        if self._line_server is not None:
+            await self._line_server.cleanup()
+            self._line_server = None
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()
@@ -87,10 +118,15 @@ class Coach:
         run at every stop, so the whole end-to-end suite checks every button any code path sends."""
         bad = [(m.chat_id, data) for m in self.standin.all_messages() for row in m.buttons for _, data in row
                if data is not None and callbacks.parse(data) is None]
+        if self.line is not None:
+            bad += [(user, data) for user in self.line.chats() for m in self.line.messages(user)
+                    for _, data in m.quick_replies if callbacks.parse(data) is None and not data.startswith("cmd:")]
         assert not bad, f"buttons whose data no parser accepts: {bad[:5]}"
 
     # --- what a user does ------------------------------------------------------------------------
-    async def text(self, user: int, text: str, first_name: str = "花子") -> list:
+    async def text(self, user: int | str, text: str, first_name: str = "花子") -> list:
+        if isinstance(user, str):
+            return await self._on_line(user, self._line().user_sends_text(user, text))
         before = len(self.standin.messages(user))
         await self._handled_by_bot(await self.standin.user_sends_text(user, text, first_name=first_name))
         return self.standin.messages(user)[before:]
@@ -115,9 +151,14 @@ class Coach:
         await self._handled_by_bot(await self.standin.user_sends_sticker(user))
         return self.standin.messages(user)[before:]
 
-    async def press(self, user: int, button_text: str | None = None, *, data: str | None = None,
+    async def press(self, user: int | str, button_text: str | None = None, *, data: str | None = None,
                     message_id: int | None = None) -> list:
-        """Press a button on the newest message that has it (or on `message_id`)."""
+        """Press a button on the newest message that has it (or on `message_id`). On LINE: a quick reply of the
+        last message (LINE shows them there alone), or any postback `data` (a forged or stale tap)."""
+        if isinstance(user, str):
+            line = self._line()
+            value = data if data is not None else line.button(user, button_text or "")
+            return await self._on_line(user, line.user_presses(user, value))
         before = len(self.standin.messages(user))
         if message_id is None:
             message_id = self.find(user, button_text=button_text, data=data).message_id
@@ -145,9 +186,41 @@ class Coach:
         raise AssertionError(f"no message to user {user} has a button {button_text or data!r}; "
                              f"last: {[m.summary() for m in self.standin.messages(user)][-3:]}")
 
-    def last(self, user: int) -> str:
+    def last(self, user: int | str) -> str:
+        if isinstance(user, str):
+            texts = self._line().texts(user)
+            return texts[-1] if texts else ""
         msg = self.standin.last_message(user)
         return msg.body if msg else ""
+
+    def last_buttons(self, user: int | str) -> list[str]:
+        """The labels of the buttons on the user's last message."""
+        if isinstance(user, str):
+            return [label for label, _ in self._line().last_quick_replies(user)]
+        msg = self.standin.last_message(user)
+        return [label for row in msg.buttons for label, _ in row] if msg else []
+
+    # --- LINE ------------------------------------------------------------------------------------
+    def _line(self) -> LineStandin:
+        assert self.line is not None, "a LINE user (str) needs Coach(..., line=LineStandin(...))"
+        return self.line
+
+    async def _on_line(self, user: str, sending: Any) -> list[LineMessage]:
+        """Send one webhook event and wait until the bot handled it; the messages it brought the user."""
+        line = self._line()
+        before = len(line.messages(user))
+        status = await sending
+        assert status == 200, f"the bot answered LINE's webhook with {status}"
+        event = line.last_event()
+        if event.get("type") != "unfollow":
+            await self._handled.update(update_id_of(event["webhookEventId"]), HANDLED_WITHIN)
+        return line.messages(user)[before:]
+
+    async def follow(self, user: str) -> list[LineMessage]:
+        return await self._on_line(user, self._line().user_follows(user))
+
+    async def unfollow(self, user: str) -> list[LineMessage]:
+        return await self._on_line(user, self._line().user_unfollows(user))
 
     # --- time ------------------------------------------------------------------------------------
     async def travel(self, **delta: float) -> int:

@@ -9,7 +9,7 @@ USER = 5001
 START = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
 
 
-async def enrol(coach, user: int = USER, *, time: str = "09:00", nickname: str = "はなこ", usual: str = "３",
+async def enrol(coach, user: int | str = USER, *, time: str = "09:00", nickname: str = "はなこ", usual: str = "３",
                 falls: str = "いいえ", unsteady: str = "いいえ") -> None:
     """Walk the /trial conversation with buttons and typed answers, as a patient would."""
     await coach.text(user, "/trial")
@@ -20,7 +20,7 @@ async def enrol(coach, user: int = USER, *, time: str = "09:00", nickname: str =
     await coach.press(user, "この内容で始める")
 
 
-async def up_to_todays_signs(coach, user: int = USER, *, condition: str = "腰痛", usual: str = "3",
+async def up_to_todays_signs(coach, user: int | str = USER, *, condition: str = "腰痛", usual: str = "3",
                              falls: str = "いいえ", unsteady: str = "いいえ") -> None:
     """After consent, up to the question about today's signs: the condition, usual pain, fall and unsteadiness."""
     await coach.press(user, condition)
@@ -29,7 +29,7 @@ async def up_to_todays_signs(coach, user: int = USER, *, condition: str = "腰�
     await coach.press(user, unsteady)
 
 
-async def answer_signup(coach, user: int = USER, *, condition: str = "腰痛", usual: str = "3",
+async def answer_signup(coach, user: int | str = USER, *, condition: str = "腰痛", usual: str = "3",
                         time: str = "09:00", falls: str = "いいえ", unsteady: str = "いいえ") -> None:
     """After consent, up to the nickname question: the condition, usual pain, no fall and no unsteadiness (by
     default), no warning sign, the times."""
@@ -40,14 +40,14 @@ async def answer_signup(coach, user: int = USER, *, condition: str = "腰痛", u
     await coach.press(user, "07:00")  # morning check time
 
 
-async def day(coach, before: int, during: int, after: int, morning: int | None, user: int = USER) -> None:
+async def day(coach, before: int, during: int, after: int, morning: int | None, user: int | str = USER) -> None:
     """One session from the 09:00 reminder to the 07:00 next-morning answer (clock starts 08:00)."""
     await coach.travel(hours=1)  # 09:00 reminder
     await coach.press(user, "今から始める")
     await coach.press(user, str(before))
     await coach.press(user, "1つ目が終わった")
     await coach.press(user, str(during))
-    if "全部終わった" in str(coach.standin.last_message(user).buttons):
+    if "全部終わった" in coach.last_buttons(user):
         await coach.press(user, "全部終わった")
         await coach.press(user, str(after))
     await coach.travel(hours=22)  # 07:00 next morning
@@ -56,7 +56,7 @@ async def day(coach, before: int, during: int, after: int, morning: int | None, 
     await coach.travel(hours=1)  # back to 08:00
 
 
-async def press_sign(coach, flag: str, user: int = USER) -> list:
+async def press_sign(coach, flag: str, user: int | str = USER) -> list:
     """Tap a warning sign in the check-in's (or signup's) two steps: its kind, then the sign; returns what the
     second tap brought."""
     from bot.i18n import t

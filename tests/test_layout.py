@@ -74,8 +74,22 @@ def test_imports_sees_every_form(tmp_path):
         assert any(m.startswith("bot.handlers") for m in imports(path, f"bot.storage.x{i}")), form
 
 
-def test_the_stand_in_imports_nothing_of_the_bot():
-    """telegram_standin/ plays Telegram for tests, benchmarks and chat mode: it must not lean on the product."""
+def test_the_stand_ins_import_nothing_of_the_bot():
+    """telegram_standin/ and line_standin/ play the messengers for tests, benchmarks and chat mode: they must not
+    lean on the product."""
     bad = {rel(p): sorted(m for m in imports(p) if m.split(".")[0] in ("bot", "rules"))
-           for p in modules("telegram_standin")}
+           for p in modules("telegram_standin") + modules("line_standin")}
     assert {k: v for k, v in bad.items() if v} == {}
+
+
+def test_only_the_line_adapter_imports_the_line_sdk():
+    """line-bot-sdk stays in bot/line/ (the LINE adapter), as python-telegram-bot stays at the Telegram edge; the
+    LINE adapter imports nothing of python-telegram-bot (LINE's events reach the handlers as dicts)."""
+    bad = {}
+    for p in modules("bot") + modules("rules"):
+        name = rel(p)
+        sdk = sorted(m for m in imports(p) if m == "linebot" or m.startswith("linebot."))
+        telegram = sorted(m for m in imports(p) if m == "telegram" or m.startswith("telegram."))
+        if (sdk and not name.startswith("bot/line/")) or (telegram and name.startswith("bot/line/")):
+            bad[name] = sdk + telegram
+    assert bad == {}

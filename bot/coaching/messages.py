@@ -12,15 +12,21 @@ messenger's types. The contract (docs/architecture.md, "The messaging port"):
 - a priority: `safety` (red flags, alerts: always sent), `essential` (questions, answers, reminders) or
   `optional` (the weekly explanation): a channel that pays per push may hold back optional ones.
 
-A channel's `send` raises the port's errors, never its own: `Blocked` (the person blocked the bot),
-`RetryLater(after)`, `Rejected(reason)` (the message can never be sent) or `Unavailable(reason)` (try
-again with back-off).
+A channel's `send` takes one chat's messages of one answer or one due row together (LINE bundles up to 5 in
+one request) and raises the port's errors, never its own: `Blocked` (the person blocked the bot),
+`RetryLater(after)`, `Rejected(reason)` (the message can never be sent), `Unavailable(reason)` (try again
+with back-off) or `Held(reason)` (not sent, on purpose: a paid channel's monthly cap; never retried).
+`key` names what is being sent (an outbox row), the same on every retry, so a channel with idempotency keys
+(LINE's X-Line-Retry-Key) never delivers a retried message twice; `answering` marks a handler's answer to
+what the person just did (Telegram: the interactive lane; LINE: the free reply token while it is valid).
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from bot.i18n import t
@@ -100,7 +106,29 @@ class Unavailable(Exception):
     """Timeouts, server errors, network trouble: retry with back-off."""
 
 
-class Channel(Protocol):
-    """A messenger adapter, as delivery sees it."""
+class Held(Exception):
+    """Not sent on purpose (a paid channel's monthly cap reached for this priority): recorded, never retried."""
 
-    async def send(self, chat_id: int, reply: Reply) -> None: ...
+
+PRIORITY_ORDER: dict[Priority, int] = {"optional": 0, "essential": 1, "safety": 2}
+
+
+def priority_of(replies: Sequence[Reply]) -> Priority:
+    """The priority of messages sent together: the highest of theirs."""
+    return max((r.priority for r in replies), key=PRIORITY_ORDER.__getitem__, default="essential")
+
+
+@dataclass(frozen=True)
+class Answering:
+    """A handler's answer to what the person did: on LINE, the event's reply token (free, valid for about a
+    minute after `received_at`)."""
+
+    received_at: datetime
+    reply_token: str | None = None
+
+
+class Channel(Protocol):
+    """A messenger adapter, as handlers and delivery see it."""
+
+    async def send(self, chat_id: int, replies: Sequence[Reply], *, key: str | None = None,
+                   answering: Answering | None = None) -> None: ...

@@ -30,6 +30,7 @@ from bot.reports import text as report_text
 from bot.reports.summary import Period
 from bot.runtime import Runtime
 from bot.storage import clinicians, outbox, patients, sessions
+from bot.storage import line as line_store
 from bot.storage.models import ClinicNote, ExerciseSession, Outbox, Patient, PatientQuestion, RedFlagReport
 from bot.timeplan import local_date
 from rules import Element, load_redflags
@@ -423,6 +424,35 @@ async def _trial_report(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | 
         return nothing()
     prompt_id = await _ask_once(s, rt, row, p, None, "booking")
     return Prepared([(p.chat_id, r) for r in await progress.trial_report(s, rt, p, prompt_id)])
+
+
+@prepares("line_quota")
+async def _line_quota(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    """The clinic told how far this month's LINE pushes went (bot/line/quota.py), or which patient a safety
+    message could not reach because LINE's allowance is spent."""
+    to = alerts.recipients(rt)
+    if not to:
+        log.warning("LINE pushes: level %s; no STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS to tell", row.payload["level"])
+        return nothing(outbox.DONE)
+    level, month = row.payload["level"], row.payload["month"]
+    usage = await line_store.usage(s, month)
+    if level == "safety":
+        who = await patients.by_user(s, row.telegram_user_id) if row.telegram_user_id else None
+        if who is None:
+            return nothing(outbox.DONE)
+        text = t("line.quota.safety_not_sent", nickname=who.nickname, id=who.id)
+    else:
+        text = t(f"line.quota.level{level}", used=usage.pushes, cap=rt.settings.line_monthly_cap)
+    return Prepared([(chat, Reply(text, priority="safety")) for chat in to])
+
+
+@prepares("line_paused")
+async def _line_paused(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None) -> Prepared:
+    """A LINE patient told that daily messages pause until the 1st (the month's pushes near the cap)."""
+    if not patient_state.enrolled(p) or p.unreachable:
+        return nothing()
+    return Prepared([(p.chat_id, Reply(t("line.paused", nickname=p.nickname, **safety.contact(rt)),
+                                       priority="safety"))])
 
 
 @prepares("reply")

@@ -86,6 +86,11 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("question_overdue", None,      False, False, ("patient_id", "variant")),
     # built from the database when sent: late is still useful, and it is sent once
     Kind("weekly_summary",  None,       False, False, ("clinician_id", "local_date")),  # the week's last day
+    # LINE's monthly pushes (bot/line/quota.py): the clinic told once a month per level (variant: month:level; a
+    # safety message LINE refused names its patient: telegram_user_id), and each LINE patient once when daily
+    # messages pause until the 1st (variant: the month)
+    Kind("line_quota",      None,       False, False, ("telegram_user_id", "variant")),
+    Kind("line_paused",     24 * H,     False, True,  ("patient_id", "variant")),
     # a handler's answer, sent by the handler right after its commit; here only when the process died first
     Kind("reply",           24 * H,     False, False, ("telegram_user_id", "variant")),  # variant: the update id
 )}
@@ -94,7 +99,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
 # Kinds sent to the clinic, not to the patient the row is about: a 403 from their chat says nothing about the
 # patient's reachability.
 CLINIC_KINDS = ("alert", "alert_renotify", "staff_notice", "notice_renotify", "weekly_summary", "question",
-                "question_overdue")
+                "question_overdue", "line_quota")
 
 
 def cancelled_by_pause() -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from bot import alerts, coaching
 from bot.batching import Batched
-from bot.coaching.messages import Blocked, Channel, Rejected, Reply, RetryLater, Unavailable
+from bot.coaching.messages import Blocked, Channel, Held, Rejected, Reply, RetryLater, Unavailable
 from bot.delivery import kinds, registry
 from bot.delivery.registry import CLINIC_KINDS
 from bot.runtime import Runtime
@@ -64,13 +64,24 @@ def _still_claimed(rt: Runtime) -> Batched[bool]:
     return Batched(check)
 
 
+def _by_chat(messages: list[tuple[int, Reply]]) -> list[tuple[int, list[Reply]]]:
+    """A row's messages, each run of messages to one chat together (sent in one request where the channel can)."""
+    groups: list[tuple[int, list[Reply]]] = []
+    for chat_id, reply in messages:
+        if groups and groups[-1][0] == chat_id:
+            groups[-1][1].append(reply)
+        else:
+            groups.append((chat_id, [reply]))
+    return groups
+
+
 class DeliveryRunner:
     """One per process. The JobQueue's delivery job calls `run_until_idle()`; so do tests, after moving
     the clock."""
 
     def __init__(self, rt: Runtime, channel: Channel) -> None:
         self.rt = rt
-        self.channel = channel  # the messenger adapter (bot/telegram_channel.py), behind the messaging port
+        self.channel = channel  # the messaging port: bot/channels.py picks each chat's messenger
         self.sent = 0
         self.errors = 0
         self._lock = asyncio.Lock()
@@ -226,11 +237,14 @@ class DeliveryRunner:
         """Send a prepared row's messages through the channel (on Telegram: the rate limiter's bulk lane);
         True when the channel took them all."""
         try:
-            for chat_id, reply in job.messages:
-                await self.channel.send(chat_id, reply)
+            for i, (chat_id, replies) in enumerate(_by_chat(job.messages)):
+                # the same key on every retry of this row: LINE delivers a retried push once (X-Line-Retry-Key)
+                await self.channel.send(chat_id, replies, key=f"outbox:{job.row_id}:{i}")
                 job.sent_some = True
             self.sent += 1
             return True
+        except Held as exc:  # a paid channel's monthly cap: recorded, not retried (bot/line/quota.py)
+            await self._finish(job.row_id, outbox.MISSED, f"held: {exc}")
         except RetryLater as exc:
             await self._later(job.row_id, self.rt.clock.now() + timedelta(seconds=exc.after),
                               f"429 retry_after={exc.after}")

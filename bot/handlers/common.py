@@ -34,27 +34,27 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Update, User
 from telegram.constants import ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import crashpoints
 from bot.callbacks import Consent, Trial, parse_id
+from bot.channels import Channels, channel_of
 from bot.coaching import consent
 from bot.coaching import patients as patient_state
-from bot.coaching.messages import Reply, to_payload
+from bot.coaching.messages import Answering, Blocked, Held, Rejected, Reply, RetryLater, Unavailable, to_payload
 from bot.i18n import t
 from bot.runtime import Runtime
 from bot.storage import clinicians, inbox, outbox, patients
 from bot.storage.clinicians import Viewer
 from bot.storage.db import storage_failure
 from bot.storage.models import Patient
-from bot.telegram_channel import send_to
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,20 @@ def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
     return context.application.bot_data["runtime"]
 
 
+def channels(context: ContextTypes.DEFAULT_TYPE) -> Channels:
+    """The messaging port (bot/channels.py), kept in the application's bot_data (bot/app.py)."""
+    return context.application.bot_data["channels"]
+
+
+def answering(update: Update, now: Any) -> Answering:
+    """What a handler's answer answers: on LINE the event's reply token and when it came (bot/line/events.py
+    keeps them in the update as `line`)."""
+    line = (update.api_kwargs or {}).get("line")
+    if isinstance(line, dict) and line.get("reply_token"):
+        return Answering(received_at=datetime.fromisoformat(line["received_at"]), reply_token=line["reply_token"])
+    return Answering(received_at=now)
+
+
 async def patient_of(s: AsyncSession, rt: Runtime, user_id: int) -> Patient | None:
     """The enrolled patient behind a Telegram user. A patient Telegram marked unreachable (403) wrote again:
     they are reachable, and their reminders are planned again."""
@@ -257,6 +271,8 @@ async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Callabl
                 turn.ask_consent_again()  # nothing new is stored until they agree to the current text
             else:
                 await fn(turn)
+            if channel_of(user.id) == "line":
+                _press_as_message(turn)
             now = rt.clock.now()
             reply_row = await outbox.add_reply(
                 s, chat_id=chat_id, telegram_user_id=user.id, update_id=update.update_id,
@@ -267,7 +283,7 @@ async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Callabl
     except Exception as exc:
         if not storage_failure(exc):
             raise  # a bug: the error handler (bot/app.py) logs it and answers
-        await _not_saved(update, chat_id, exc)
+        await _not_saved(update, context, chat_id, exc)
         return
     rt.done_updates[update.update_id] = True
     crashpoints.reached("after_commit")
@@ -275,7 +291,7 @@ async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE, fn: Callabl
     crashpoints.reached("after_reply")
 
 
-async def _not_saved(update: Update, chat_id: int, exc: BaseException) -> None:
+async def _not_saved(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, exc: BaseException) -> None:
     """The database could not take the write (read-only, full disk, unreachable): the transaction rolled back,
     so nothing of this update is stored, and the person is told exactly that. The log has the database's
     error and traceback, never the statement's values (the engine hides SQL parameters: ratings, names)."""
@@ -285,9 +301,19 @@ async def _not_saved(update: Update, chat_id: int, exc: BaseException) -> None:
               exc_info=exc)
     try:
         await _answer_query(update, None)
-        await send_to(update.get_bot(), chat_id, Reply(t("common.not_saved")))
-    except Exception:  # Telegram unreachable too: the log above is all we can do
+        await channels(context).send(chat_id, [Reply(t("common.not_saved"))],
+                                     answering=answering(update, runtime(context).clock.now()))
+    except Exception:  # the messenger unreachable too: the log above is all we can do
         log.warning("could not tell user %s that nothing was saved", user)
+
+
+def _press_as_message(turn: Turn) -> None:
+    """LINE has no pop-up on a tapped button and cannot edit a sent message: a notice meant as a pop-up is sent
+    as the answer's first message; a note under the answered question is left out (the tapped label shows in
+    the chat as the person's own message)."""
+    if turn.press is not None and turn.press[1] and turn.press[0]:
+        turn.replies.insert(0, Reply(turn.press[0]))
+    turn.press = None
 
 
 @overload
@@ -337,17 +363,17 @@ async def _private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 # --- sending ----------------------------------------------------------------------------------------
 
-async def send(update: Update, reply: Reply) -> None:
+async def send(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
     """Answer in the chat the update came from (used outside a Turn: the error handler)."""
     chat = update.effective_chat
     if chat is not None:
-        await send_to(chat.get_bot(), chat.id, reply)
+        await channels(context).send(chat.id, [reply], answering=answering(update, runtime(context).clock.now()))
 
 
 async def _answer_query(update: Update, text: str | None, *, alert: bool = False) -> None:
     query = update.callback_query
-    if query is None:
-        return
+    if query is None or channel_of(query.from_user.id) != "telegram":
+        return  # LINE: nothing to acknowledge (a postback has no spinner)
     try:
         await query.answer(text, show_alert=alert)
     except BadRequest:  # the press is too old to answer; nothing to do
@@ -355,11 +381,11 @@ async def _answer_query(update: Update, text: str | None, *, alert: bool = False
 
 
 async def _deliver(turn: Turn, reply_row: int | None) -> None:
-    """After the commit: answer the press (every press stops spinning), then send the replies (their outbox
-    row, committed with the answer, is forgotten once they are sent; if they cannot be sent now, or the
-    process dies first, the delivery runner sends them when the row's lease runs out)."""
+    """After the commit: answer the press (every press stops spinning), then send the replies through the
+    messaging port (their outbox row, committed with the answer, is forgotten once they are sent; if they cannot
+    be sent now, or the process dies first, the delivery runner sends them when the row's lease runs out)."""
     query = turn.update.callback_query
-    if query is not None:
+    if query is not None and channel_of(turn.user.id) == "telegram":
         text, alert, keep_buttons, note = turn.press or (None, False, True, None)
         await _answer_query(turn.update, text, alert=alert)
         if turn.press is not None and not keep_buttons and query.message is not None:
@@ -374,10 +400,10 @@ async def _deliver(turn: Turn, reply_row: int | None) -> None:
     if reply_row is None:
         return
     try:
-        for reply in turn.replies:
-            await send_to(turn.bot, turn.chat_id, reply, turn.rt.media)
-    except TelegramError as exc:
+        await channels(turn.context).send(turn.chat_id, turn.replies, key=f"outbox:{reply_row}:0",  # as the runner's
+                                          answering=answering(turn.update, turn.rt.clock.now()))
+    except (Blocked, RetryLater, Rejected, Unavailable, Held) as exc:
         log.warning("answer to user %s not sent now (%s); the delivery runner sends it later", turn.user.id,
-                    type(exc).__name__, exc_info=exc)
+                    type(exc).__name__)
         return
     await turn.rt.sent_replies(reply_row)

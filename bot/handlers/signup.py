@@ -24,6 +24,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot import alerts, coaching
 from bot.callbacks import PATTERNS, Consent, Delete, Rejoin, SignupStep, Trial, from_hhmm, hhmm
+from bot.channels import channel_of
 from bot.coaching import consent as consent_text
 from bot.coaching import outcomes, progress, safety
 from bot.coaching.messages import Reply, join
@@ -100,7 +101,9 @@ def question(sign: Signup) -> Reply:
         case "morning":
             return Reply(t("signup.morning"), _times("morning", MORNING_TIMES))
         case "nickname":
-            return Reply(t("signup.nickname"), [[(t("button.use_telegram_name"), SignupStep("nick", "tg").data)]])
+            # LINE does not tell the bot a person's name without asking its API: a LINE user types the name
+            own_name = [[(t("button.use_telegram_name"), SignupStep("nick", "tg").data)]]
+            return Reply(t("signup.nickname"), own_name if channel_of(sign.telegram_user_id) == "telegram" else [])
         case "contact":
             return Reply(t("signup.contact"), [[(t("button.no_contact"), SignupStep("nocontact").data)]])
         case _:

@@ -58,5 +58,7 @@ async def pending(s: AsyncSession) -> list[dict[str, Any]]:
 async def purge(s: AsyncSession, now: datetime, *, confirmed_below: int | None = None) -> None:
     """Delete done rows Telegram cannot send again: below a confirmed offset, or done over a day ago."""
     old = col(Inbox.done_at) < now - KEEP_DONE
-    gone = or_(old, col(Inbox.update_id) < confirmed_below) if confirmed_below is not None else old
+    # LINE's events have negative numbers (bot/line/events.py): kept a day, as LINE may send them again
+    gone = old if confirmed_below is None else \
+        or_(old, and_(col(Inbox.update_id) >= 0, col(Inbox.update_id) < confirmed_below))
     await s.execute(delete(Inbox).where(and_(col(Inbox.done_at).is_not(None), gone)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Identity, Index, Integer, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, Identity, Index, Integer, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 # Ids are typed `int`, not `int | None`: a row's id is None only between `Model(...)` and the flush that
@@ -374,3 +374,47 @@ class StaffInput(SQLModel, table=True):
     action: str = Field(max_length=16)  # reply / note / memo
     target: int  # the question's id (reply) or the patient's id (note, memo)
     since: datetime
+
+
+class LineUser(SQLModel, table=True):
+    """A person on LINE, by LINE's user id ("U" and 32 hex digits), and the number the rest of the bot knows
+    them by: `telegram_user_id` = LINE_ID_BASE + `id` (bot/channels.py), above every Telegram id, so every
+    table keyed by a messenger's user id serves both channels and the id alone says which channel a person
+    uses. `id` is never reused."""
+
+    __tablename__ = "line_user"
+    __table_args__ = NEVER_REUSED
+
+    id: int = never_reused_id()
+    line_user_id: str = Field(max_length=64, unique=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    created_at: datetime
+    blocked_at: datetime | None = None  # the person blocked the account (an unfollow event) and has not come back
+
+
+class LineUsage(SQLModel, table=True):
+    """LINE messages this clinic sent in a month (the clinic's time zone): pushes count against the monthly
+    allowance, replies are free (bot/line/quota.py)."""
+
+    __tablename__ = "line_usage"
+
+    month: str = Field(primary_key=True, max_length=7)  # "2026-11"
+    pushes: int = 0
+    replies: int = 0
+    held: int = 0  # pushes not sent because the monthly cap was reached (by priority, in the log)
+    warned: int = 0  # how far the clinic was told this month: 1 optional pushes stopped, 2 essential ones
+
+
+class HostedMedia(SQLModel, table=True):
+    """A picture or a file that a LINE message shows: LINE fetches it from the bot's own HTTPS endpoint under an
+    unguessable token (bot/line/media.py). Kept until `expires_at`, and erased with its person."""
+
+    __tablename__ = "hosted_media"
+
+    token: str = Field(primary_key=True, max_length=64)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))  # its recipient
+    content_type: str = Field(max_length=64)
+    file_name: str = Field(max_length=120)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime
+    expires_at: datetime = Field(index=True)

@@ -1,0 +1,241 @@
+"""The LINE adapter: the messaging port (bot/coaching/messages.py) on LINE, through the official line-bot-sdk
+(v3, async client).
+
+How a batch of Replies becomes LINE messages:
+- text as a text message (no markup; a `link` stays plain text: a LINE user's chat cannot be opened by link);
+- a picture as an image message from the bot's own HTTPS endpoint (bot/line/server.py): a picture named by its
+  id (the exercises' drawings) under its id and hash, bytes (a patient's chart) under an unguessable token
+  kept `MEDIA_DAYS` days; the caption follows as a text message; a clinic's picture URL is passed on as it is
+  and a clinic's video URL is sent as a link under its caption;
+- a document (a patient's /mydata export) as a link valid for `DOCUMENT_HOURS` hours (LINE bots cannot send
+  files);
+- the choice buttons as quick replies (postbacks carrying the same callback data; the label shows in the chat as
+  the person's own message) on the batch's last message, where LINE shows them: at most 13, labels of at most 20
+  characters (tests/bot/test_line.py checks every button family fits).
+Up to 5 messages go in one request. A handler's answer goes with the event's reply token while it is fresh
+(free); anything else is a push, counted and held by priority near the monthly cap (bot/line/quota.py), sent
+with an X-Line-Retry-Key made from `key`, so a retried push is delivered once (LINE answers 409 to a key it
+already accepted).
+
+LINE's answers become the port's errors: 429 "monthly limit" -> Held (the clinic is told), other 429 ->
+RetryLater, 5xx and network errors -> Unavailable, other 4xx -> Rejected. A push to someone who blocked the
+account is accepted by LINE and delivered to nobody; the unfollow event marks them unreachable
+(bot/line/server.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from linebot.v3.messaging import (
+    ApiException,
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    ImageMessage,
+    PostbackAction,
+    PushMessageRequest,
+    QuickReply,
+    QuickReplyItem,
+    ReplyMessageRequest,
+    TextMessage,
+)
+
+from bot.coaching.messages import (
+    Answering,
+    Blocked,
+    Held,
+    Priority,
+    Rejected,
+    Reply,
+    RetryLater,
+    Unavailable,
+    priority_of,
+)
+from bot.i18n import t
+from bot.line.quota import Quota
+from bot.media import MediaLibrary
+from bot.runtime import Runtime
+from bot.storage import line as stored
+
+log = logging.getLogger(__name__)
+
+PER_REQUEST = 5  # message objects in one reply or push
+QUICK_REPLIES = 13  # quick-reply buttons on a message
+LABEL_MAX = 20  # characters of a quick-reply label
+MEDIA_DAYS = 14  # a patient's picture stays fetchable this long (LINE may fetch it again when opened)
+DOCUMENT_HOURS = 24  # a /mydata export's link works this long
+RETRY_NAMESPACE = uuid.UUID("5b0c2f3e-8f1a-4b7e-9a55-1f3c2d4e6a70")  # X-Line-Retry-Key = uuid5(this, key)
+
+
+class LineChannel:
+    """One per process (bot/app.py): the SDK's client, the push counter and the people's LINE ids."""
+
+    def __init__(self, rt: Runtime) -> None:
+        _secret, token, public = rt.settings.require_line()
+        self.rt = rt
+        self.public = public
+        self.media: MediaLibrary = rt.media
+        self.client = AsyncApiClient(Configuration(host=rt.settings.line_api_base_url, access_token=token))
+        self.api = AsyncMessagingApi(self.client)
+        self.quota = Quota(rt)
+        self._line_ids: dict[int, str] = {}
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    # --- the port ----------------------------------------------------------------------------------
+    async def send(self, chat_id: int, replies: Sequence[Reply], *, key: str | None = None,
+                   answering: Answering | None = None) -> None:
+        to = await self._line_id(chat_id)
+        messages = await self.render(chat_id, replies)
+        priority = priority_of(replies)
+        token = self._fresh_token(answering)
+        for i in range(0, len(messages), PER_REQUEST):
+            part = messages[i:i + PER_REQUEST]
+            if token is not None:
+                used, token = token, None  # a reply token is good for one request
+                if await self._reply(used, part):
+                    continue
+            await self._push(to, part, priority, chat_id, retry_key=_retry_key(key, i // PER_REQUEST))
+
+    def _fresh_token(self, answering: Answering | None) -> str | None:
+        if answering is None or answering.reply_token is None:
+            return None
+        age = self.rt.clock.now() - answering.received_at
+        return answering.reply_token if age < timedelta(seconds=self.rt.settings.line_reply_token_seconds) else None
+
+    async def _line_id(self, chat_id: int) -> str:
+        if chat_id not in self._line_ids:
+            async with self.rt.db.session() as s:
+                found = await stored.line_id_of(s, chat_id)
+            if found is None:
+                raise Rejected("no LINE user with this number (erased)")
+            self._line_ids[chat_id] = found
+        return self._line_ids[chat_id]
+
+    # --- sending -----------------------------------------------------------------------------------
+    async def _reply(self, token: str, messages: list[Any]) -> bool:
+        """Send with the reply token (free); False when LINE no longer takes the token (push instead)."""
+        try:
+            await self.api.reply_message_with_http_info(ReplyMessageRequest(reply_token=token, messages=messages))
+        except ApiException as exc:
+            if exc.status == 400 and "reply token" in _message(exc).lower():
+                log.info("LINE: reply token no longer valid; pushing the answer instead")
+                return False
+            raise _port_error(exc) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise Unavailable(f"{type(exc).__name__}") from None
+        await self.quota.replied()
+        return True
+
+    async def _push(self, to: str, messages: list[Any], priority: Priority, chat_id: int, *, retry_key: str) -> None:
+        await self.quota.before_push(priority)  # raises Held near the monthly cap
+        try:
+            await self.api.push_message_with_http_info(PushMessageRequest(to=to, messages=messages),
+                                                       x_line_retry_key=retry_key)
+        except ApiException as exc:
+            if exc.status == 409:  # this retry key was accepted before: delivered once already
+                log.info("LINE: push already accepted (retry key); not sent again")
+                return
+            error = _port_error(exc)
+            if isinstance(error, Held):
+                await self.quota.spent(chat_id, priority)
+            raise error from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise Unavailable(f"{type(exc).__name__}") from None
+        await self.quota.pushed()
+
+    # --- rendering ---------------------------------------------------------------------------------
+    async def render(self, chat_id: int, replies: Sequence[Reply]) -> list[Any]:
+        """LINE message objects for a batch; the last reply's buttons as quick replies on the last message."""
+        out: list[Any] = []
+        for reply in replies:
+            out.extend(await self._render_one(chat_id, reply))
+        buttons = [b for row in (replies[-1].buttons if replies else []) for b in row]
+        if buttons and out:
+            last = out[-1]
+            if not isinstance(last, TextMessage):  # a picture last: its buttons need a message of their own
+                last = TextMessage(text=replies[-1].text or "↓")
+                out.append(last)
+            last.quick_reply = QuickReply(items=[_button(label, data) for label, data in buttons[:QUICK_REPLIES]])
+            if len(buttons) > QUICK_REPLIES:
+                log.error("LINE: %d buttons on one message; only %d shown", len(buttons), QUICK_REPLIES)
+        return out
+
+    async def _render_one(self, chat_id: int, reply: Reply) -> list[Any]:
+        if reply.document is not None:
+            name, content = reply.document
+            url = await self._host(chat_id, content, "text/csv" if name.endswith(".csv") else "application/json",
+                                   name, timedelta(hours=DOCUMENT_HOURS))
+            text = "\n\n".join(p for p in (reply.text, t("line.document_link", url=url, hours=DOCUMENT_HOURS)) if p)
+            return [TextMessage(text=text)]
+        picture: Any = None
+        if reply.photo is not None:
+            url = await self._host(chat_id, reply.photo, "image/png", "picture.png", timedelta(days=MEDIA_DAYS))
+            picture = ImageMessage(original_content_url=url, preview_image_url=url)
+        elif reply.picture_id is not None:
+            try:
+                found = await self.media.resolve(reply.picture_id)
+            except (LookupError, OSError) as exc:
+                log.warning("picture %s cannot be sent (%s); its text goes alone", reply.picture_id,
+                            type(exc).__name__)
+            else:
+                if found.kind == "video":  # a clinic's video: a link under its caption
+                    return [TextMessage(text="\n".join(p for p in (reply.text, found.url or "") if p))]
+                url = found.url or (f"{self.public}/line/media/p/{quote(reply.picture_id, safe='')}/"
+                                    f"{found.digest[:16]}.png")
+                picture = ImageMessage(original_content_url=url, preview_image_url=url)
+        texts: list[Any] = [TextMessage(text=reply.text)] if reply.text else []
+        return [picture, *texts] if picture is not None else texts
+
+    async def _host(self, chat_id: int, content: bytes, content_type: str, name: str, keep: timedelta) -> str:
+        """Keep bytes for LINE to fetch under an unguessable token; the URL."""
+        token = secrets.token_urlsafe(32)
+        now = self.rt.clock.now()
+        async with self.rt.db.session() as s:
+            await stored.host(s, token=token, user=chat_id, content_type=content_type, file_name=name,
+                              content=content, now=now, expires_at=now + keep)
+        return f"{self.public}/line/media/h/{token}"
+
+
+def _button(label: str, data: str) -> QuickReplyItem:
+    shown = label if len(label) <= LABEL_MAX else label[:LABEL_MAX - 1] + "…"
+    return QuickReplyItem(action=PostbackAction(label=shown, data=data, display_text=label))
+
+
+def _retry_key(key: str | None, part: int) -> str:
+    """The same UUID for every retry of the same message part (a fresh one when nothing names the send)."""
+    return str(uuid.uuid5(RETRY_NAMESPACE, f"{key}:{part}") if key is not None else uuid.uuid4())
+
+
+def _message(exc: ApiException) -> str:
+    try:
+        return str(json.loads(exc.body or "{}").get("message", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
+def _port_error(exc: ApiException) -> Exception:
+    """LINE's error as the port's (the log gets the status and LINE's message, never the request)."""
+    status, message = exc.status or 0, _message(exc)
+    if status == 429 and "monthly limit" in message.lower():
+        log.error("LINE: the account's monthly message allowance is spent (%s)", message)
+        return Held("LINE: monthly limit reached")
+    if status == 429:
+        after = (exc.headers or {}).get("Retry-After")
+        return RetryLater(float(after) if after and str(after).isdigit() else 10.0)
+    if status >= 500 or status == 0:
+        return Unavailable(f"LINE {status}: {message}")
+    if status == 403 and "blocked" in message.lower():
+        return Blocked()
+    log.error("LINE refused a message: %s %s", status, message)
+    return Rejected(f"LINE {status}: {message}")
