@@ -42,6 +42,16 @@ def free_port() -> int:
 HANDLED_WITHIN = 90.0
 
 
+def _quick_reply(line: LineStandin, user: str, label: str) -> str:
+    """The postback data of the last message's quick reply for `label`: as shown, or numbered and cut to LINE's 20
+    characters (bot/line/channel.py lists such choices in full in the text)."""
+    for shown, value in line.last_quick_replies(user):
+        bare = shown.split(". ", 1)[1] if shown[:1].isdigit() and ". " in shown else shown
+        if bare == label or (bare.endswith("…") and label.startswith(bare[:-1])):
+            return value
+    return line.button(user, label)  # raises, listing what is there
+
+
 class Coach:
     """The bot on the Telegram stand-in, and on the LINE stand-in too when `line` is given: a user given as a str
     (a LINE user id, line_standin.new_user_id()) writes and taps on LINE, an int on Telegram; the same helpers
@@ -157,7 +167,7 @@ class Coach:
         last message (LINE shows them there alone), or any postback `data` (a forged or stale tap)."""
         if isinstance(user, str):
             line = self._line()
-            value = data if data is not None else line.button(user, button_text or "")
+            value = data if data is not None else _quick_reply(line, user, button_text or "")
             return await self._on_line(user, line.user_presses(user, value))
         before = len(self.standin.messages(user))
         if message_id is None:

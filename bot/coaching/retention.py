@@ -12,6 +12,7 @@ import logging
 from datetime import timedelta
 
 from bot.runtime import Runtime
+from bot.storage import line as line_store
 from bot.storage import patients as store
 from bot.timeplan import local_date
 
@@ -28,6 +29,8 @@ async def purge(rt: Runtime) -> int:
     async with rt.db.session() as s:
         due = await store.past_retention(s, today - timedelta(days=rt.settings.retention_days_after_end),
                                          now - timedelta(days=ABANDONED_SIGNUP_DAYS))
+    async with rt.db.session() as s:
+        await line_store.purge_hosted(s, now)  # pictures and files kept for LINE, past their time
     erased = 0
     for telegram_user_id in due:
         async with rt.db.session() as s:

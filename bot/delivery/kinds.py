@@ -18,6 +18,7 @@ from sqlmodel import col
 
 from bot import alerts, callbacks, coaching
 from bot.callbacks import rating_buttons
+from bot.channels import channel_of
 from bot.coaching import lessons, outcomes, progress, safety
 from bot.coaching import patients as patient_state
 from bot.coaching.messages import Reply, from_payload, join
@@ -30,7 +31,6 @@ from bot.reports import text as report_text
 from bot.reports.summary import Period
 from bot.runtime import Runtime
 from bot.storage import clinicians, outbox, patients, sessions
-from bot.storage import line as line_store
 from bot.storage.models import ClinicNote, ExerciseSession, Outbox, Patient, PatientQuestion, RedFlagReport
 from bot.timeplan import local_date
 from rules import Element, load_redflags
@@ -40,6 +40,14 @@ log = logging.getLogger(__name__)
 
 
 _active = patient_state.active
+
+
+def _chat_line(user_id: int, nickname: str | None) -> str:
+    """The line a clinician taps to open the person's chat (Telegram); a LINE user's chat has no link: it says
+    so, and to phone or use the contact given at signup."""
+    if channel_of(user_id) == "line":
+        return t("alert.on_line", who=t("alert.who", nickname=nickname) if nickname else t("alert.who_signup"))
+    return t("alert.chat_link", nickname=nickname) if nickname else t("alert.chat_link_signup")
 
 
 async def _ask_once(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient, session: ExerciseSession | None,
@@ -132,7 +140,7 @@ async def _alert_body(s: AsyncSession, rt: Runtime, alert: Outbox,
     tier = load_redflags().tier(flags) if flags else None
     key = "alert.urgent" if payload.get("urgent") else "alert.text"
     local = answered_at.astimezone(rt.settings.tz)
-    chat_line = t("alert.chat_link", nickname=nickname) if p is not None else ""
+    chat_line = _chat_line(p.telegram_user_id, nickname) if p is not None else ""
     ratings = t("alert.ratings", ratings=payload["ratings"]) if payload.get("ratings") else ""
     contact = t("alert.contact", contact=p.contact) if p is not None and p.contact else ""  # given at signup
     text = join(t(key, nickname=nickname, patient_id=patient_id, event=event),
@@ -275,7 +283,7 @@ async def _question(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | None
         text = join(t("question.overdue", hours=int(ANSWER_WITHIN.total_seconds() // 3600)), text)
     buttons = [[(t("button.reply_question"), callbacks.ReplyQuestion(q.id).data)],
                [(t("button.open_patient"), callbacks.OpenPatient(p.id).data)]]
-    chat_line = t("alert.chat_link", nickname=p.nickname)
+    chat_line = _chat_line(p.telegram_user_id, p.nickname)
     return Prepared([(chat, Reply(join(text, chat_line), buttons, link=(chat_line, p.telegram_user_id)))
                      for chat in to])
 
@@ -315,7 +323,7 @@ def _notice(rt: Runtime, row: Outbox) -> Reply:
     if not tier or row.telegram_user_id is None:
         return Reply(text)
     local = row.created_at.astimezone(rt.settings.tz)
-    chat_line = t("alert.chat_link_signup")
+    chat_line = _chat_line(row.telegram_user_id or 0, None)
     text = join(text, "\n".join((t(f"alert.tier.{tier}"),
                                  t("alert.answered_at", when=f"{local.month}/{local.day} {local:%H:%M}"))),
                 chat_line)
@@ -434,15 +442,14 @@ async def _line_quota(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | No
     if not to:
         log.warning("LINE pushes: level %s; no STAFF_CHAT_ID or ADMIN_TELEGRAM_IDS to tell", row.payload["level"])
         return nothing(outbox.DONE)
-    level, month = row.payload["level"], row.payload["month"]
-    usage = await line_store.usage(s, month)
+    level = row.payload["level"]
     if level == "safety":
         who = await patients.by_user(s, row.telegram_user_id) if row.telegram_user_id else None
         if who is None:
             return nothing(outbox.DONE)
         text = t("line.quota.safety_not_sent", nickname=who.nickname, id=who.id)
     else:
-        text = t(f"line.quota.level{level}", used=usage.pushes, cap=rt.settings.line_monthly_cap)
+        text = t(f"line.quota.level{level}", used=row.payload.get("used", 0), cap=rt.settings.line_monthly_cap)
     return Prepared([(chat, Reply(text, priority="safety")) for chat in to])
 
 

@@ -10,8 +10,9 @@ How a batch of Replies becomes LINE messages:
 - a document (a patient's /mydata export) as a link valid for `DOCUMENT_HOURS` hours (LINE bots cannot send
   files);
 - the choice buttons as quick replies (postbacks carrying the same callback data; the label shows in the chat as
-  the person's own message) on the batch's last message, where LINE shows them: at most 13, labels of at most 20
-  characters (tests/bot/test_line.py checks every button family fits).
+  the person's own message) on the batch's last message, where LINE shows them: at most 13; when a label is
+  longer than LINE's 20 characters (the warning signs), the choices are listed in full and numbered under the
+  message's text and the quick replies start with their number.
 Up to 5 messages go in one request. A handler's answer goes with the event's reply token while it is fresh
 (free); anything else is a push, counted and held by priority near the monthly cap (bot/line/quota.py), sent
 with an X-Line-Retry-Key made from `key`, so a retried push is delivered once (LINE answers 409 to a key it
@@ -166,9 +167,15 @@ class LineChannel:
             if not isinstance(last, TextMessage):  # a picture last: its buttons need a message of their own
                 last = TextMessage(text=replies[-1].text or "↓")
                 out.append(last)
-            last.quick_reply = QuickReply(items=[_button(label, data) for label, data in buttons[:QUICK_REPLIES]])
             if len(buttons) > QUICK_REPLIES:
                 log.error("LINE: %d buttons on one message; only %d shown", len(buttons), QUICK_REPLIES)
+            buttons = buttons[:QUICK_REPLIES]
+            if any(len(label) > LABEL_MAX for label, _ in buttons):  # the choices in full in the text, numbered
+                last.text = "\n\n".join(p for p in (last.text, "\n".join(
+                    f"{i}. {label}" for i, (label, _) in enumerate(buttons, 1))) if p and p != "↓")
+                buttons = [(f"{i}. {label}", data) for i, (label, data) in enumerate(buttons, 1)]
+            last.quick_reply = QuickReply(items=[_button(label, data) for label, data in buttons])
+
         return out
 
     async def _render_one(self, chat_id: int, reply: Reply) -> list[Any]:
@@ -208,8 +215,10 @@ class LineChannel:
 
 
 def _button(label: str, data: str) -> QuickReplyItem:
+    """A quick reply; a label longer than LINE's 20 characters is cut (its choice is listed in full in the
+    message), and the chat shows the whole label as the person's own message when tapped."""
     shown = label if len(label) <= LABEL_MAX else label[:LABEL_MAX - 1] + "…"
-    return QuickReplyItem(action=PostbackAction(label=shown, data=data, display_text=label))
+    return QuickReplyItem(action=PostbackAction(label=shown, data=data, display_text=label.split(". ", 1)[-1]))
 
 
 def _retry_key(key: str | None, part: int) -> str:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.coaching.messages import Held, Priority
 from bot.runtime import Runtime
 from bot.storage import line as stored
@@ -62,7 +64,7 @@ class Quota:
             if used < limit:
                 return
             await stored.count(s, month, held=1)
-            await self._warn(s, month, ESSENTIAL_STOPPED if priority == "essential" else OPTIONAL_STOPPED)
+            await self._warn(s, month, ESSENTIAL_STOPPED if priority == "essential" else OPTIONAL_STOPPED, used)
         raise Held(f"{priority} pushes stop at {limit} a month (LINE_MONTHLY_PUSH_CAP)")
 
     async def pushed(self) -> LineUsage:
@@ -70,10 +72,10 @@ class Quota:
             month = month_of(self.rt)
             row = await stored.count(s, month, pushes=1)
             lim = limits(self.rt)
+            if lim["optional"] is not None and row.pushes >= lim["optional"]:
+                await self._warn(s, month, OPTIONAL_STOPPED, row.pushes)
             if lim["essential"] is not None and row.pushes >= lim["essential"]:
-                await self._warn(s, month, ESSENTIAL_STOPPED)
-            elif lim["optional"] is not None and row.pushes >= lim["optional"]:
-                await self._warn(s, month, OPTIONAL_STOPPED)
+                await self._warn(s, month, ESSENTIAL_STOPPED, row.pushes)
             return row
 
     async def replied(self) -> None:
@@ -85,22 +87,22 @@ class Quota:
         safety message that could not go is named to the clinic, so someone phones the patient."""
         async with self.rt.db.session() as s:
             month = month_of(self.rt)
-            await stored.count(s, month, held=1)
-            await self._warn(s, month, ALLOWANCE_SPENT)
+            row = await stored.count(s, month, held=1)
+            await self._warn(s, month, ALLOWANCE_SPENT, row.pushes)
             if priority == "safety":
                 now = self.rt.clock.now()
                 await outbox.schedule(s, kind="line_quota", due_at=now, now=now, telegram_user_id=chat_id,
                                       variant=f"{month}:safety:{int(now.timestamp())}",
-                                      payload={"level": "safety", "month": month})
+                                      payload={"level": "safety", "month": month, "used": 0})
 
-    async def _warn(self, s, month: str, level: int) -> None:
+    async def _warn(self, s: AsyncSession, month: str, level: int, used: int) -> None:
         """Tell the clinic (and at ESSENTIAL_STOPPED the LINE patients) once a month per level."""
         if not await stored.raise_warning(s, month, level):
             return
         log.warning("LINE: monthly pushes reached level %d in %s", level, month)
         now = self.rt.clock.now()
         await outbox.schedule(s, kind="line_quota", due_at=now, now=now, variant=f"{month}:{level}",
-                              payload={"level": level, "month": month})
+                              payload={"level": level, "month": month, "used": used})
         if level == ESSENTIAL_STOPPED:
             for patient_id, chat_id in await stored.line_patients(s):
                 await outbox.schedule(s, kind="line_paused", due_at=now, now=now, chat_id=chat_id,

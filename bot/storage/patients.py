@@ -52,6 +52,8 @@ STAFF_TABLES = frozenset({"clinician", "invite", "staff_input"})
 # Kept as a fact, emptied of its content, when the person is erased (bot/storage/audit.py: erase_content): who
 # did what to patient ID n, and when, stays; before/after values and the note or question it wrote go.
 FACT_TABLES = frozenset({"audit_log"})
+# copies of what the export already holds (a chart's picture kept for LINE to fetch): erased, not exported
+NOT_EXPORTED = frozenset({"hosted_media"})
 # What /mydata calls each table (a table not listed is exported under its own name).
 EXPORT_NAMES = {"patient": "patient", "signup": "signup_in_progress", "exercise_session": "sessions",
                 "prompt": "questions", "decision": "decisions", "red_flag_report": "red_flags",
@@ -91,6 +93,8 @@ async def export(s: AsyncSession, p: Patient) -> dict[str, Any]:
     """Everything stored about one patient (for /mydata): every person table, by its export name."""
     out: dict[str, Any] = {}
     for table in reversed(person_tables()):
+        if table.name in NOT_EXPORTED:
+            continue
         rows = (await s.execute(select(table).where(_about(table, p.id, p.telegram_user_id))
                                 .order_by(*table.primary_key.columns))).mappings()
         out[EXPORT_NAMES.get(table.name, table.name)] = [dict(r) for r in rows]
