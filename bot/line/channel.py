@@ -12,7 +12,9 @@ How a batch of Replies becomes LINE messages:
 - the choice buttons as quick replies (postbacks carrying the same callback data; the label shows in the chat as
   the person's own message) on the batch's last message, where LINE shows them: at most 13; when a label is
   longer than LINE's 20 characters (the warning signs), the choices are listed in full and numbered under the
-  message's text and the quick replies start with their number.
+  message's text and the quick replies start with their number. A message to a patient that asks nothing
+  carries the main commands instead (today's plan, a symptom, a question, the record, settings, help: LINE has
+  no command menu), as postbacks "cmd:<command>" that bot/line/events.py turns into the command.
 Up to 5 messages go in one request. A handler's answer goes with the event's reply token while it is fresh
 (free); anything else is a push, counted and held by priority near the monthly cap (bot/line/quota.py), sent
 with an X-Line-Retry-Key made from `key`, so a retried push is delivered once (LINE answers 409 to a key it
@@ -62,10 +64,12 @@ from bot.coaching.messages import (
     priority_of,
 )
 from bot.i18n import t
+from bot.line.events import COMMAND
 from bot.line.quota import Quota
 from bot.media import MediaLibrary
 from bot.runtime import Runtime
 from bot.storage import line as stored
+from bot.storage import patients
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +78,7 @@ QUICK_REPLIES = 13  # quick-reply buttons on a message
 LABEL_MAX = 20  # characters of a quick-reply label
 MEDIA_DAYS = 14  # a patient's picture stays fetchable this long (LINE may fetch it again when opened)
 DOCUMENT_HOURS = 24  # a /mydata export's link works this long
+MENU = ("today", "symptom", "ask", "history", "settings", "help")  # quick replies under a message asking nothing
 RETRY_NAMESPACE = uuid.UUID("5b0c2f3e-8f1a-4b7e-9a55-1f3c2d4e6a70")  # X-Line-Retry-Key = uuid5(this, key)
 
 
@@ -89,6 +94,7 @@ class LineChannel:
         self.api = AsyncMessagingApi(self.client)
         self.quota = Quota(rt)
         self._line_ids: dict[int, str] = {}
+        self._patients: set[int] = set()
 
     async def close(self) -> None:
         await self.client.close()
@@ -107,6 +113,15 @@ class LineChannel:
                 if await self._reply(used, part):
                     continue
             await self._push(to, part, priority, chat_id, retry_key=_retry_key(key, i // PER_REQUEST))
+
+    async def _is_patient(self, chat_id: int) -> bool:
+        """An enrolled patient (not someone signing up, who is asked to type): remembered once true."""
+        if chat_id not in self._patients:
+            async with self.rt.db.session() as s:
+                if await patients.by_user(s, chat_id) is None:
+                    return False
+            self._patients.add(chat_id)
+        return True
 
     def _fresh_token(self, answering: Answering | None) -> str | None:
         if answering is None or answering.reply_token is None:
@@ -162,6 +177,8 @@ class LineChannel:
         for reply in replies:
             out.extend(await self._render_one(chat_id, reply))
         buttons = [b for row in (replies[-1].buttons if replies else []) for b in row]
+        if not buttons and await self._is_patient(chat_id):  # LINE has no command menu: the main commands as
+            buttons = [(t(f"command.{name}"), f"{COMMAND}{name}") for name in MENU]  # quick replies
         if buttons and out:
             last = out[-1]
             if not isinstance(last, TextMessage):  # a picture last: its buttons need a message of their own

@@ -75,3 +75,14 @@ async def test_line_patients_type_their_name_and_see_no_telegram_button(line_coa
     await answer_signup(line_coach, patient)
     assert line_coach.last(patient) == t("signup.nickname")
     assert line_coach.last_buttons(patient) == []  # LINE does not give the bot the person's name
+
+
+async def test_a_message_that_asks_nothing_carries_the_main_commands(line_coach, line, patient):
+    """LINE has no command menu: the main commands come as quick replies; a tap runs the command."""
+    await line_coach.follow(patient)
+    await enrol(line_coach, patient)
+    await line_coach.text(patient, "/history")
+    assert line_coach.last_buttons(patient) == [t(f"command.{c}") for c in
+                                                ("today", "symptom", "ask", "history", "settings", "help")]
+    shown = await line_coach.press(patient, t("command.today"))
+    assert shown and shown[0].via == "reply" and "今日" in "".join(m.text or "" for m in shown)
