@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.line import quota
 from bot.runtime import Runtime
 from bot.storage import outbox
 
@@ -17,7 +18,10 @@ async def figures(rt: Runtime, runner=None) -> dict[str, Any]:
     full disk: bot/storage/db.py WriteHealth)."""
     async with rt.db.session() as s:
         queue = await outbox.depth(s, rt.clock.now())
+        line = await quota.figures(s, rt)
     out: dict[str, Any] = {"instance": rt.worker_id, **queue, **rt.db.writes.figures()}
+    if line is not None:
+        out["line"] = line  # this month's pushes, replies, cap and projection (bot/line/quota.py)
     if runner is not None:
         out.update(sent_by_this_instance=runner.sent, errors_in_this_instance=runner.errors)
     return out

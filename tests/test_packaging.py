@@ -20,13 +20,13 @@ from bot.i18n import t
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "README.md", "MANIFEST.in", "build_hooks.py")
-PACKAGES = ("bot", "rules", "telegram_standin", "locales")
+PACKAGES = ("bot", "rules", "telegram_standin", "line_standin", "locales")
 
 
 def _env() -> dict[str, str]:
     """No PYTHONPATH, no settings from the developer's shell."""
     return {k: v for k, v in os.environ.items()
-            if k != "PYTHONPATH" and not k.startswith(("TELEGRAM_", "DATABASE_", "CLINIC_"))}
+            if k != "PYTHONPATH" and not k.startswith(("TELEGRAM_", "DATABASE_", "CLINIC_", "LINE_"))}
 
 
 def _run(*cmd: str | Path, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -99,3 +99,11 @@ def test_a_missing_token_is_answered_before_the_heavy_imports(tmp_path):
     result = _run(sys.executable, "-c", probe, cwd=tmp_path)
     assert result.stdout.strip() == "2 []", result.stderr
     assert result.stderr.count("\n") == 1 and "TELEGRAM_BOT_TOKEN" in result.stderr
+
+
+def test_the_wheel_carries_the_line_adapter_and_its_stand_in(installed):
+    python, work = installed
+    result = _run(python, "-c", "import bot.line.channel, bot.line.server, line_standin, bot; print(bot.__file__)",
+                  cwd=work)
+    assert result.returncode == 0, result.stderr
+    assert "site-packages" in result.stdout  # the wheel's, not the repository's

@@ -16,8 +16,10 @@ is named to the clinic with the patient, so someone phones them.
 
 from __future__ import annotations
 
+import calendar
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -107,3 +109,21 @@ class Quota:
             for patient_id, chat_id in await stored.line_patients(s):
                 await outbox.schedule(s, kind="line_paused", due_at=now, now=now, chat_id=chat_id,
                                       patient_id=patient_id, variant=month)
+
+
+async def figures(s: AsyncSession, rt: Runtime) -> dict[str, Any] | None:
+    """This month's LINE messages for /status, /health and the weekly summary: pushes (counted against the
+    allowance), free replies, pushes held by the cap, the cap, the LINE patients on a program, and the projection
+    of pushes per patient for the whole month at this month's pace. None when LINE is not configured."""
+    if not rt.settings.line_enabled:
+        return None
+    now = rt.clock.now().astimezone(rt.settings.tz)
+    usage = await stored.usage(s, month_of(rt))
+    people = len(await stored.line_patients(s))
+    days = calendar.monthrange(now.year, now.month)[1]
+    elapsed = (now - now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)).total_seconds() / 86400
+    projected = usage.pushes / max(elapsed, 1.0) * days  # the month's pushes at this pace (a day at least)
+    return {"month": usage.month, "pushes": usage.pushes, "replies": usage.replies, "held": usage.held,
+            "cap": rt.settings.line_monthly_cap or None, "line_patients": people,
+            "pushes_projected": round(projected),
+            "pushes_per_patient_month": round(projected / people, 1) if people else None}

@@ -16,6 +16,7 @@ from bot.callbacks import OpenPatient
 from bot.coaching import questions
 from bot.coaching.messages import Reply
 from bot.i18n import t
+from bot.line import quota
 from bot.reports import charts, text
 from bot.reports.summary import (
     DecisionRow,
@@ -142,6 +143,11 @@ async def summary_replies(s: AsyncSession, rt: Runtime, scope: int | None, perio
     found = await summaries(s, rt, scope, period)
     waiting = await unanswered_questions(s, rt, scope)  # first: patients waiting a day or more for an answer
     replies = [*waiting, *(Reply(m) for m in text.summary_messages(period, found, tz=tz, scope_name=scope_name))]
+    line = await quota.figures(s, rt)
+    if line is not None:  # the clinic's LINE pushes this month and where they are heading (bot/line/quota.py)
+        replies.append(Reply(t("report.line_usage", **line, cap_text=t("report.line_cap", cap=line["cap"])
+                               if line["cap"] else t("report.line_no_cap"),
+                               per_patient=line["pushes_per_patient_month"] or "-")))
     if not found:
         return replies
     charted = found[:max_charts]

@@ -17,7 +17,7 @@ GOOD_TOKEN = "123456789:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ"
 
 
 def run_bot(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "CLINIC_"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "CLINIC_", "LINE_"))}
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp_path, env={**clean, **env},
                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
 
@@ -109,3 +109,16 @@ def test_clinic_open_hours_are_read_or_refused_in_one_line():
     for bad in ("weekdays 9-18", "mon-fri 18:00-09:00", "fri-mon 09:00-18:00"):
         with pytest.raises(ConfigError, match="CLINIC_OPEN_HOURS"):
             load_settings(_env_file=None, clinic_open_hours=bad)
+
+
+@pytest.mark.parametrize(("env", "named"), [
+    ({"LINE_CHANNEL_SECRET": "s3cret"}, "LINE_CHANNEL_ACCESS_TOKEN"),
+    ({"LINE_CHANNEL_ACCESS_TOKEN": "t0ken"}, "LINE_CHANNEL_SECRET"),
+    ({"LINE_CHANNEL_SECRET": "s3cret", "LINE_CHANNEL_ACCESS_TOKEN": "t0ken"}, "LINE_PUBLIC_URL"),
+    ({"LINE_CHANNEL_SECRET": "s3cret", "LINE_CHANNEL_ACCESS_TOKEN": "t0ken",
+      "LINE_PUBLIC_URL": "http://coach.example.jp"}, "LINE_PUBLIC_URL"),
+])
+def test_a_half_configured_line_stops_start_up_with_one_line(tmp_path, env, named):
+    result = run_bot(tmp_path, {"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, **env})
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and named in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and "s3cret" not in result.stderr and "t0ken" not in result.stderr

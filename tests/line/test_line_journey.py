@@ -86,3 +86,18 @@ async def test_a_message_that_asks_nothing_carries_the_main_commands(line_coach,
                                                 ("today", "symptom", "ask", "history", "settings", "help")]
     shown = await line_coach.press(patient, t("command.today"))
     assert shown and shown[0].via == "reply" and "今日" in "".join(m.text or "" for m in shown)
+
+
+async def test_the_month_s_pushes_and_their_projection_show_in_the_summary_and_status(line_coach, line, patient):
+    from bot.health import figures
+
+    await line_coach.follow(patient)
+    await enrol(line_coach, patient)
+    await line_coach.travel(hours=1)  # a reminder pushed
+    found = (await figures(line_coach.rt))["line"]
+    assert found["pushes"] == line.pushes_used > 0 and found["line_patients"] == 1
+    assert found["replies"] > 0 and found["cap"] is None
+    assert found["pushes_per_patient_month"] == found["pushes_projected"] > found["pushes"]
+    await line_coach.text(ADMIN, "/summary")
+    said = [m.body for m in line_coach.standin.messages(ADMIN) if (m.body or "").startswith("【LINE】今月")]
+    assert said and f"プッシュ送信 {found['pushes']} 通（上限の設定なし）" in said[-1]
