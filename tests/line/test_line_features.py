@@ -70,7 +70,7 @@ async def test_the_weekly_report_and_its_chart_reach_a_line_patient(standin, lin
 async def test_how_to_brings_the_exercise_picture_on_line(line_coach, line, patient):
     await line_coach.follow(patient)
     await enrol(line_coach, patient)
-    [p] = await line_coach.rows(Patient)
+    assert await line_coach.count(Patient) == 1
     await line_coach.travel(hours=1)
     how = [label for label in line_coach.last_buttons(patient) if "やり方" in label]
     assert how, line_coach.last_buttons(patient)
