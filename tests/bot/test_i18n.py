@@ -105,6 +105,8 @@ FAMILIES: dict[str, list[str]] = {
     "progress.milestone.": [f"progress.milestone.{m}" for m in MILESTONES],
     "booking.time.": [f"booking.time.{x}" for x in get_args(BookingChoice)[2:]],
     "booking.chose.": ["booking.chose.book", "booking.chose.self", "booking.chose.time"],
+    # LINE's monthly pushes (bot/line/quota.py, delivery/kinds._line_quota)
+    "line.quota.level": [f"line.quota.level{n}" for n in (1, 2, 3)],
 }
 VARIABLE_KEYS = [*MESSAGE_KEYS, "ask.severe_follow_up", "reminder.text", "reminder.repeat", "reminder.snooze_over",
                  *CHEERS, "alert.text", "alert.urgent", "staff.signup_red_flag_urgent",
@@ -184,7 +186,7 @@ for _k in MESSAGE_KEYS:  # coaching.decision_text()
                                                  "usual", "last_week", "this_week"})
 for _k in ("rejoin.red_flag", "redflag.call_clinic", "trial.invite", "redflag.held", "redflag.again_still",
            "redflag.again_still_call",
-           "signup.welcome_held", "redflag.undelivered", "clinic_notice.kept_paused", "question.ended",
+           "signup.welcome_held", "redflag.undelivered", "clinic_notice.kept_paused", "question.ended", "line.paused",
            *{i.advice for i in load_redflags().items}):
     PARAMS_BY_KEY.setdefault(_k, set()).update(CONTACT)
 for _k in ("reminder.text", "reminder.repeat", "reminder.snooze_over", "ask.severe_follow_up", *FAMILIES["ask."]):
@@ -197,6 +199,11 @@ for _k in ("alert.text", "alert.urgent"):  # delivery/kinds._alert()
     PARAMS_BY_KEY.setdefault(_k, set()).update({"nickname", "patient_id", "event"})
 for _k in [*FAMILIES["staff."], "staff.signup_red_flag_urgent"]:
     PARAMS_BY_KEY.setdefault(_k, set()).update({"nickname", "detail"})
+for _k in FAMILIES["line.quota.level"]:  # delivery/kinds._line_quota()
+    PARAMS_BY_KEY.setdefault(_k, set()).update({"used", "cap"})
+# reports/build.summary_replies(): bot/line/quota.figures() as the text's parameters
+PARAMS_BY_KEY.setdefault("report.line_usage", set()).update(
+    {"month", "pushes", "replies", "held", "cap", "line_patients", "pushes_projected", "pushes_per_patient_month"})
 
 
 @pytest.mark.parametrize("key", sorted(catalog()))
