@@ -32,6 +32,8 @@ from typing import Any, Literal, Protocol
 from bot.i18n import t
 
 Buttons = list[list[tuple[str, str]]]
+BUTTONS_MAX = 13  # buttons on a batch's last message (LINE shows at most 13 quick replies)
+BUTTON_LABEL_MAX = 20  # characters of a button's label (LINE cuts a quick reply's label there)
 Priority = Literal["safety", "essential", "optional"]
 
 

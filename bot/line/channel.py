@@ -53,6 +53,8 @@ from linebot.v3.messaging import (
 )
 
 from bot.coaching.messages import (
+    BUTTON_LABEL_MAX,
+    BUTTONS_MAX,
     Answering,
     Blocked,
     Held,
@@ -74,8 +76,8 @@ from bot.storage import patients
 log = logging.getLogger(__name__)
 
 PER_REQUEST = 5  # message objects in one reply or push
-QUICK_REPLIES = 13  # quick-reply buttons on a message
-LABEL_MAX = 20  # characters of a quick-reply label
+QUICK_REPLIES = BUTTONS_MAX  # quick-reply buttons on a message
+LABEL_MAX = BUTTON_LABEL_MAX  # characters of a quick-reply label
 MEDIA_DAYS = 14  # a patient's picture stays fetchable this long (LINE may fetch it again when opened)
 DOCUMENT_HOURS = 24  # a /mydata export's link works this long
 MENU = ("today", "symptom", "ask", "history", "settings", "help")  # quick replies under a message asking nothing
