@@ -1,5 +1,5 @@
 """Clinicians: /clinician CODE (join), /summary [week], /patients, /patient ID, /export, and the
-"open detail" button (cp:<patient id>) on alerts and charts.
+"open detail" button (cp:<patient id>) on alerts, the summary and /patients.
 
 Access: a clinician sees only their own patients, an admin sees all. Everyone else, and a clinician asking
 about a patient who is not theirs or does not exist, gets the same polite refusal (`refuse`), which says
@@ -136,7 +136,7 @@ async def patient(turn: ClinicianTurn) -> None:
 
 @handler("clinician", staff_chat=True)
 async def open_patient(turn: ClinicianTurn) -> None:
-    """cp:<patient id> — the button on alerts, summary charts and /patients."""
+    """cp:<patient id> — the button on alerts, the summary's last message and /patients."""
     press = OpenPatient.parse(turn.data)
     replies = await _detail(turn.s, turn.rt, turn.viewer, press.n) if press is not None else None
     if replies is None:

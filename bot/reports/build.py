@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import OpenPatient
 from bot.coaching import questions
-from bot.coaching.messages import Reply
+from bot.coaching.messages import BUTTON_LABEL_MAX, BUTTONS_MAX, Reply
 from bot.i18n import t
 from bot.line import quota
 from bot.reports import charts, text
@@ -129,16 +129,37 @@ def _draw_patient(rt: Runtime, sm: PatientSummary, end: date, rows: list[Session
 
 
 def chart_reply(sm: PatientSummary, chart: charts.Chart) -> Reply:
-    """A patient's chart with its caption and the button to open the patient's detail."""
+    """A patient's chart with its caption (no button: the summary's buttons are on its last message)."""
     caption = t("report.chart_caption", mark=t(f"report.mark.{sm.tier}"), nickname=sm.patient.nickname,
                 id=sm.patient.id)
-    return Reply(caption, [[(t("button.open_patient"), OpenPatient(sm.patient.id).data)]], photo=chart.png)
+    return Reply(caption, photo=chart.png)
+
+
+def open_label(sm: PatientSummary) -> str:
+    """A button's label opening this patient: the status mark, the nickname (shortened with … to fit) and the id,
+    at most BUTTON_LABEL_MAX characters."""
+    mark, pid, nickname = t(f"report.mark.{sm.tier}"), sm.patient.id, sm.patient.nickname
+    label = t("button.open_patient_named", mark=mark, nickname=nickname, id=pid)
+    if len(label) > BUTTON_LABEL_MAX:
+        room = BUTTON_LABEL_MAX - len(t("button.open_patient_named", mark=mark, nickname="…", id=pid))
+        label = t("button.open_patient_named", mark=mark, nickname=nickname[:max(room, 0)] + "…", id=pid)
+    return label[:BUTTON_LABEL_MAX]
+
+
+def open_buttons(listed: list[PatientSummary]) -> Reply:
+    """The summary's last message: a button for each of the first BUTTONS_MAX patients in the summary's order
+    (attention first), one per row; a line for those left out (/patient ID). A batch's buttons go on its last
+    message only (docs/architecture.md, "The messaging port")."""
+    shown = listed[:BUTTONS_MAX]
+    more = t("report.open_more", n=len(listed) - len(shown)) if len(listed) > len(shown) else ""
+    return Reply("\n".join(x for x in (t("report.open_patients"), more) if x),
+                 [[(open_label(x), OpenPatient(x.patient.id).data)] for x in shown])
 
 
 async def summary_replies(s: AsyncSession, rt: Runtime, scope: int | None, period: Period, *,
                           scope_name: str | None, max_charts: int) -> list[Reply]:
-    """The text (one or more messages), the overview chart, and a chart for the first `max_charts` patients
-    (attention first), each with a button to open the patient's detail."""
+    """The text (one or more messages), the overview chart, a chart for the first `max_charts` patients
+    (attention first), then a last message with the buttons opening the patients (`open_buttons`)."""
     tz = rt.settings.clinic_timezone
     found = await summaries(s, rt, scope, period)
     waiting = await unanswered_questions(s, rt, scope)  # first: patients waiting a day or more for an answer
@@ -164,6 +185,7 @@ async def summary_replies(s: AsyncSession, rt: Runtime, scope: int | None, perio
     replies += [chart_reply(sm, chart) for sm, chart in per_patient if chart is not None]
     if len(found) > len(charted):
         replies.append(Reply(t("report.more_charts", n=len(found) - len(charted))))
+    replies.append(open_buttons(text.listed_order(found)))
     return replies
 
 

@@ -180,13 +180,23 @@ def heading(period: Period, summaries: list[PatientSummary], scope_name: str | N
              n=len(summaries), attention=counts["attention"], watch=counts["watch"], good=counts["good"])
 
 
+def attention_and_rest(summaries: list[PatientSummary]) -> tuple[list[PatientSummary], list[PatientSummary]]:
+    """The summary's two parts: the patients needing attention (a block each), then the others (a line each)."""
+    return [s for s in summaries if s.attention], [s for s in summaries if not s.attention]
+
+
+def listed_order(summaries: list[PatientSummary]) -> list[PatientSummary]:
+    """The patients in the order the summary lists them."""
+    need, rest = attention_and_rest(summaries)
+    return need + rest
+
+
 def summary_messages(period: Period, summaries: list[PatientSummary], *, tz: str,
                      scope_name: str | None) -> list[str]:
     """The whole summary as Telegram messages: the heading, then one block per patient (attention first),
     split between patients so no message is too long."""
     blocks = [heading(period, summaries, scope_name)]
-    need = [s for s in summaries if s.attention]
-    rest = [s for s in summaries if not s.attention]
+    need, rest = attention_and_rest(summaries)
     blocks += [patient_block(s, tz) for s in need] if summaries else [t("report.none")]
     if rest:  # the others one line each (their detail: /patient ID)
         lines = [rest_line(s) for s in rest]
