@@ -92,8 +92,8 @@ async def patients_(turn: ClinicianTurn) -> None:
     """/patients: every patient of this clinician (admins: all), attention first, with this week's status."""
     period = build.this_week(turn.rt)
     found = await build.summaries(turn.s, turn.rt, turn.viewer.scope, period)
-    buttons = [[(f"{t(f'report.mark.{x.tier}')} {x.patient.nickname}（{x.patient.id}）",
-                 OpenPatient(x.patient.id).data)] for x in found if x.tier == "attention"][:ATTENTION_BUTTONS]
+    buttons = [[(build.open_label(x), OpenPatient(x.patient.id).data)]
+               for x in found if x.tier == "attention"][:ATTENTION_BUTTONS]
     turn.send(Reply(report_text.patients_list(found, period), buttons))
 
 
