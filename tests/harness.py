@@ -95,6 +95,7 @@ class Coach:
         """As `python -m bot` starts (bot/updates.py), with the steps taken by hand."""
         await self.app.initialize()
         await self.app.post_init(self.app)
+        self._record_batches()
         await self.app.start()
         self.updates = Updates(self.app)
         self._line_server = await _line_server(self.updates)
@@ -123,6 +124,19 @@ class Coach:
     async def _handled_by_bot(self, update: dict[str, Any], timeout: float = HANDLED_WITHIN) -> None:  # noqa: ASYNC109
         await self._handled.update(update["update_id"], timeout)
 
+    def _record_batches(self) -> None:
+        """Every batch sent through the messaging port (bot/channels.py), checked for buttons on a message that is
+        followed by another one (docs/architecture.md, "The messaging port": LINE shows them on the last only)."""
+        self.buttons_not_last: list[tuple[int, str]] = []
+        port = self.app.bot_data["channels"]
+        send = port.send
+
+        async def checked(chat_id, replies, **kwargs):
+            self.buttons_not_last += [(chat_id, r.text[:40]) for r in list(replies)[:-1] if r.buttons]
+            return await send(chat_id, replies, **kwargs)
+
+        port.send = checked
+
     def check_buttons(self) -> None:
         """Every button the bot sent in this test parses back with its family's parser (bot/callbacks.py):
         run at every stop, so the whole end-to-end suite checks every button any code path sends."""
@@ -132,6 +146,8 @@ class Coach:
             bad += [(user, data) for user in self.line.chats() for m in self.line.messages(user)
                     for _, data in m.quick_replies if callbacks.parse(data) is None and not data.startswith("cmd:")]
         assert not bad, f"buttons whose data no parser accepts: {bad[:5]}"
+        assert not getattr(self, "buttons_not_last", []), \
+            f"buttons on a message followed by another in the same batch: {self.buttons_not_last[:5]}"
 
     # --- what a user does ------------------------------------------------------------------------
     async def text(self, user: int | str, text: str, first_name: str = "花子") -> list:
