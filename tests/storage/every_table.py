@@ -19,8 +19,11 @@ from bot.storage.models import (
     Decision,
     Erasure,
     ExerciseSession,
+    HostedMedia,
     Inbox,
     Invite,
+    LineUsage,
+    LineUser,
     MediaFile,
     Outbox,
     OutcomeAnswer,
@@ -36,7 +39,7 @@ from bot.storage.models import (
 
 WHEN = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
 # Tables about clinic staff or about no one (the anonymous erasure count, pictures' file ids): not a patient's data.
-NOT_ABOUT_PATIENTS = frozenset({"clinician", "invite", "erasure", "staff_input", "media_file"})
+NOT_ABOUT_PATIENTS = frozenset({"clinician", "invite", "erasure", "staff_input", "media_file", "line_usage"})
 PERSON_COLUMNS = ("patient_id", "telegram_user_id", "user_id", "sender", "chat_id")
 
 
@@ -89,7 +92,13 @@ async def fill(s, user: int, *, staff: bool = True) -> None:
         Outbox(kind="staff_notice", chat_id=-100, due_at=WHEN, dedupe_key=f"staff:signup_done:{user}:1",
                created_at=WHEN),
     ])
-    if staff:  # not about a person: Telegram's id for a picture
+    s.add_all([  # LINE: the person's LINE id and a chart kept for LINE to fetch (bot/line/)
+        LineUser(line_user_id=f"U{user:032x}", telegram_user_id=user, created_at=WHEN),
+        HostedMedia(token=f"tok{user}", telegram_user_id=user, content_type="image/png", file_name="chart.png",
+                    content=b"\x89PNG", created_at=WHEN, expires_at=WHEN + timedelta(days=14)),
+    ])
+    if staff:  # not about a person: Telegram's id for a picture, the month's LINE pushes
+        s.add(LineUsage(month="2026-12", pushes=3))
         s.add(MediaFile(channel="telegram", picture_id="exercise:bridge", content_hash=f"{user:064d}",
                         file_id=f"AgAC{user}", created_at=WHEN))
     if staff:
