@@ -12,10 +12,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert, make_url, text
 
 from bot.app import build_application
 from bot.clock import Clock
@@ -43,6 +45,31 @@ def database_url(kind: str, name: str, *, fresh: bool = True) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
+@contextlib.asynccontextmanager
+async def scratch_postgres(label: str) -> AsyncIterator[str]:
+    """A PostgreSQL database of this run's own (bench_<label>_<random>, next to BENCH_POSTGRES_URL's), dropped at
+    the end: never `test` or a database the test suite uses. Yields its URL."""
+    import asyncpg
+
+    base = make_url(POSTGRES)
+    name = f"bench_{label}_{uuid.uuid4().hex[:8]}"
+    admin = dict(host=base.host, port=base.port or 5432, user=base.username, password=base.password,
+                 database="postgres")
+    conn = await asyncpg.connect(**admin)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        conn = await asyncpg.connect(**admin)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
 async def fresh_database(url: str) -> Database:
     db = Database(url)
     if not db.sqlite:
@@ -54,33 +81,37 @@ async def fresh_database(url: str) -> Database:
 
 
 async def seed(db: Database, patients: int, *, due: int | None = None, due_at: datetime = NOW,
-               chunk: int = 5000) -> None:
-    """`patients` enrolled patients (chat id = 100000 + i); the first `due` of them have a reminder due.
+               chunk: int = 5000, users: Sequence[int] | None = None, shown: bool = True) -> None:
+    """`patients` enrolled patients (chat id = 100000 + i, or `users[i]`: e.g. LINE numbers, bench/line_fanout.py);
+    the first `due` of them have a reminder due. With `shown` False nobody has seen their exercises' pictures
+    yet (a first reminder: the pictures go with it).
     They have continued after their trial (status `active`) and have seen their exercises' pictures: a typical
     day, one message per reminder (a trial's first seven reminders also bring a lesson, bot/coaching/lessons.py,
     and a reminder with an exercise new to the patient its picture, bot/coaching/plan.py)."""
-    shown = [x.id for x in load_program("knee").exercises]
+    seen = [x.id for x in load_program("knee").exercises] if shown else []
+    number = list(users) if users is not None else [100000 + i for i in range(patients)]
+    assert len(number) == patients
     due = patients if due is None else due
     start = time.perf_counter()
     for lo in range(0, patients, chunk):
         hi = min(lo + chunk, patients)
         async with db.session() as s:
             await s.execute(insert(Patient), [dict(
-                telegram_user_id=100000 + i, chat_id=100000 + i, nickname=f"p{i}", condition="knee", usual_pain=3,
+                telegram_user_id=number[i], chat_id=number[i], nickname=f"p{i}", condition="knee", usual_pain=3,
                 timezone="Asia/Tokyo", exercise_time="09:00", morning_time="07:00", status="active", paused=False,
                 unreachable=False, consent_at=NOW - timedelta(days=1), consent_version=CONSENT_VERSION,
                 enrolled_at=NOW - timedelta(days=1),
                 trial_ends_on=date(2026, 12, 14), rom=1, reps=1, load=1, speed=1, raise_history=[],
-                exercises_shown=shown,
+                exercises_shown=seen,
             ) for i in range(lo, hi)])
     async with db.session() as s:
-        ids = (await s.execute(text("SELECT id FROM patient ORDER BY id LIMIT :n"), {"n": due})).scalars().all()
+        ids = (await s.execute(text("SELECT id, chat_id FROM patient ORDER BY id LIMIT :n"), {"n": due})).all()
     for lo in range(0, len(ids), chunk):
         async with db.session() as s:
             await outbox.schedule_many(s, [dict(
-                kind="reminder", patient_id=pid, chat_id=100000 + pid - 1, due_at=due_at, payload={"day": "2026-12-01"},
+                kind="reminder", patient_id=pid, chat_id=chat, due_at=due_at, payload={"day": "2026-12-01"},
                 local_date=date(2026, 12, 1), variant="09:00",
-            ) for pid in ids[lo:lo + chunk]], now=NOW - timedelta(days=1))
+            ) for pid, chat in ids[lo:lo + chunk]], now=NOW - timedelta(days=1))
     print(f"seeded {patients} patients, {len(ids)} due, in {time.perf_counter() - start:.1f} s")
 
 
