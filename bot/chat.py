@@ -1,8 +1,9 @@
 """`python -m bot chat`: try the coach in a terminal, without Telegram and without a token.
 
 The real bot runs against the Bot API stand-in on 127.0.0.1, on an SQLite file (`chat-demo.db`, kept between
-runs; `--reset` starts afresh). One terminal plays three people: a patient, a clinician and an admin (the
-clinician is set up for the try-out on first start). Every bot message is numbered, with its buttons.
+runs; `--reset` starts afresh). One terminal plays four people: a patient, a clinician and an admin (the
+clinician is set up for the try-out on first start), and a patient on LINE (the LINE stand-in: bot/chat_line.py).
+Every bot message is numbered, with its buttons.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot import hints
 from bot.app import build_application
+from bot.chat_line import LINE_ROLE, LINE_SECRET, LINE_TOKEN, LineChat, free_port, line_settings
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import t
@@ -33,13 +35,15 @@ from bot.runtime import Runtime
 from bot.storage import clinicians, inbox, outbox
 from bot.storage.models import Outbox
 from bot.updates import Updates, serve
+from line_standin import LineMessage, LineStandin
 from telegram_standin import StandIn
 from telegram_standin.state import SentMessage
 
 DEMO_TOKEN = "123456789:CHATdemoCHATdemoCHATdemoCHATdemo00"
 DEFAULT_DATABASE = "sqlite+aiosqlite:///chat-demo.db"
 DEFAULT_FILES = "chat-files"
-ROLES = {"patient": 10001, "clinician": 10002, "admin": 10003}
+ROLES = {"patient": 10001, "clinician": 10002, "admin": 10003}  # on Telegram
+PEOPLE = (*ROLES, LINE_ROLE)  # and a patient on LINE (bot/chat_line.py)
 NAMES = {"patient": "chat.demo_name", "clinician": "chat.demo_clinician_name", "admin": "chat.demo_admin_name"}
 TRAVEL = re.compile(r"^:\+(\d+)([mhd])$")
 PRESS = re.compile(r"^:(?:(\d+)\.)?(\d+)$")  # :2 (newest message with buttons) or :5.2 (message 5, button 2)
@@ -53,6 +57,7 @@ HELP = """\
   :5.2              press button 2 of message #5 (any message shown so far)
   :+30m :+2h :+1d   move the clock; everything that falls due on the way is delivered at its time
   :as patient | :as clinician | :as admin   switch who you are (one chat each)
+  :as line          be a patient on LINE: [LINE reply] came free, [LINE push] counts; :2 presses quick reply 2
   :help             this list
   :q                quit
 Pictures and documents the bot sends are saved to {files}/ and their paths printed.
@@ -65,7 +70,7 @@ class Shown:
 
     number: int
     role: str
-    msg: SentMessage
+    msg: SentMessage | LineMessage  # a LINE message: role "line"
     edits: int = 0  # edits already shown
     body: str = ""  # the text as last shown
 
@@ -81,26 +86,34 @@ class Terminal:
     role: str = "patient"
     shown: list[Shown] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ROLES, 0))
-    noticed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ROLES, 0))
+    noticed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PEOPLE, 0))
     answers_seen: int = 0
+    line: LineChat | None = None
 
     def say(self, line: str) -> None:
         print(line, file=self.out)
 
-    def show_new(self, stamp: str | None = None) -> int:
+    async def show_new(self, stamp: str | None = None) -> int:
         """Print what arrived in the current chat since last time; returns how many messages."""
-        messages = self.standin.messages(ROLES[self.role])
-        new = messages[self.seen[self.role]:]
-        self.seen[self.role] = len(messages)
+        new: list[SentMessage] | list[LineMessage]
+        if self.role == LINE_ROLE:
+            new = self.line.take_new() if self.line is not None else []
+        else:
+            messages = self.standin.messages(ROLES[self.role])
+            new = messages[self.seen[self.role]:]
+            self.seen[self.role] = len(messages)
         if new and stamp:
             self.say(f"⏩ {stamp}")
         self._show_edits()
         for msg in new:
-            self._print(msg)
+            if isinstance(msg, LineMessage):
+                await self._print_line(msg)
+            else:
+                self._print(msg)
         for text in self._new_answers():
             self.say(f"💬 {text}")
-        for role, user in ROLES.items():
-            waiting = len(self.standin.messages(user)) - self.seen[role]
+        for role in PEOPLE:
+            waiting = self._waiting(role)
             if role != self.role and waiting > self.noticed[role]:
                 self.say(f"📬 {role}: {waiting} new message(s) — `:as {role}` to read")
                 self.noticed[role] = waiting
@@ -108,14 +121,23 @@ class Terminal:
         self.out.flush()
         return len(new)
 
+    def _waiting(self, role: str) -> int:
+        if role == LINE_ROLE:
+            return self.line.waiting() if self.line is not None else 0
+        return len(self.standin.messages(ROLES[role])) - self.seen[role]
+
     def skip_existing(self, role: str) -> None:
         """Messages already in a chat (set-up, or an earlier run) are not announced."""
-        self.seen[role] = len(self.standin.messages(ROLES[role]))
+        if role == LINE_ROLE:
+            if self.line is not None:
+                self.line.skip_existing()
+        else:
+            self.seen[role] = len(self.standin.messages(ROLES[role]))
 
     def _show_edits(self) -> None:
         """The bot edits a message when its question is answered (a note added, the buttons taken off)."""
         for shown in self.shown:
-            if shown.role != self.role or shown.msg.edits == shown.edits:
+            if shown.role != self.role or not isinstance(shown.msg, SentMessage) or shown.msg.edits == shown.edits:
                 continue
             shown.edits = shown.msg.edits
             body = shown.msg.body or ""
@@ -137,6 +159,17 @@ class Terminal:
         if labels:
             self.say("   " + "  ".join(labels))
 
+    async def _print_line(self, msg: LineMessage) -> None:
+        number = len(self.shown) + 1
+        self.shown.append(Shown(number, LINE_ROLE, msg, 0, msg.text or ""))
+        assert self.line is not None
+        await self.line.print(number, msg)
+
+    def is_line(self, message: int | None) -> bool:
+        """Message #`message` is a LINE message."""
+        return message is not None and 1 <= message <= len(self.shown) and \
+            isinstance(self.shown[message - 1].msg, LineMessage)
+
     def _save(self, number: int, msg: SentMessage) -> Path:
         self.files.mkdir(parents=True, exist_ok=True)
         data = msg.file_bytes or b""
@@ -157,11 +190,12 @@ class Terminal:
         """The shown message and the callback data of button `index` (1-based): of message #`message`, or of
         the newest message with buttons in the current chat."""
         if message is None:
-            candidates = [s for s in reversed(self.shown) if s.role == self.role and _flat(s.msg)]
+            candidates = [s for s in reversed(self.shown) if s.role == self.role and isinstance(s.msg, SentMessage)
+                          and _flat(s.msg)]
             target = candidates[0] if candidates else None
         else:
             target = self.shown[message - 1] if 1 <= message <= len(self.shown) else None
-        if target is None:
+        if target is None or not isinstance(target.msg, SentMessage):
             return None
         buttons = _flat(target.msg)  # the message as it is now: an edit may have removed its buttons
         data = buttons[index - 1][1] if 1 <= index <= len(buttons) else None
@@ -212,13 +246,17 @@ class ChatSession:
     """The bot, the stand-in and the clock for one try-out; `handle(line)` does what one typed line asks."""
 
     def __init__(self, app: Application, standin: StandIn, clock: Clock, term: Terminal,
-                 database_url: str = DEFAULT_DATABASE) -> None:
+                 database_url: str = DEFAULT_DATABASE, line: LineStandin | None = None) -> None:
         self.app = app
         self.database_url = database_url
         self.standin = standin
         self.clock = clock
         self.term = term
         self._handled = HandledUpdates(app)
+        if line is not None:
+            public = self.app.bot_data["runtime"].settings.line_public_url
+            term.line = LineChat(line, public, term.files, term.say,
+                                 lambda update_id: self._handled.update(update_id, ANSWER_WAIT))
 
     @property
     def rt(self) -> Runtime:
@@ -238,6 +276,7 @@ class ChatSession:
 
     async def press(self, shown: Shown, data: str) -> None:
         user = ROLES[shown.role]
+        assert isinstance(shown.msg, SentMessage)
         qid = await self.standin.user_presses_raw(user, data, shown.msg.message_id, chat_id=shown.msg.chat_id)
         await self._until(self._handled.query(qid, ANSWER_WAIT))
 
@@ -256,13 +295,13 @@ class ChatSession:
             if due > self.clock.now():
                 self.clock.travel(due - self.clock.now())
             delivered = await self.deliver()
-            self.term.show_new(stamp=self._local(self.clock.now()))
+            await self.term.show_new(stamp=self._local(self.clock.now()))
             if not delivered and due <= self.clock.now():
                 break  # claimed elsewhere (a lease): nothing more to do on the way
         if target > self.clock.now():
             self.clock.travel(target - self.clock.now())
         await self.deliver()
-        self.term.show_new(stamp=self._local(self.clock.now()))
+        await self.term.show_new(stamp=self._local(self.clock.now()))
         await self._report_missed(start, target)
         self.term.say(f"⏩ now {self._local(self.clock.now())}")
 
@@ -285,8 +324,15 @@ class ChatSession:
 
     async def switch(self, role: str) -> None:
         self.term.role = role
-        self.term.say(f"👤 you are now the {role} ({t(NAMES[role])}, Telegram user {ROLES[role]})")
-        self.term.show_new()
+        if role == LINE_ROLE:
+            assert self.term.line is not None
+            self.term.say(f"👤 you are now the {self.term.line.describe()}")
+            await self.term.show_new()
+            await self.term.line.follow_once()
+            await self.deliver()
+        else:
+            self.term.say(f"👤 you are now the {role} ({t(NAMES[role])}, Telegram user {ROLES[role]})")
+        await self.term.show_new()
 
     async def set_up_clinician(self) -> None:
         """The try-out's clinician, joined through the real /clinician command with an admin's invite."""
@@ -310,24 +356,29 @@ class ChatSession:
             self.term.say(help_text(self.term.files, self.database_url))
         elif line.startswith(":as"):
             role = line[3:].strip()
-            if role not in ROLES:
-                self.term.say(f"(you are the {self.term.role}; choose one of: :as {' | :as '.join(ROLES)})")
+            if role not in PEOPLE or (role == LINE_ROLE and self.term.line is None):
+                self.term.say(f"(you are the {self.term.role}; choose one of: :as {' | :as '.join(PEOPLE)})")
             else:
                 await self.switch(role)
         elif m := TRAVEL.match(line):
             await self.travel(timedelta(**{UNITS[m[2]]: int(m[1])}))
         elif m := PRESS.match(line):
-            found = self.term.button(int(m[1]) if m[1] else None, int(m[2]))
-            if found is None:
+            number = int(m[1]) if m[1] else None
+            found = self.term.button(number, int(m[2]))
+            if self.term.line is not None and (self.term.role == LINE_ROLE or self.term.is_line(number)):
+                await self.term.line.press(number, int(m[2]))
+            elif found is None:
                 self.term.say("(no such button: use the numbers shown, e.g. :2 or :5.2)")
             else:
                 await self.press(*found)
         elif line.startswith(":"):
             self.term.say("(unknown command; :help lists them)")
+        elif self.term.role == LINE_ROLE and self.term.line is not None:
+            await self.term.line.send(line)
         else:
             await self.send(line)
         await self.deliver()
-        self.term.show_new()
+        await self.term.show_new()
         return True
 
 
@@ -376,13 +427,14 @@ async def run_chat(database_url: str = DEFAULT_DATABASE, lines: Iterable[str] | 
         print(f"Started afresh: deleted {', '.join(map(str, gone)) or 'nothing (no try-out database yet)'}"
               f" and {files}/.", file=out)
     clock = Clock(frozen_at=start)
-    async with StandIn() as standin:
+    async with StandIn() as standin, LineStandin(LINE_SECRET, LINE_TOKEN, now=clock.now, allow_http_media=True) as line:
+        overrides = {**line_settings(line, free_port()), **overrides}
         settings = Settings(_env_file=None, telegram_bot_token=DEMO_TOKEN, database_url=database_url,
                             telegram_api_base_url=standin.base_url, rate_limit_enabled=False,
                             delivery_interval_seconds=1, admin_telegram_ids=[ROLES["admin"]], **overrides)
         app = build_application(settings, clock=clock, run_delivery_job=False)
         term = Terminal(standin, out, files)
-        chat = ChatSession(app, standin, clock, term, database_url)
+        chat = ChatSession(app, standin, clock, term, database_url, line)
         stop = asyncio.Event()
 
         async def session(updates: Updates) -> None:  # as `python -m bot` receives (bot/updates.py: the inbox)
@@ -390,9 +442,11 @@ async def run_chat(database_url: str = DEFAULT_DATABASE, lines: Iterable[str] | 
                 await inbox.purge(s, clock.now(), confirmed_below=2**62)  # of an earlier try-out must not clash
             polling = asyncio.create_task(updates.poll(stop, timeout=1))
             try:
+                if term.line is not None:
+                    await term.line.start(updates.rt)
                 await chat.set_up_clinician()
                 script = await prepare(chat) if prepare is not None else []
-                for role in ROLES:
+                for role in PEOPLE:
                     term.skip_existing(role)
                 print(__doc__.split("\n\n", 1)[1], file=out)
                 print(help_text(files, database_url), file=out)
