@@ -1,6 +1,6 @@
 """`python -m bot chat`, driven programmatically (no stdin): signup with numbered buttons, moving the clock
 through every due time, pressing buttons of older messages, switching between patient, clinician and admin,
-saved pictures and documents, --reset, and hints that work from where the user is."""
+saved pictures and documents, --reset, hints that work from where the user is, and a patient on LINE (`:as line`)."""
 
 from __future__ import annotations
 
@@ -111,6 +111,65 @@ async def test_unknown_commands_get_a_hint(tmp_path):
     text = await chat(tmp_path, [":as nobody", ":what", ":help"])
     assert "choose one of: :as patient | :as clinician | :as admin" in text
     assert "(unknown command; :help lists them)" in text
+
+
+# --- a patient on LINE (bot/chat_line.py) ----------------------------------------------------------------
+
+# the follow brings the welcome; then as SIGNUP, through quick replies and typed answers, as じろう
+LINE_SIGNUP = [":as line", ":1", ":1", ":2", "3", ":2", ":2", ":1", ":1", "09:00", ":2", "じろう", ":1"]
+
+
+async def test_a_line_patient_enrols_is_reminded_and_rates_and_the_clinician_sees_them(tmp_path):
+    text = await chat(tmp_path, [*LINE_SIGNUP, ":+1h", ":1", ":3", ":as clinician", "/patients"])
+    assert "👤 you are now the LINE patient" in text and "(you add the coach as a LINE friend" in text
+    # the welcome answers the follow with the free reply token; its quick reply numbered as LINE shows it
+    assert re.search(r"🤖 #\d+ \[LINE reply\] こんにちは。いたみコーチです", text)
+    assert "   [1] 体験を申し込む" in text and "[1] 同意して始める  [2] 同意しない" in text
+    assert re.search(r"\[LINE reply\] じろうさん、ようこそ", text)
+    # 09:00: the reminder is a push, printed at its time with its quick replies
+    after = text.split("⏩ 12/01 09:00", 1)[1]
+    assert re.search(r"🤖 #\d+ \[LINE push\] じろうさん、運動の時間です", after)
+    assert "[1] 今から始める  [2] 30分後に" in after
+    # the exercise pictures: the bot's own /line/media URL printed, the bytes fetched and saved
+    assert re.search(r"\[LINE push\] 🖼 \(picture\)\n   🔗 http://127\.0\.0\.1:\d+/line/media/p/", after)
+    saved = re.findall(r"📎 saved: (\S+)", after)
+    assert saved and all(file_head(p).startswith(b"\x89PNG") for p in saved)
+    # 今から始める, then the rating "2": answers to taps go with the reply token
+    assert re.search(r"\[LINE reply\] 始める前に、いまの痛みを", after) and "記録しました（運動前 2）" in after
+    clinician = text.split("👤 you are now the clinician", 1)[1]
+    assert "じろう" in clinician  # the LINE patient in the clinician's /patients
+
+
+def line_quick_replies_are_on_the_newest_message(out: io.StringIO) -> Iterator[str]:
+    yield from LINE_SIGNUP
+    yield ":as clinician"
+    yield ":+1h"  # the reminder is pushed to the LINE patient meanwhile
+    assert "📬 line:" in out.getvalue()
+    yield ":as line"
+    reminder = number_of(out, "[LINE push] じろうさん、運動の時間です")
+    yield f":{reminder - 1}.1"  # an older LINE message: its quick replies are gone
+    yield ":99"
+    yield ":help"
+    yield ":as someone"
+    yield f":{reminder}.1"  # the newest LINE message: 今から始める
+
+
+async def test_line_quick_replies_exist_only_on_the_newest_line_message(tmp_path):
+    text = await chat(tmp_path, line_quick_replies_are_on_the_newest_message)
+    assert "(on LINE only the newest message has quick replies" in text
+    assert "(the newest LINE message has no quick reply 99: use 1-" in text
+    assert ":as line          be a patient on LINE" in text  # :help
+    assert "choose one of: :as patient | :as clinician | :as admin | :as line" in text
+    assert "始める前に、いまの痛みを" in text.split("(on LINE only the newest", 1)[1]
+
+
+async def test_the_line_patient_is_the_same_in_the_next_run(tmp_path):
+    await chat(tmp_path, LINE_SIGNUP)
+    again = await chat(tmp_path, [":+1h", ":as line", "/today"])
+    # a friend already: pushes reach them before they are looked at, no second follow and welcome
+    assert "📬 line:" in again and "(you add the coach" not in again and "こんにちは。いたみコーチです" not in again
+    assert re.search(r"\[LINE push\] じろうさん、運動の時間です", again)
+    assert re.search(r"\[LINE reply\] [^\n]*今日", again)
 
 
 # --- hints -----------------------------------------------------------------------------------------------
