@@ -261,7 +261,10 @@ async def _clinic_notice(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient |
             q = await s.get(PatientQuestion, payload.get("question_id", 0))
             text = t("question.answer", name=q.answered_name or "", question=q.text[:200], answer=q.answer) \
                 if q is not None and q.answer else None
-    return nothing() if text is None else Prepared([(p.chat_id, Reply(text))])
+    # what the staff wrote, and a hold kept for safety, reach the patient even near LINE's monthly limit
+    personal = payload.get("event") in ("note", "answer", "kept_paused", "paused")
+    return nothing() if text is None else Prepared([(p.chat_id, Reply(text, priority="safety" if personal
+                                                                       else "essential"))])
 
 
 @prepares("question", "question_overdue")
@@ -449,7 +452,8 @@ async def _line_quota(s: AsyncSession, rt: Runtime, row: Outbox, p: Patient | No
             return nothing(outbox.DONE)
         text = t("line.quota.safety_not_sent", nickname=who.nickname, id=who.id)
     else:
-        text = t(f"line.quota.level{level}", used=row.payload.get("used", 0), cap=rt.settings.line_monthly_cap)
+        text = t(f"line.quota.level{level}", used=row.payload.get("used", 0),
+                 cap=row.payload.get("cap") or rt.settings.line_monthly_cap)
     return Prepared([(chat, Reply(text, priority="safety")) for chat in to])
 
 

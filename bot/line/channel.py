@@ -56,7 +56,6 @@ from bot.coaching.messages import (
     BUTTON_LABEL_MAX,
     BUTTONS_MAX,
     Answering,
-    Blocked,
     Held,
     Priority,
     Rejected,
@@ -76,10 +75,11 @@ from bot.storage import patients
 log = logging.getLogger(__name__)
 
 PER_REQUEST = 5  # message objects in one reply or push
+TIMEOUT = 10  # seconds for one request to LINE (the SDK's default is 5 minutes)
 QUICK_REPLIES = BUTTONS_MAX  # quick-reply buttons on a message
 LABEL_MAX = BUTTON_LABEL_MAX  # characters of a quick-reply label
 MEDIA_DAYS = 14  # a patient's picture stays fetchable this long (LINE may fetch it again when opened)
-DOCUMENT_HOURS = 24  # a /mydata export's link works this long
+DOCUMENT_HOURS = 1  # a /mydata export's link works this long (a bearer link to a health record: short)
 MENU = ("today", "symptom", "ask", "history", "settings", "help")  # quick replies under a message asking nothing
 RETRY_NAMESPACE = uuid.UUID("5b0c2f3e-8f1a-4b7e-9a55-1f3c2d4e6a70")  # X-Line-Retry-Key = uuid5(this, key)
 
@@ -92,7 +92,9 @@ class LineChannel:
         self.rt = rt
         self.public = public
         self.media: MediaLibrary = rt.media
-        self.client = AsyncApiClient(Configuration(host=rt.settings.line_api_base_url, access_token=token))
+        config = Configuration(host=rt.settings.line_api_base_url, access_token=token)
+        config.connection_pool_maxsize = rt.settings.delivery_concurrency + 8  # as Telegram's transport
+        self.client = AsyncApiClient(config)
         self.api = AsyncMessagingApi(self.client)
         self.quota = Quota(rt)
         self._line_ids: dict[int, str] = {}
@@ -104,7 +106,6 @@ class LineChannel:
     # --- the port ----------------------------------------------------------------------------------
     async def send(self, chat_id: int, replies: Sequence[Reply], *, key: str | None = None,
                    answering: Answering | None = None) -> None:
-        to = await self._line_id(chat_id)
         messages = await self.render(chat_id, replies)
         priority = priority_of(replies)
         token = self._fresh_token(answering)
@@ -114,7 +115,10 @@ class LineChannel:
                 used, token = token, None  # a reply token is good for one request
                 if await self._reply(used, part):
                     continue
-            await self._push(to, part, priority, chat_id, retry_key=_retry_key(key, i // PER_REQUEST))
+            # LINE's id is looked up only for a push: a reply needs the token alone (the answer to /delete
+            # goes after the person's line_user row was erased)
+            await self._push(await self._line_id(chat_id), part, priority, chat_id,
+                             retry_key=_retry_key(key, i // PER_REQUEST), answering=answering is not None)
 
     async def _is_patient(self, chat_id: int) -> bool:
         """An enrolled patient (not someone signing up, who is asked to type): remembered once true."""
@@ -144,7 +148,8 @@ class LineChannel:
     async def _reply(self, token: str, messages: list[Any]) -> bool:
         """Send with the reply token (free); False when LINE no longer takes the token (push instead)."""
         try:
-            await self.api.reply_message_with_http_info(ReplyMessageRequest(reply_token=token, messages=messages))
+            await self.api.reply_message_with_http_info(ReplyMessageRequest(reply_token=token, messages=messages),
+                                                        _request_timeout=TIMEOUT)
         except ApiException as exc:
             if exc.status == 400 and "reply token" in _message(exc).lower():
                 log.info("LINE: reply token no longer valid; pushing the answer instead")
@@ -155,22 +160,45 @@ class LineChannel:
         await self.quota.replied()
         return True
 
-    async def _push(self, to: str, messages: list[Any], priority: Priority, chat_id: int, *, retry_key: str) -> None:
-        await self.quota.before_push(priority)  # raises Held near the monthly cap
+    async def _push(self, to: str, messages: list[Any], priority: Priority, chat_id: int, *, retry_key: str,
+                    answering: bool) -> None:
+        if self.quota.plan_due():
+            await self._read_plan()
+        reserved = await self.quota.reserve(priority, answering=answering)  # raises Held near the limit
         try:
             await self.api.push_message_with_http_info(PushMessageRequest(to=to, messages=messages),
-                                                       x_line_retry_key=retry_key)
+                                                       x_line_retry_key=retry_key, _request_timeout=TIMEOUT)
         except ApiException as exc:
             if exc.status == 409:  # this retry key was accepted before: delivered once already
                 log.info("LINE: push already accepted (retry key); not sent again")
+                if reserved:
+                    await self.quota.give_back()  # counted when it was accepted
                 return
+            if reserved:
+                await self.quota.give_back()
             error = _port_error(exc)
             if isinstance(error, Held):
-                await self.quota.spent(chat_id, priority)
+                await self.quota.spent(chat_id, priority, retry_key)
             raise error from None
         except (aiohttp.ClientError, TimeoutError) as exc:
+            if reserved:
+                await self.quota.give_back()
             raise Unavailable(f"{type(exc).__name__}") from None
-        await self.quota.pushed()
+        if not reserved:
+            await self.quota.pushed()
+
+    async def _read_plan(self) -> None:
+        """The account's monthly allowance and LINE's count of it (see quota.py); kept as it was if LINE does not
+        answer."""
+        try:
+            plan = await self.api.get_message_quota(_request_timeout=TIMEOUT)
+            used = await self.api.get_message_quota_consumption(_request_timeout=TIMEOUT)
+        except (ApiException, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("LINE: the monthly allowance could not be read (%s)", type(exc).__name__)
+            self.quota.plan_read_at = self.rt.clock.now()
+            return
+        allowance = plan.value if plan.type == "limited" else None
+        await self.quota.plan_read(allowance, used.total_usage)
 
     # --- rendering ---------------------------------------------------------------------------------
     async def render(self, chat_id: int, replies: Sequence[Reply]) -> list[Any]:
@@ -184,14 +212,14 @@ class LineChannel:
         if buttons and out:
             last = out[-1]
             if not isinstance(last, TextMessage):  # a picture last: its buttons need a message of their own
-                last = TextMessage(text=replies[-1].text or "↓")
+                last = TextMessage(text=t("line.choose_below"))
                 out.append(last)
             if len(buttons) > QUICK_REPLIES:
                 log.error("LINE: %d buttons on one message; only %d shown", len(buttons), QUICK_REPLIES)
             buttons = buttons[:QUICK_REPLIES]
             if any(len(label) > LABEL_MAX for label, _ in buttons):  # the choices in full in the text, numbered
                 last.text = "\n\n".join(p for p in (last.text, "\n".join(
-                    f"{i}. {label}" for i, (label, _) in enumerate(buttons, 1))) if p and p != "↓")
+                    f"{i}. {label}" for i, (label, _) in enumerate(buttons, 1))) if p)
                 buttons = [(f"{i}. {label}", data) for i, (label, data) in enumerate(buttons, 1)]
             last.quick_reply = QuickReply(items=[_button(label, data) for label, data in buttons])
 
@@ -263,7 +291,8 @@ def _port_error(exc: ApiException) -> Exception:
         return RetryLater(float(after) if after and str(after).isdigit() else 10.0)
     if status >= 500 or status == 0:
         return Unavailable(f"LINE {status}: {message}")
-    if status == 403 and "blocked" in message.lower():
-        return Blocked()
+    if status in (401, 403):  # the access token revoked or the channel's plan: every message would fail alike
+        log.error("LINE: %s %s; check LINE_CHANNEL_ACCESS_TOKEN and the channel in the LINE console", status, message)
+        return Unavailable(f"LINE {status}: {message}")
     log.error("LINE refused a message: %s %s", status, message)
     return Rejected(f"LINE {status}: {message}")

@@ -14,6 +14,7 @@ ignores them: nobody's health data goes to a group).
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
@@ -45,7 +46,9 @@ def to_update(event: dict[str, Any], number: int, received_at: datetime) -> dict
     nothing of the handlers (unfollow, read receipts, ...)."""
     kind = event.get("type")
     when = int(event.get("timestamp") or 0) // 1000
-    base: dict[str, Any] = {"update_id": update_id_of(str(event.get("webhookEventId") or "")),
+    # LINE gives every event a webhookEventId; without one, the event itself names it (never "" for all)
+    event_id = str(event.get("webhookEventId") or json.dumps(event, sort_keys=True, ensure_ascii=False))
+    base: dict[str, Any] = {"update_id": update_id_of(event_id),
                             "line": {"reply_token": event.get("replyToken"), "received_at": received_at.isoformat()}}
     if kind == "message":
         message = event.get("message") or {}

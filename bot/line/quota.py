@@ -1,24 +1,29 @@
-"""LINE pushes cost money: counted per month, and held back by priority near the clinic's monthly cap.
+"""LINE pushes cost money: counted per month, and held back by priority before the month's allowance runs out.
 
 Replies (with the reply token of what the person just did) are free and never held. Pushes count against the
-account's monthly allowance; with LINE_MONTHLY_PUSH_CAP set (`line_monthly_cap`):
+account's monthly allowance. The limit is the lower of the clinic's LINE_MONTHLY_CAP (`line_monthly_cap`, 0: none)
+and the account's own allowance, read from LINE (GET /v2/bot/message/quota, at most every PLAN_EVERY; LINE's count,
+which includes what staff send from LINE Official Account Manager, is taken when higher than ours):
 
-  optional pushes (lessons, celebrations, the weekly explanation) stop at LINE_OPTIONAL_UNTIL_PERCENT of the cap;
-  essential pushes (reminders, questions) stop where only LINE_SAFETY_RESERVE_PERCENT of the cap is left;
-  safety pushes (red-flag answers, "phone the clinic") are never held by the cap: the reserve is theirs.
+  optional pushes (lessons, celebrations, the weekly explanation) stop at LINE_OPTIONAL_UNTIL_PERCENT of it;
+  essential pushes (reminders, questions) stop where only LINE_SAFETY_RESERVE_PERCENT of it is left;
+  safety pushes (red-flag answers, "phone the clinic", the staff's replies and notes) and the answers to what a
+  patient just did (when the reply token was too old) are never held by it: the reserve is theirs.
 
-Each step is told once a month: the clinic (staff chat and admins, on Telegram) when optional pushes stop and
-when essential ones stop, and every LINE patient on a program when essential ones stop (one safety push each,
-from the reserve: daily messages pause until the 1st, how to reach the clinic). When LINE itself refuses a push
-because the account's allowance is spent, the clinic is told at once, and a safety message that could not go
-is named to the clinic with the patient, so someone phones them.
+A push is reserved before it is sent (one UPDATE ... WHERE pushes < limit: several instances never overshoot a
+limit together) and given back if LINE did not take it. Each step is told once a month: the clinic (staff chat
+and admins, on Telegram) when optional pushes stop and when essential ones stop, and every LINE patient on a
+program when essential ones stop (one safety push each, from the reserve: daily messages pause until the 1st,
+how to reach the clinic). When LINE itself refuses a push because the allowance is spent, the clinic is told
+at once, and a safety message that could not go is named to the clinic with its patient, so someone phones them.
 """
 
 from __future__ import annotations
 
 import calendar
+import hashlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +32,6 @@ from bot.coaching.messages import Held, Priority
 from bot.runtime import Runtime
 from bot.storage import line as stored
 from bot.storage import outbox
-from bot.storage.models import LineUsage
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +43,20 @@ def month_of(rt: Runtime, now: datetime | None = None) -> str:
     return (now or rt.clock.now()).astimezone(rt.settings.tz).strftime("%Y-%m")
 
 
-def limits(rt: Runtime) -> dict[Priority, int | None]:
-    """The pushes a month after which each priority is held (None: never, by our cap)."""
-    cap = rt.settings.line_monthly_cap
-    if not cap:
+PLAN_EVERY = timedelta(minutes=30)  # how often the account's allowance and LINE's count are read
+
+
+def effective_cap(rt: Runtime, plan: int | None) -> int | None:
+    """The month's limit: the lower of the clinic's cap and the account's allowance (None: neither is set)."""
+    caps = [c for c in (rt.settings.line_monthly_cap or None, plan) if c]
+    return min(caps) if caps else None
+
+
+def limits(rt: Runtime, plan: int | None = None) -> dict[Priority, int | None]:
+    """The pushes a month after which each priority is held (None: never): from the lower of the clinic's cap
+    and the account's allowance (`plan`, from LINE)."""
+    cap = effective_cap(rt, plan)
+    if cap is None:
         return {"optional": None, "essential": None, "safety": None}
     reserve = cap * rt.settings.line_safety_reserve_percent // 100
     return {"optional": min(cap * rt.settings.line_optional_until_percent // 100, cap - reserve),
@@ -54,39 +68,62 @@ class Quota:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        self.plan: int | None = None  # the account's monthly allowance, as LINE last said (None: unlimited)
+        self.plan_read_at: datetime | None = None
 
-    async def before_push(self, priority: Priority) -> None:
-        """Raise Held if the month's pushes reached this priority's limit (and count it as held)."""
-        limit = limits(self.rt)[priority]
+    def plan_due(self) -> bool:
+        return self.plan_read_at is None or self.rt.clock.now() - self.plan_read_at >= PLAN_EVERY
+
+    async def plan_read(self, allowance: int | None, used_by_line: int | None) -> None:
+        self.plan, self.plan_read_at = allowance, self.rt.clock.now()
+        if used_by_line:
+            async with self.rt.db.session() as s:
+                await stored.at_least(s, month_of(self.rt), used_by_line)
+
+    async def reserve(self, priority: Priority, *, answering: bool = False) -> bool:
+        """Before a push: count it if its priority's limit allows (True: reserved, `give_back` if not sent);
+        False when no limit applies (counted by `pushed` once sent). Raises Held, counted as held, when the
+        month's pushes reached the limit."""
+        limit = None if answering else limits(self.rt, self.plan)[priority]
         if limit is None:
-            return
+            return False
         month = month_of(self.rt)
         async with self.rt.db.session() as s:
-            used = (await stored.usage(s, month)).pushes
-            if used < limit:
-                return
+            count = await stored.reserve(s, month, limit)
+            if count is not None:
+                await self._check(s, month, count)
+                return True
             await stored.count(s, month, held=1)
-            await self._warn(s, month, ESSENTIAL_STOPPED if priority == "essential" else OPTIONAL_STOPPED, used)
-        raise Held(f"{priority} pushes stop at {limit} a month (LINE_MONTHLY_PUSH_CAP)")
+            await self._warn(s, month, ESSENTIAL_STOPPED if priority == "essential" else OPTIONAL_STOPPED, limit)
+        raise Held(f"{priority} pushes stop at {limit} a month (LINE_MONTHLY_CAP or the account's allowance)")
 
-    async def pushed(self) -> LineUsage:
+    async def give_back(self) -> None:
+        """A reserved push LINE did not take."""
+        async with self.rt.db.session() as s:
+            await stored.count(s, month_of(self.rt), pushes=-1)
+
+    async def pushed(self) -> None:
+        """A push sent that was not reserved (no limit applied to it)."""
         async with self.rt.db.session() as s:
             month = month_of(self.rt)
             row = await stored.count(s, month, pushes=1)
-            lim = limits(self.rt)
-            if lim["optional"] is not None and row.pushes >= lim["optional"]:
-                await self._warn(s, month, OPTIONAL_STOPPED, row.pushes)
-            if lim["essential"] is not None and row.pushes >= lim["essential"]:
-                await self._warn(s, month, ESSENTIAL_STOPPED, row.pushes)
-            return row
+            await self._check(s, month, row.pushes)
+
+    async def _check(self, s: AsyncSession, month: str, pushes: int) -> None:
+        lim = limits(self.rt, self.plan)
+        if lim["optional"] is not None and pushes >= lim["optional"]:
+            await self._warn(s, month, OPTIONAL_STOPPED, pushes)
+        if lim["essential"] is not None and pushes >= lim["essential"]:
+            await self._warn(s, month, ESSENTIAL_STOPPED, pushes)
 
     async def replied(self) -> None:
         async with self.rt.db.session() as s:
             await stored.count(s, month_of(self.rt), replies=1)
 
-    async def spent(self, chat_id: int, priority: Priority) -> None:
+    async def spent(self, chat_id: int, priority: Priority, key: str) -> None:
         """LINE refused a push: the account's monthly allowance is spent. The clinic is told (once a month); a
-        safety message that could not go is named to the clinic, so someone phones the patient."""
+        safety message that could not go is named to the clinic (once per message), so someone phones the
+        patient."""
         async with self.rt.db.session() as s:
             month = month_of(self.rt)
             row = await stored.count(s, month, held=1)
@@ -94,8 +131,8 @@ class Quota:
             if priority == "safety":
                 now = self.rt.clock.now()
                 await outbox.schedule(s, kind="line_quota", due_at=now, now=now, telegram_user_id=chat_id,
-                                      variant=f"{month}:safety:{int(now.timestamp())}",
-                                      payload={"level": "safety", "month": month, "used": 0})
+                                      variant=f"{month}:s:{hashlib.sha256(key.encode()).hexdigest()[:16]}",
+                                      payload={"level": "safety", "month": month})
 
     async def _warn(self, s: AsyncSession, month: str, level: int, used: int) -> None:
         """Tell the clinic (and at ESSENTIAL_STOPPED the LINE patients) once a month per level."""
@@ -104,7 +141,8 @@ class Quota:
         log.warning("LINE: monthly pushes reached level %d in %s", level, month)
         now = self.rt.clock.now()
         await outbox.schedule(s, kind="line_quota", due_at=now, now=now, variant=f"{month}:{level}",
-                              payload={"level": level, "month": month, "used": used})
+                              payload={"level": level, "month": month, "used": used,
+                                       "cap": effective_cap(self.rt, self.plan)})
         if level == ESSENTIAL_STOPPED:
             for patient_id, chat_id in await stored.line_patients(s):
                 await outbox.schedule(s, kind="line_paused", due_at=now, now=now, chat_id=chat_id,

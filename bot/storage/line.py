@@ -100,3 +100,21 @@ async def line_patients(s: AsyncSession) -> list[tuple[int, int]]:
         col(Patient.telegram_user_id) >= LINE_ID_BASE, col(Patient.status).in_(("trial", "active")),
         col(Patient.unreachable).is_(False)).order_by(col(Patient.id)))
     return [(int(pid), int(chat)) for pid, chat in rows.all()]
+
+
+async def reserve(s: AsyncSession, month: str, limit: int) -> int | None:
+    """Count one push if the month's pushes are below `limit` (one statement: instances never overshoot it
+    together); the count after it, or None when the limit is reached."""
+    await s.execute(_insert(s, LineUsage).values(month=month, pushes=0, replies=0, held=0, warned=0)
+                    .on_conflict_do_nothing(index_elements=["month"]))
+    result = await s.execute(update(LineUsage).where(col(LineUsage.month) == month, col(LineUsage.pushes) < limit)
+                             .values(pushes=col(LineUsage.pushes) + 1).returning(col(LineUsage.pushes)))
+    return result.scalar_one_or_none()
+
+
+async def at_least(s: AsyncSession, month: str, pushes: int) -> None:
+    """LINE counted more than we did (messages sent from LINE Official Account Manager): take its count."""
+    await s.execute(_insert(s, LineUsage).values(month=month, pushes=0, replies=0, held=0, warned=0)
+                    .on_conflict_do_nothing(index_elements=["month"]))
+    await s.execute(update(LineUsage).where(col(LineUsage.month) == month, col(LineUsage.pushes) < pushes)
+                    .values(pushes=pushes))

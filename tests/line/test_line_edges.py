@@ -3,13 +3,15 @@ cap, pictures served from the bot's own endpoint, a block (unfollow), a group, a
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import timedelta
 
 import aiohttp
+import pytest
 from sqlmodel import col
 
-from bot.coaching.messages import Reply
+from bot.coaching.messages import Held, Reply
 from bot.i18n import t
 from bot.storage.models import ExerciseSession, HostedMedia, Inbox, LineUser, Outbox, Patient
 from tests.helpers import enrol
@@ -62,11 +64,16 @@ async def test_an_answer_whose_reply_token_expired_is_pushed_once(line_coach, li
 
 async def test_an_exhausted_allowance_holds_pushes_tells_the_clinic_and_replies_still_work(line_coach, line,
                                                                                           patient):
+    """LINE refuses pushes once the account's allowance is spent (here: spent by messages the bot did not send,
+    after it last read the allowance): the row is held, the clinic told; the patient's own taps are answered."""
     await line_coach.follow(patient)
     await enrol(line_coach, patient)
+    await line_coach.travel(hours=1)  # 09:00: the reminder (the allowance read: unlimited)
     line.monthly_quota = line.pushes_used  # LINE: "You have reached your monthly limit."
-    await line_coach.travel(hours=1)  # 09:00: the reminder cannot go
-    [row] = await line_coach.rows(Outbox, col(Outbox.kind) == "reminder", col(Outbox.state) != "pending")
+    await line_coach.press(patient, "今から始める")
+    await line_coach.press(patient, "2")
+    await line_coach.travel(minutes=10)  # the "during" question is a push: refused
+    [row] = await line_coach.rows(Outbox, col(Outbox.kind) == "during_prompt")
     assert row.state == "missed" and row.last_error.startswith("held")
     await line_coach.travel(seconds=1)
     assert coach_said(line_coach, t("line.quota.level3"))
@@ -80,21 +87,22 @@ async def test_a_safety_push_line_refuses_is_named_to_the_clinic(line_coach, lin
     [p] = await line_coach.rows(Patient)
     line.monthly_quota = line.pushes_used
     channel = line_coach.app.bot_data["channels"]
-    try:
+    with pytest.raises(Held):
         await channel.send(p.chat_id, [Reply("安全のための連絡", priority="safety")], key="test:safety")
-    except Exception as exc:
-        assert type(exc).__name__ == "Held"
     await line_coach.travel(seconds=1)
     assert coach_said(line_coach, t("line.quota.safety_not_sent", nickname="はなこ", id=p.id))
 
 
-async def test_our_cap_stops_optional_then_essential_pushes_and_tells_clinic_and_patients(standin, line,
-                                                                                         database_url, patient):
+@pytest.mark.parametrize(("cap", "allowance"), [(20, None), (0, 20)], ids=["our_cap", "line_allowance"])
+async def test_near_the_limit_optional_then_essential_pushes_stop_and_clinic_and_patients_are_told(
+        standin, line, database_url, patient, cap, allowance):
+    """The limit is our LINE_MONTHLY_CAP, or the account's own allowance read from LINE when no cap is set."""
     from line_standin import new_user_id
     from tests.harness import Coach
     from tests.helpers import START
 
-    coach = await Coach(standin, database_url, START, line=line, admin_telegram_ids=[ADMIN], line_monthly_cap=20,
+    line.monthly_quota = allowance
+    coach = await Coach(standin, database_url, START, line=line, admin_telegram_ids=[ADMIN], line_monthly_cap=cap,
                         line_optional_until_percent=50, line_safety_reserve_percent=25).start()
     try:
         channel = coach.app.bot_data["channels"]
@@ -108,22 +116,21 @@ async def test_our_cap_stops_optional_then_essential_pushes_and_tells_clinic_and
         for i in range(20):
             try:
                 await channel.send(p.chat_id, [Reply(f"豆知識 {i}", priority="optional")], key=f"o{i}")
-            except Exception:
+            except Held:
                 held += 1
         assert line.pushes_used == max(sent, 10) and held == 20 - (max(sent, 10) - sent)  # optional: 50 % of 20
         for i in range(20):
-            try:
+            with contextlib.suppress(Held):
                 await channel.send(p.chat_id, [Reply(f"お知らせ {i}")], key=f"e{i}")
-            except Exception:
-                pass
         assert line.pushes_used == 15  # essential stop where the 25 % reserve (5) begins
         await coach.travel(seconds=1)
         assert coach_said(coach, t("line.quota.level1", used=10, cap=20))
         assert coach_said(coach, t("line.quota.level2", used=15, cap=20))
         for user, who in ((patient, p), (other, q)):  # each LINE patient told once, from the reserve
-            told = [m for m in line.messages(user) if m.text and m.text.startswith(f"{who.nickname}さん、今月は LINE")]
+            told = [m for m in line.messages(user) if m.text and m.text.startswith(f"{who.nickname}さん、今月は毎日")]
             assert len(told) == 1 and told[0].via == "push"
         await channel.send(p.chat_id, [Reply("安全のための連絡", priority="safety")], key="s1")  # never held
+        assert line.messages(patient)[-1].text == "安全のための連絡"
     finally:
         await coach.stop()
 
