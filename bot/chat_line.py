@@ -131,6 +131,13 @@ class LineChat:
             self.say(f"\n🤖 #{number} {mark} {msg.text}")
             for url in re.findall(re.escape(self.public_url) + r"/line/media/\S+", msg.text or ""):
                 await self._save(number, url)
+        elif kind == "flex":  # pictures with their captions, side by side (a carousel)
+            cards = list(zip(msg.images, msg.card_texts, strict=False))
+            self.say(f"\n🤖 #{number} {mark} 🖼 {len(cards)} picture(s) with text, side by side")
+            for i, (url, text) in enumerate(cards, 1):
+                self.say(f"   ({i}) {text}\n   🔗 {url}")
+                if url.startswith(self.public_url + "/line/media/"):  # the bot's own: fetched as LINE would
+                    await self._save(number * 100 + i, url)
         else:
             url = str(msg.message.get("originalContentUrl", ""))
             self.say(f"\n🤖 #{number} {mark} 🖼 ({'picture' if kind == 'image' else kind})")

@@ -21,7 +21,9 @@ MAX_LABEL = 20
 MAX_POSTBACK_DATA = 300
 MAX_ACTION_TEXT = 300
 MAX_URL = 2000
-MESSAGE_TYPES = ("text", "image", "video")
+MESSAGE_TYPES = ("text", "image", "video", "flex")
+MAX_ALT_TEXT = 400  # a flex message's altText (shown in notifications and the chat list)
+MAX_BUBBLES = 12  # bubbles in a flex carousel
 QUOTABLE = ("text", "image", "video")
 ACTION_TYPES = ("postback", "message", "uri", "datetimepicker", "camera", "cameraRoll", "location", "clipboard")
 _LOOPBACK_HTTP = ("http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/")
@@ -105,6 +107,44 @@ def _check_quick_reply(quick: Any, prop: str, errors: list[dict[str, str]]) -> N
         _check_action(item.get("action"), f"{prop}.items[{j}].action", errors)
 
 
+def _check_flex(msg: dict[str, Any], prop: str, allow_http_media: bool, errors: list[dict[str, str]]) -> None:
+    """A flex message: altText, and a bubble or a carousel of at most 12 bubbles; every image URL https."""
+    _check_length(msg.get("altText"), MAX_ALT_TEXT, f"{prop}.altText", errors, required=True)
+    contents = msg.get("contents") or {}
+    bubbles = contents.get("contents") if contents.get("type") == "carousel" else [contents]
+    if contents.get("type") not in ("bubble", "carousel") or not isinstance(bubbles, list):
+        errors.append({"message": "must be a bubble or a carousel", "property": f"{prop}.contents"})
+        return
+    if not 1 <= len(bubbles) <= MAX_BUBBLES:
+        errors.append({"message": f"Size must be between 1 and {MAX_BUBBLES}", "property": f"{prop}.contents"})
+    for j, bubble in enumerate(bubbles):
+        if not isinstance(bubble, dict) or bubble.get("type") != "bubble":
+            errors.append({"message": "must be a bubble", "property": f"{prop}.contents.contents[{j}]"})
+            continue
+        for url in flex_images(bubble):
+            _check_url(url, f"{prop}.contents.contents[{j}].hero.url", allow_http_media, errors)
+
+
+def flex_images(node: Any) -> list[str]:
+    """Every image URL inside a flex container."""
+    if isinstance(node, dict):
+        own = [node["url"]] if node.get("type") == "image" and "url" in node else []
+        return own + [u for v in node.values() for u in flex_images(v)]
+    if isinstance(node, list):
+        return [u for v in node for u in flex_images(v)]
+    return []
+
+
+def flex_texts(node: Any) -> list[str]:
+    """Every text inside a flex container, in order."""
+    if isinstance(node, dict):
+        own = [node["text"]] if node.get("type") == "text" and "text" in node else []
+        return own + [u for k, v in node.items() if k != "text" for u in flex_texts(v)]
+    if isinstance(node, list):
+        return [u for v in node for u in flex_texts(v)]
+    return []
+
+
 def validate_messages(messages: Any, *, allow_http_media: bool) -> list[dict[str, Any]]:
     """Return the message objects, or raise a 400 :class:`ApiError` listing every problem found."""
     if not isinstance(messages, list):
@@ -123,6 +163,8 @@ def validate_messages(messages: Any, *, allow_http_media: bool) -> list[dict[str
             continue
         if kind == "text":
             _check_length(msg.get("text"), MAX_TEXT, f"{prop}.text", errors, required=True)
+        elif kind == "flex":
+            _check_flex(msg, prop, allow_http_media, errors)
         else:
             _check_url(msg.get("originalContentUrl"), f"{prop}.originalContentUrl", allow_http_media, errors)
             _check_url(msg.get("previewImageUrl"), f"{prop}.previewImageUrl", allow_http_media, errors)
@@ -150,6 +192,18 @@ class LineMessage:
     @property
     def text(self) -> str | None:
         return self.message.get("text") if self.message.get("type") == "text" else None
+
+    @property
+    def images(self) -> list[str]:
+        """The picture URLs this message shows: an image message's, or every image in a flex message."""
+        if self.message.get("type") == "image":
+            return [self.message["originalContentUrl"]]
+        return flex_images(self.message.get("contents")) if self.message.get("type") == "flex" else []
+
+    @property
+    def card_texts(self) -> list[str]:
+        """The texts of a flex message's bubbles, in order."""
+        return flex_texts(self.message.get("contents")) if self.message.get("type") == "flex" else []
 
     def summary(self) -> str:
         body = self.text if self.text is not None else self.message.get("originalContentUrl", "")

@@ -3,10 +3,12 @@
 
 How a batch of Replies becomes LINE messages:
 - text as a text message (no markup; a `link` stays plain text: a LINE user's chat cannot be opened by link);
-- a picture as an image message from the bot's own HTTPS endpoint (bot/line/server.py): a picture named by its
-  id (the exercises' drawings) under its id and hash, bytes (a patient's chart) under an unguessable token
-  kept `MEDIA_DAYS` days; the caption follows as a text message; a clinic's picture URL is passed on as it is
-  and a clinic's video URL is sent as a link under its caption;
+- a picture from the bot's own HTTPS endpoint (bot/line/server.py): a picture named by its id (the exercises'
+  drawings) under its id and hash, bytes (a patient's chart) under an unguessable token kept `MEDIA_DAYS` days;
+  a picture with a caption is a bubble of a flex message (the picture above its text), and the pictures of one
+  batch side by side in one carousel (the first reminder's exercises: one message, not twelve); a picture
+  alone is an image message; a clinic's picture URL is passed on as it is and a clinic's video URL is sent as
+  a link under its caption;
 - a document (a patient's /mydata export) as a link valid for `DOCUMENT_HOURS` hours (LINE bots cannot send
   files);
 - the choice buttons as quick replies (postbacks carrying the same callback data; the label shows in the chat as
@@ -33,6 +35,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -43,6 +46,12 @@ from linebot.v3.messaging import (
     AsyncApiClient,
     AsyncMessagingApi,
     Configuration,
+    FlexBox,
+    FlexBubble,
+    FlexCarousel,
+    FlexImage,
+    FlexMessage,
+    FlexText,
     ImageMessage,
     PostbackAction,
     PushMessageRequest,
@@ -75,6 +84,8 @@ from bot.storage import patients
 log = logging.getLogger(__name__)
 
 PER_REQUEST = 5  # message objects in one reply or push
+BUBBLES = 12  # bubbles in a flex carousel
+ALT_MAX = 400  # characters of a flex message's alt text
 TIMEOUT = 10  # seconds for one request to LINE (the SDK's default is 5 minutes)
 QUICK_REPLIES = BUTTONS_MAX  # quick-reply buttons on a message
 LABEL_MAX = BUTTON_LABEL_MAX  # characters of a quick-reply label
@@ -204,38 +215,47 @@ class LineChannel:
     async def render(self, chat_id: int, replies: Sequence[Reply]) -> list[Any]:
         """LINE message objects for a batch; the last reply's buttons as quick replies on the last message."""
         out: list[Any] = []
+        cards: list[_Card] = []
         for reply in replies:
-            out.extend(await self._render_one(chat_id, reply))
+            for item in await self._render_one(chat_id, reply):
+                if isinstance(item, _Card):
+                    cards.append(item)
+                    continue
+                out.extend(_cards(cards))
+                cards = []
+                out.append(item)
+        out.extend(_cards(cards))
         buttons = [b for row in (replies[-1].buttons if replies else []) for b in row]
         if not buttons and await self._is_patient(chat_id):  # LINE has no command menu: the main commands as
             buttons = [(t(f"command.{name}"), f"{COMMAND}{name}") for name in MENU]  # quick replies
         if buttons and out:
-            last = out[-1]
-            if not isinstance(last, TextMessage):  # a picture last: its buttons need a message of their own
-                last = TextMessage(text=t("line.choose_below"))
-                out.append(last)
             if len(buttons) > QUICK_REPLIES:
                 log.error("LINE: %d buttons on one message; only %d shown", len(buttons), QUICK_REPLIES)
             buttons = buttons[:QUICK_REPLIES]
-            if any(len(label) > LABEL_MAX for label, _ in buttons):  # the choices in full in the text, numbered
+            long = any(len(label) > LABEL_MAX for label, _ in buttons)
+            last = out[-1]
+            if long and not isinstance(last, TextMessage):  # the choices are listed in a text: one of its own
+                last = TextMessage(text=t("line.choose_below"))
+                out.append(last)
+            if long:  # the choices in full in the text, numbered
                 last.text = "\n\n".join(p for p in (last.text, "\n".join(
                     f"{i}. {label}" for i, (label, _) in enumerate(buttons, 1))) if p)
                 buttons = [(f"{i}. {label}", data) for i, (label, data) in enumerate(buttons, 1)]
             last.quick_reply = QuickReply(items=[_button(label, data) for label, data in buttons])
-
         return out
 
     async def _render_one(self, chat_id: int, reply: Reply) -> list[Any]:
+        """The messages of one Reply; a picture with its caption is a `_Card`, which `render` puts with the cards
+        around it into one flex message (a carousel), so the day's exercises are one message, not twelve."""
         if reply.document is not None:
             name, content = reply.document
-            url = await self._host(chat_id, content, "text/csv" if name.endswith(".csv") else "application/json",
-                                   name, timedelta(hours=DOCUMENT_HOURS))
-            text = "\n\n".join(p for p in (reply.text, t("line.document_link", url=url, hours=DOCUMENT_HOURS)) if p)
+            link = await self._host(chat_id, content, "text/csv" if name.endswith(".csv") else "application/json",
+                                    name, timedelta(hours=DOCUMENT_HOURS))
+            text = "\n\n".join(p for p in (reply.text, t("line.document_link", url=link, hours=DOCUMENT_HOURS)) if p)
             return [TextMessage(text=text)]
-        picture: Any = None
+        url: str | None = None
         if reply.photo is not None:
             url = await self._host(chat_id, reply.photo, "image/png", "picture.png", timedelta(days=MEDIA_DAYS))
-            picture = ImageMessage(original_content_url=url, preview_image_url=url)
         elif reply.picture_id is not None:
             try:
                 found = await self.media.resolve(reply.picture_id)
@@ -247,9 +267,11 @@ class LineChannel:
                     return [TextMessage(text="\n".join(p for p in (reply.text, found.url or "") if p))]
                 url = found.url or (f"{self.public}/line/media/p/{quote(reply.picture_id, safe='')}/"
                                     f"{found.digest[:16]}.png")
-                picture = ImageMessage(original_content_url=url, preview_image_url=url)
-        texts: list[Any] = [TextMessage(text=reply.text)] if reply.text else []
-        return [picture, *texts] if picture is not None else texts
+        if url is None:
+            return [TextMessage(text=reply.text)] if reply.text else []
+        if not reply.text:
+            return [ImageMessage(original_content_url=url, preview_image_url=url)]
+        return [_Card(url, reply.text)]
 
     async def _host(self, chat_id: int, content: bytes, content_type: str, name: str, keep: timedelta) -> str:
         """Keep bytes for LINE to fetch under an unguessable token; the URL."""
@@ -259,6 +281,29 @@ class LineChannel:
             await stored.host(s, token=token, user=chat_id, content_type=content_type, file_name=name,
                               content=content, now=now, expires_at=now + keep)
         return f"{self.public}/line/media/h/{token}"
+
+
+@dataclass(frozen=True)
+class _Card:
+    """A picture and its caption, shown together as one bubble of a flex message."""
+
+    url: str
+    text: str
+
+
+def _cards(cards: list[_Card]) -> list[Any]:
+    """Cards as flex messages: one bubble, or carousels of up to 12 (the alt text, shown in notifications and
+    the chat list: each card's first line)."""
+    out: list[Any] = []
+    for i in range(0, len(cards), BUBBLES):
+        part = cards[i:i + BUBBLES]
+        bubbles = [FlexBubble(hero=FlexImage(url=c.url, size="full", aspect_ratio="20:13", aspect_mode="fit"),
+                              body=FlexBox(layout="vertical", contents=[FlexText(text=c.text, wrap=True, size="sm")]))
+                   for c in part]
+        alt = "・".join(c.text.splitlines()[0] for c in part)[:ALT_MAX]
+        out.append(FlexMessage(alt_text=alt, contents=bubbles[0] if len(bubbles) == 1
+                               else FlexCarousel(contents=bubbles)))
+    return out
 
 
 def _button(label: str, data: str) -> QuickReplyItem:

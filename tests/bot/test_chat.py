@@ -130,8 +130,10 @@ async def test_a_line_patient_enrols_is_reminded_and_rates_and_the_clinician_see
     after = text.split("⏩ 12/01 09:00", 1)[1]
     assert re.search(r"🤖 #\d+ \[LINE push\] じろうさん、運動の時間です", after)
     assert "[1] 今から始める  [2] 30分後に" in after
-    # the exercise pictures: the bot's own /line/media URL printed, the bytes fetched and saved
-    assert re.search(r"\[LINE push\] 🖼 \(picture\)\n   🔗 http://127\.0\.0\.1:\d+/line/media/p/", after)
+    # the exercise pictures, side by side with their captions: the bot's own /line/media URLs printed, the bytes
+    # fetched and saved
+    assert re.search(r"\[LINE push\] 🖼 \d+ picture\(s\) with text, side by side\n   \(1\) 【", after)
+    assert re.search(r"   🔗 http://127\.0\.0\.1:\d+/line/media/p/", after)
     saved = re.findall(r"📎 saved: (\S+)", after)
     assert saved and all(file_head(p).startswith(b"\x89PNG") for p in saved)
     # 今から始める, then the rating "2": answers to taps go with the reply token

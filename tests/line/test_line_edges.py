@@ -135,22 +135,22 @@ async def test_near_the_limit_optional_then_essential_pushes_stop_and_clinic_and
         await coach.stop()
 
 
-async def test_exercise_pictures_come_from_the_bot_s_own_endpoint(line_coach, line, patient):
+async def test_exercise_pictures_come_from_the_bot_s_own_endpoint_in_one_push(line_coach, line, patient):
     await line_coach.follow(patient)
     await enrol(line_coach, patient)
-    pushes = line.pushes_used
-    await line_coach.travel(hours=1)  # 09:00: lesson 1, the exercises' pictures, the reminder
-    images = [m for m in line.messages(patient) if m.message["type"] == "image"]
-    assert images and all(m.via == "push" for m in images)
-    rows = await line_coach.rows(Outbox, col(Outbox.kind) == "reminder", col(Outbox.state) == "sent")
-    messages = sum(1 for m in line.messages(patient) if m.at == images[0].at and m.via == "push")
-    assert line.pushes_used - pushes == -(-messages // 5)  # bundled: up to 5 messages per push
-    assert rows
+    pushes, seen = line.pushes_used, len(line.messages(patient))
+    await line_coach.travel(hours=1)  # 09:00: lesson 1, the exercises' pictures with their captions, the reminder
+    sent = line.messages(patient)[seen:]
+    [cards] = [m for m in sent if m.message["type"] == "flex"]  # every exercise in one carousel
+    assert len(cards.images) == len(cards.card_texts) >= 4 and cards.via == "push"
+    assert all(text.startswith("【") for text in cards.card_texts)  # each picture above its caption
+    assert len(sent) <= 5 and line.pushes_used - pushes == 1  # the whole first reminder in one push
+    assert "今から始める" in line_coach.last_buttons(patient)
     async with aiohttp.ClientSession() as http:
-        async with http.get(images[0].message["originalContentUrl"]) as resp:
+        async with http.get(cards.images[0]) as resp:
             assert resp.status == 200 and resp.content_type == "image/png"
             assert (await resp.read()).startswith(b"\x89PNG")
-        async with http.get(images[0].message["originalContentUrl"].replace(".png", "0.png")) as resp:
+        async with http.get(cards.images[0].replace(".png", "0.png")) as resp:
             assert resp.status == 404
 
 

@@ -58,9 +58,9 @@ async def test_the_weekly_report_and_its_chart_reach_a_line_patient(standin, lin
         await coach.travel_to(datetime(2026, 12, 8, 10, 0, tzinfo=UTC))  # Tue 12-08 19:00 Tokyo: a week after signup
         week = line.messages(patient)[seen:]
         assert any((m.text or "").startswith("📅 はなこさんの1週間") for m in week), [m.summary() for m in week]
-        [chart] = [m for m in week if m.message["type"] == "image"]
-        assert chart.via == "push"
-        async with aiohttp.ClientSession() as http, http.get(chart.message["originalContentUrl"]) as resp:
+        [chart] = [m for m in week if m.images]
+        assert chart.via == "push" and chart.card_texts == [t("progress.week.chart_caption")]
+        async with aiohttp.ClientSession() as http, http.get(chart.images[0]) as resp:
             assert resp.status == 200 and (await resp.read()).startswith(b"\x89PNG")
             assert resp.headers["Cache-Control"] == "private, no-store"  # a patient's chart: not cached on the way
     finally:
@@ -75,5 +75,5 @@ async def test_how_to_brings_the_exercise_picture_on_line(line_coach, line, pati
     how = [label for label in line_coach.last_buttons(patient) if "やり方" in label]
     assert how, line_coach.last_buttons(patient)
     shown = await line_coach.press(patient, how[0])
-    assert shown[0].message["type"] == "image" and shown[0].via == "reply"
-    assert shown[0].message["originalContentUrl"].startswith(f"http://127.0.0.1:{line_coach.settings.line_port}/")
+    assert shown[0].via == "reply" and shown[0].card_texts[0].startswith("【")  # the picture above how to do it
+    assert shown[0].images[0].startswith(f"http://127.0.0.1:{line_coach.settings.line_port}/line/media/p/")
