@@ -10,6 +10,7 @@ from bot import callbacks, coaching
 from bot.callbacks import rating_buttons
 from bot.coaching import progress
 from bot.coaching.messages import Reply, join
+from bot.delivery.reminders import buttons as reminder_buttons
 from bot.handlers.common import PatientTurn, handler, patient_handler
 from bot.i18n import t
 from bot.parsing import parse_rating
@@ -117,7 +118,8 @@ async def today(turn: PatientTurn) -> None:
 @patient_handler
 async def on_how_to(turn: PatientTurn) -> None:
     """hw:<exercise>: 「やり方を見る」: the exercise's picture (and the clinic's video), as new messages (the plan
-    stays, with its buttons, for the next one). An exercise the patient's program no longer has: closed."""
+    stays, with its buttons, for the next one; while the day's reminder is open its choices come again under the
+    picture). An exercise the patient's program no longer has: closed."""
     press = turn.pressed_value(callbacks.HowTo.parse)
     if press is None:
         return
@@ -125,6 +127,13 @@ async def on_how_to(turn: PatientTurn) -> None:
     if replies is None:
         turn.closed()
         return
+    # the day's choices again under the picture, while the reminder is open: on LINE the tapped quick replies
+    # are gone, and on Telegram they are one tap away instead of a scroll up
+    p = turn.patient
+    session = await sessions.on_date(turn.s, p.id, local_date(turn.rt.clock.now(), p.timezone))
+    prompt = await sessions.open_prompt(turn.s, session.id, "reminder") if session is not None else None
+    if prompt is not None and session is not None and session.status == "planned" and not p.paused:
+        replies[-1].buttons = [*reminder_buttons(prompt.id), *coaching.plan_buttons(p)]
     turn.ack(keep_buttons=True)
     turn.send(*replies)
 

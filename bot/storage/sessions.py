@@ -110,10 +110,15 @@ async def open_rating_prompt(s: AsyncSession, patient_id: int, now: datetime) ->
         .limit(1))
 
 
-async def has_open(s: AsyncSession, session_id: int, kind: str) -> bool:
-    return await s.scalar(select(Prompt.id).where(
+async def open_prompt(s: AsyncSession, session_id: int, kind: str) -> Prompt | None:
+    """The session's unanswered question of this kind (the newest), if any."""
+    return await s.scalar(select(Prompt).where(
         Prompt.session_id == session_id, Prompt.kind == kind,
-        col(Prompt.answered_at).is_(None), col(Prompt.closed).is_(False)).limit(1)) is not None
+        col(Prompt.answered_at).is_(None), col(Prompt.closed).is_(False)).order_by(col(Prompt.id).desc()).limit(1))
+
+
+async def has_open(s: AsyncSession, session_id: int, kind: str) -> bool:
+    return await open_prompt(s, session_id, kind) is not None
 
 
 async def minimum_alerted(s: AsyncSession, patient_id: int) -> bool:

@@ -77,3 +77,16 @@ async def test_how_to_brings_the_exercise_picture_on_line(line_coach, line, pati
     shown = await line_coach.press(patient, how[0])
     assert shown[0].via == "reply" and shown[0].card_texts[0].startswith("【")  # the picture above how to do it
     assert shown[0].images[0].startswith(f"http://127.0.0.1:{line_coach.settings.line_port}/line/media/p/")
+
+
+async def test_after_how_to_the_day_s_choices_come_again(line_coach, patient):
+    """On LINE the tapped quick replies are gone: the picture brings the reminder's choices back."""
+    await line_coach.follow(patient)
+    await enrol(line_coach, patient)
+    await line_coach.travel(hours=1)
+    how = next(label for label in line_coach.last_buttons(patient) if "やり方" in label)
+    await line_coach.press(patient, how)
+    assert line_coach.last_buttons(patient)[:3] == [t("button.start_now"), t("button.later", minutes=30),
+                                                    t("button.skip")]
+    started = await line_coach.press(patient, t("button.start_now"))
+    assert started and "いまの痛み" in "".join(m.text or "" for m in started)
