@@ -156,26 +156,16 @@ class Settings(BaseSettings):
     def _https_webhook(cls, value: str | None) -> str | None:
         """Telegram posts updates (patients' words) here: HTTPS only. Plain http is accepted for a loopback
         host alone (the Bot API stand-in or a local Bot API server on this machine)."""
-        if value is None:
-            return value
-        parts = urlsplit(value)
-        loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
-        if not parts.hostname or not (parts.scheme == "https" or loopback):
-            raise ValueError("use the public HTTPS URL Telegram posts updates to, e.g. https://coach.example.jp/tg")
-        return value
+        return _https_or_loopback(value, "use the public HTTPS URL Telegram posts updates to, e.g. "
+                                         "https://coach.example.jp/tg")
 
     @field_validator("line_public_url", "line_api_base_url")
     @classmethod
     def _https_line(cls, value: str | None) -> str | None:
         """LINE shows pictures only from HTTPS URLs and its API is HTTPS: plain http for a loopback host alone
         (the LINE stand-in, a trial on this machine)."""
-        if value is None:
-            return value
-        parts = urlsplit(value)
-        loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
-        if not parts.hostname or not (parts.scheme == "https" or loopback):
-            raise ValueError("use an https:// URL, e.g. https://coach.example.jp")
-        return value.rstrip("/")
+        checked = _https_or_loopback(value, "use an https:// URL, e.g. https://coach.example.jp")
+        return checked.rstrip("/") if checked is not None else None
 
     @field_validator("database_url")
     @classmethod
@@ -228,6 +218,17 @@ class Settings(BaseSettings):
         if not TOKEN_PATTERN.match(token):
             raise ConfigError(TOKEN_HELP.format(problem="not a valid bot token", chat=hints.command("chat")))
         return token
+
+
+def _https_or_loopback(value: str | None, problem: str) -> str | None:
+    """An https:// URL, or plain http for a loopback host alone (a stand-in or a local server on this machine)."""
+    if value is None:
+        return value
+    parts = urlsplit(value)
+    loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if not parts.hostname or not (parts.scheme == "https" or loopback):
+        raise ValueError(problem)
+    return value
 
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

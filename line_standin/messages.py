@@ -125,24 +125,24 @@ def _check_flex(msg: dict[str, Any], prop: str, allow_http_media: bool, errors: 
             _check_url(url, f"{prop}.contents.contents[{j}].hero.url", allow_http_media, errors)
 
 
+def _flex_find(node: Any, kind: str, key: str) -> list[str]:
+    """The `key` of every component of type `kind` inside a flex container, in order."""
+    if isinstance(node, dict):
+        own = [node[key]] if node.get("type") == kind and key in node else []
+        return own + [u for k, v in node.items() if k != key for u in _flex_find(v, kind, key)]
+    if isinstance(node, list):
+        return [u for v in node for u in _flex_find(v, kind, key)]
+    return []
+
+
 def flex_images(node: Any) -> list[str]:
     """Every image URL inside a flex container."""
-    if isinstance(node, dict):
-        own = [node["url"]] if node.get("type") == "image" and "url" in node else []
-        return own + [u for v in node.values() for u in flex_images(v)]
-    if isinstance(node, list):
-        return [u for v in node for u in flex_images(v)]
-    return []
+    return _flex_find(node, "image", "url")
 
 
 def flex_texts(node: Any) -> list[str]:
     """Every text inside a flex container, in order."""
-    if isinstance(node, dict):
-        own = [node["text"]] if node.get("type") == "text" and "text" in node else []
-        return own + [u for k, v in node.items() if k != "text" for u in flex_texts(v)]
-    if isinstance(node, list):
-        return [u for v in node for u in flex_texts(v)]
-    return []
+    return _flex_find(node, "text", "text")
 
 
 def validate_messages(messages: Any, *, allow_http_media: bool) -> list[dict[str, Any]]:
