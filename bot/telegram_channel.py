@@ -120,5 +120,5 @@ class TelegramChannel:
             raise Blocked() from None
         except BadRequest as exc:
             raise Rejected(f"400 {exc.message}") from None
-        except (NetworkError, TelegramError) as exc:  # timeouts and 5xx
-            raise Unavailable(f"{type(exc).__name__}: {exc}") from None
+        except (NetworkError, TelegramError) as exc:  # timeouts and 5xx (the cause kept for the log's traceback)
+            raise Unavailable(f"{type(exc).__name__}: {exc}") from exc

@@ -404,6 +404,6 @@ async def _deliver(turn: Turn, reply_row: int | None) -> None:
                                           answering=answering(turn.update, turn.rt.clock.now()))
     except (Blocked, RetryLater, Rejected, Unavailable, Held) as exc:
         log.warning("answer to user %s not sent now (%s); the delivery runner sends it later", turn.user.id,
-                    type(exc).__name__)
+                    type(exc).__name__, exc_info=exc)  # logs.py redacts the token in the traceback
         return
     await turn.rt.sent_replies(reply_row)
