@@ -58,6 +58,7 @@ class Coach:
     (tests/helpers.py) drive both."""
 
     def __init__(self, standin: StandIn, database_url: str, start: datetime, *, line: LineStandin | None = None,
+                 migrate: bool = False,
                  **settings: Any) -> None:
         self.standin = standin
         self.line = line
@@ -80,7 +81,11 @@ class Coach:
         settings.setdefault("outcomes_enabled", False)
         self.settings = Settings(_env_file=None, telegram_bot_token=TOKEN, database_url=database_url,
                                  telegram_api_base_url=standin.base_url, **settings)
-        self.app: Application = build_application(self.settings, clock=self.clock, run_delivery_job=False)
+        # the fixtures' databases are migrated already (tests/databases.py): migrating again at every start would
+        # load every Alembic script for nothing (~40 ms a coach); `python -m bot` still migrates at its start
+        # (tests/e2e/test_crash.py, test_webhook_health.py run it), as do the migration tests
+        self.app: Application = build_application(self.settings, clock=self.clock, run_delivery_job=False,
+                                                  migrate=migrate)
         self._handled = HandledUpdates(self.app)
 
     @property
