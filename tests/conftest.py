@@ -7,8 +7,10 @@ postgresql+asyncpg://postgres@127.0.0.1:5432/postgres); each run creates and dro
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
+import httpx._transports.default
 import pytest
 
 from telegram_standin import StandIn
@@ -16,6 +18,11 @@ from tests.databases import PostgresRun, SqliteTemplate
 from tests.harness import Coach
 from tests.helpers import START
 from tests.logscan import log_scan  # noqa: F401  (every e2e test's log output is scanned for leaks)
+
+# httpx makes a new SSL context for every client it builds, loading the whole CA bundle (~50 ms), and PTB builds
+# one (its getUpdates request) for every Application: one per coach. The tests speak plain HTTP to 127.0.0.1,
+# so one default context per worker serves them all; the arguments still choose it (verify, cert, trust_env).
+httpx._transports.default.create_ssl_context = functools.cache(httpx._transports.default.create_ssl_context)
 
 
 @pytest.fixture(scope="session")
