@@ -14,7 +14,7 @@ import httpx._transports.default
 import pytest
 
 from telegram_standin import StandIn
-from tests.databases import PostgresRun, SqliteTemplate
+from tests.databases import PostgresRun, SharedCompiledSql, SqliteTemplate
 from tests.harness import Coach
 from tests.helpers import START
 from tests.logscan import log_scan  # noqa: F401  (every e2e test's log output is scanned for leaks)
@@ -23,6 +23,7 @@ from tests.logscan import log_scan  # noqa: F401  (every e2e test's log output i
 # one (its getUpdates request) for every Application: one per coach. The tests speak plain HTTP to 127.0.0.1,
 # so one default context per worker serves them all; the arguments still choose it (verify, cert, trust_env).
 httpx._transports.default.create_ssl_context = functools.cache(httpx._transports.default.create_ssl_context)
+SharedCompiledSql().install()  # every test's engine compiles its statements afresh otherwise (tests/databases.py)
 
 
 @pytest.fixture(scope="session")
