@@ -119,3 +119,18 @@ def parse_name(text: str, max_length: int = NAME_MAX) -> str | None:
         return None
     name = " ".join(text.split())
     return name if 1 <= len(name) <= max_length else None
+
+
+_CONTINUE = re.compile(r"^(?:続け(?:る|ます|たい|ます)?|つづけ(?:る|ます)?|継続(?:します|する)?)(?:です)?[。.!！\s]*$")
+_END = re.compile(r"^(?:終了(?:します|する)?|終わ(?:る|ります|りにします)|やめ(?:る|ます)|止め(?:る|ます))[。.!！\s]*$")
+
+
+def parse_trial_answer(text: str) -> str | None:
+    """The end-of-trial question answered in words: "continue" (続ける, 続けます, 継続) or "end" (終了, やめます); None
+    for anything else. On LINE the question's quick replies are gone once another message arrives."""
+    word = normalize(text)
+    if _CONTINUE.match(word):
+        return "continue"
+    if _END.match(word):
+        return "end"
+    return None

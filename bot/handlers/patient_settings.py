@@ -14,7 +14,7 @@ from bot.coaching.messages import Reply, join
 from bot.handlers.common import PatientTurn, patient_handler
 from bot.handlers.signup import EXERCISE_TIMES, MORNING_TIMES
 from bot.i18n import t
-from bot.parsing import parse_time
+from bot.parsing import parse_time, parse_trial_answer
 from bot.runtime import Runtime
 from bot.storage import sessions
 from bot.storage.models import Patient
@@ -130,6 +130,23 @@ async def on_trial_answer(turn: PatientTurn) -> None:
         return
     turn.ack()
     turn.send(reply)
+
+
+async def trial_text(s: AsyncSession, rt: Runtime, p: Patient, text: str) -> Reply | None:
+    """The end-of-trial question answered by typing 「続ける」 or 「終了」 (on LINE its quick replies are gone once
+    another message came): as the buttons do, ending asks first. None when there is no such question open or the
+    text is not one of those words."""
+    choice = parse_trial_answer(text)
+    prompt = await sessions.open_question(s, p.id, "trial") if choice and p.status == "trial" else None
+    if prompt is None:
+        return None
+    if choice == "end":
+        return confirm_end(p, callbacks.TrialAnswer(prompt.id, "endyes").data,
+                           callbacks.TrialAnswer(prompt.id, "continue").data)
+    if await sessions.take_answer(s, prompt.id, p.id, "continue", rt.clock.now(), kinds=("trial",)) is None:
+        return None
+    await patient_state.continue_trial(s, rt, p)
+    return Reply(t("trial.continued", nickname=p.nickname))
 
 
 @patient_handler

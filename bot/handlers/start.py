@@ -99,6 +99,8 @@ async def on_text(turn: Turn) -> None:
         turn.send(await patient_settings.on_text(s, rt, p, text))
     elif coaching.patients.enrolled(p) and (items := detect_symptoms(text)):  # 「今日は足がしびれています」
         turn.send(await checkin.heard(s, rt, p, items))  # the check-in
+    elif (answered := await patient_settings.trial_text(s, rt, p, text)) is not None:  # 「続ける」 typed
+        turn.send(answered)
     else:
         turn.send(await session.on_rating_text(s, rt, p, text))
 

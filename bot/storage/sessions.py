@@ -117,6 +117,13 @@ async def open_prompt(s: AsyncSession, session_id: int, kind: str) -> Prompt | N
         col(Prompt.answered_at).is_(None), col(Prompt.closed).is_(False)).order_by(col(Prompt.id).desc()).limit(1))
 
 
+async def open_question(s: AsyncSession, patient_id: int, kind: str) -> Prompt | None:
+    """The patient's newest unanswered question of this kind (one not tied to a session: the trial's end)."""
+    return await s.scalar(select(Prompt).where(
+        Prompt.patient_id == patient_id, Prompt.kind == kind,
+        col(Prompt.answered_at).is_(None), col(Prompt.closed).is_(False)).order_by(col(Prompt.id).desc()).limit(1))
+
+
 async def has_open(s: AsyncSession, session_id: int, kind: str) -> bool:
     return await open_prompt(s, session_id, kind) is not None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.parsing import normalize, parse_numbers, parse_rating, parse_time
+from bot.parsing import normalize, parse_numbers, parse_rating, parse_time, parse_trial_answer
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -100,3 +100,12 @@ def test_parse_numbers_reads_a_typed_list(text, expected):
 @pytest.mark.parametrize("text", ["", "いいえ", "1-3", "1〜3", "3.5", "たぶん", "👍"])
 def test_parse_numbers_rejects_what_is_not_a_list_of_numbers(text):
     assert parse_numbers(text) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("続ける", "continue"), ("続けます。", "continue"), ("つづける", "continue"), ("継続", "continue"),
+    ("終了", "end"), ("やめます", "end"), ("終わります", "end"),
+    ("続けるかどうか迷っています", None), ("3", None), ("", None), ("終了時間を変えたい", None),
+])
+def test_the_trial_s_end_question_in_words(text, expected):
+    assert parse_trial_answer(text) == expected

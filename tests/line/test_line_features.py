@@ -90,3 +90,21 @@ async def test_after_how_to_the_day_s_choices_come_again(line_coach, patient):
                                                     t("button.skip")]
     started = await line_coach.press(patient, t("button.start_now"))
     assert started and "いまの痛み" in "".join(m.text or "" for m in started)
+
+
+async def test_the_trial_s_end_question_can_be_answered_by_typing(line_coach, line, patient):
+    """The end-of-trial question comes at the exercise time with that day's reminder; on LINE the reminder's
+    quick replies replace its own, so 「続ける」 typed answers it (「終了」 asks first, as the button does)."""
+    await line_coach.follow(patient)
+    await enrol(line_coach, patient)
+    await line_coach.travel(days=13)
+    asked = [m for m in line.messages(patient) if "体験期間は残り" in (m.text or "")]
+    assert asked and "「続ける」「終了」と送って" in asked[-1].text
+    ending = await line_coach.text(patient, "終了")
+    assert t("button.end_confirm") in line_coach.last_buttons(patient), ending
+    assert (await line_coach.rows(Patient))[0].status == "trial"  # nothing changed before the confirmation
+    answer = await line_coach.text(patient, "続けます")
+    assert answer[-1].text == t("trial.continued", nickname="はなこ")
+    assert (await line_coach.rows(Patient))[0].status == "active"
+    again = await line_coach.text(patient, "続ける")  # answered already: read as a rating, kindly
+    assert again and again[-1].text != t("trial.continued", nickname="はなこ")
