@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import alerts
 from bot.callbacks import Booking, BookingChoice
+from bot.channels import channel_of
 from bot.coaching.messages import Reply
 from bot.coaching.plan import levels_of, program_of
 from bot.i18n import t
@@ -209,7 +210,7 @@ async def booking(s: AsyncSession, rt: Runtime, p: Patient, press: Booking) -> R
     if press.choice == "book":
         ask = await sessions.ask(s, patient_id=p.id, kind="booking_time", now=rt.clock.now())
         return Reply(t("progress.booking.when"), [[(t(f"booking.time.{x}"), Booking(ask.id, x).data)] for x in TIMES])
-    contact = p.contact or t("progress.booking.no_contact")
+    contact = p.contact or t("progress.booking.no_contact", app=t(f"channel.{channel_of(p.telegram_user_id)}"))
     await alerts.staff_notice(s, rt, event="booking", telegram_user_id=p.telegram_user_id, nickname=p.nickname,
                               detail=t("staff.booking_detail", id=p.id, time=t(f"booking.time.{press.choice}"),
                                        contact=contact))

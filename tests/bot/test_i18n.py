@@ -105,6 +105,7 @@ FAMILIES: dict[str, list[str]] = {
     "progress.milestone.": [f"progress.milestone.{m}" for m in MILESTONES],
     "booking.time.": [f"booking.time.{x}" for x in get_args(BookingChoice)[2:]],
     "booking.chose.": ["booking.chose.book", "booking.chose.self", "booking.chose.time"],
+    "channel.": ["channel.telegram", "channel.line"],  # the messenger's name (coaching/progress.py)
     # LINE's monthly pushes (bot/line/quota.py, delivery/kinds._line_quota)
     "line.quota.level": [f"line.quota.level{n}" for n in (1, 2, 3)],
 }
