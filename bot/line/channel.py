@@ -119,7 +119,9 @@ class LineChannel:
                    answering: Answering | None = None) -> None:
         messages = await self.render(chat_id, replies)
         priority = priority_of(replies)
-        token = self._fresh_token(answering)
+        # an answer of more than one request goes by push alone: every part then has its retry key, so a part that
+        # failed is sent again without repeating the parts LINE took (a reply has no retry key)
+        token = self._fresh_token(answering) if len(messages) <= PER_REQUEST else None
         for i in range(0, len(messages), PER_REQUEST):
             part = messages[i:i + PER_REQUEST]
             if token is not None:
