@@ -98,7 +98,11 @@ class Counting:
 
 
 async def answer(coach: Coach, user: str, limit: int = 30) -> None:
-    """Tap through whatever the bot asks now, as a typical patient."""
+    """Tap through whatever the bot asks now, as a typical patient; the trial's end question, whose quick replies
+    the same minute's reminder takes away on LINE, is answered by typing 「続ける」 (its text says so)."""
+    if any("「続ける」「終了」と送って" in (m.text or "") for m in coach.line.messages(user)[-3:]) \
+            and "続ける" not in coach.last_buttons(user):
+        await coach.text(user, "続ける")
     for _ in range(limit):
         labels = coach.last_buttons(user)
         label = choose(labels)
@@ -112,7 +116,8 @@ async def simulate(days: int, outcomes: bool) -> dict[str, Any]:
     url = database_url("sqlite", f"line_pushes_{'on' if outcomes else 'off'}")
     async with StandIn(record_bodies=False) as telegram, \
             LineStandin(LINE_SECRET, LINE_TOKEN, allow_http_media=True) as line:
-        coach = await Coach(telegram, url, START, line=line, admin_telegram_ids=[ADMIN], outcomes_enabled=outcomes,
+        coach = await Coach(telegram, url, START, line=line, migrate=True, admin_telegram_ids=[ADMIN],
+                            outcomes_enabled=outcomes,
                             clinic_name="いたみクリニック", clinic_phone="03-0000-0000",
                             clinic_hours="9:00-18:00").start()
         try:
