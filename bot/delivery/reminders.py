@@ -12,8 +12,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import insert, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -25,6 +23,7 @@ from bot.delivery.registry import Prepared, nothing, prepares_batch
 from bot.i18n import t
 from bot.runtime import Runtime
 from bot.storage import outbox, patients
+from bot.storage.db import insert_for
 from bot.storage.models import ExerciseSession, Outbox, Patient, Prompt
 from bot.timeplan import at_local, next_at
 
@@ -39,8 +38,7 @@ async def _insert(s: AsyncSession, table, unique: list[str], values: list[dict])
     """Insert many rows in one statement, skipping those that clash on `unique`."""
     if not values:
         return
-    dialect_insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await s.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=unique), values)
+    await s.execute(insert_for(s, table).on_conflict_do_nothing(index_elements=unique), values)
 
 
 @prepares_batch("reminder")

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Result, event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -17,6 +19,12 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 7_243_001  # pg advisory lock id held while migrating
+
+
+def insert_for(s: AsyncSession, target: Any) -> Any:
+    """An INSERT into `target` (a model or a table) in this session's dialect, so it can say ON CONFLICT (DO NOTHING
+    or DO UPDATE): PostgreSQL's or SQLite's, which SQLAlchemy's generic INSERT cannot."""
+    return (pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert)(target)
 
 
 def rowcount(result: Result[Any]) -> int:

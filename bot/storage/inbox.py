@@ -12,11 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, null, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bot.storage.db import insert_for
 from bot.storage.models import Inbox
 
 KEEP_DONE = timedelta(days=1)
@@ -36,8 +35,7 @@ async def store(s: AsyncSession, updates: list[dict[str, Any]], now: datetime) -
     again because its confirmation was lost) is not stored, or handled, twice."""
     if not updates:
         return set()
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(Inbox).values([dict(update_id=u["update_id"], telegram_user_id=sender(u), update=u,
+    stmt = insert_for(s, Inbox).values([dict(update_id=u["update_id"], telegram_user_id=sender(u), update=u,
                                       received_at=now) for u in updates])
     return set(await s.scalars(stmt.on_conflict_do_nothing(index_elements=["update_id"])
                                .returning(col(Inbox.update_id))))

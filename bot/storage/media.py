@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from bot.storage.db import insert_for
 from bot.storage.models import MediaFile
 
 KEY = ["channel", "picture_id", "content_hash"]
@@ -23,9 +22,8 @@ async def file_id(s: AsyncSession, channel: str, picture_id: str, content_hash: 
 async def remember(s: AsyncSession, channel: str, picture_id: str, content_hash: str, file_id: str,
                    now: datetime) -> None:
     """Keep the id (the first one stays when two instances uploaded the same picture at once)."""
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     row = dict(channel=channel, picture_id=picture_id, content_hash=content_hash, file_id=file_id, created_at=now)
-    await s.execute(insert(MediaFile).values(**row).on_conflict_do_nothing(index_elements=KEY))
+    await s.execute(insert_for(s, MediaFile).values(**row).on_conflict_do_nothing(index_elements=KEY))
 
 
 async def forget(s: AsyncSession, channel: str, picture_id: str, content_hash: str) -> None:

@@ -7,13 +7,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Insert, delete, func, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import and_, col, or_, select
 
 from bot.batching import Batched
-from bot.storage.db import rowcount
+from bot.storage.db import insert_for, rowcount
 from bot.storage.models import Outbox
 
 log = logging.getLogger(__name__)
@@ -48,8 +46,7 @@ def _row(kind: str, due_at: datetime, now: datetime, chat_id: int | None, payloa
 
 
 def _insert(s: AsyncSession) -> Insert:
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    return insert(Outbox).on_conflict_do_nothing(index_elements=["dedupe_key"], index_where=_LIVE_INDEX)
+    return insert_for(s, Outbox).on_conflict_do_nothing(index_elements=["dedupe_key"], index_where=_LIVE_INDEX)
 
 
 async def schedule(s: AsyncSession, *, kind: str, due_at: datetime, now: datetime, chat_id: int | None = None,
