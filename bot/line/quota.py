@@ -25,6 +25,7 @@ import hashlib
 import itertools
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,8 +75,8 @@ class Quota:
         self.plan_read_at: datetime | None = None
         # pushes and replies sent at the same moment (a fan-out) are counted with one statement (bot/batching.py)
         self._calls = itertools.count()
-        self._pushes: Batched[None] = Batched(self._count_pushes)
-        self._replies: Batched[None] = Batched(self._count_replies)
+        self._pushes: Batched[None] = Batched(partial(self._count, "pushes"))
+        self._replies: Batched[None] = Batched(partial(self._count, "replies"))
 
     def plan_due(self) -> bool:
         return self.plan_read_at is None or self.rt.clock.now() - self.plan_read_at >= PLAN_EVERY
@@ -112,22 +113,16 @@ class Quota:
         """A push sent that was not reserved (no limit applied to it)."""
         await self._pushes(next(self._calls))
 
-    async def _count_pushes(self, calls: list[int]) -> dict[int, None]:
+    async def _count(self, what: str, calls: list[int]) -> dict[int, None]:
+        """Count the pushes (or replies) of `calls` with one statement; pushes also check the month's steps."""
         try:
             async with self.rt.db.session() as s:
                 month = month_of(self.rt)
-                row = await stored.count(s, month, pushes=len(calls))
-                await self._check(s, month, row.pushes)
-        except Exception:  # the database: these pushes went uncounted (LINE's own count is read every PLAN_EVERY)
-            log.exception("LINE: %d pushes could not be counted", len(calls))
-        return dict.fromkeys(calls)
-
-    async def _count_replies(self, calls: list[int]) -> dict[int, None]:
-        try:
-            async with self.rt.db.session() as s:
-                await stored.count(s, month_of(self.rt), replies=len(calls))
-        except Exception:
-            log.exception("LINE: %d replies could not be counted", len(calls))
+                row = await stored.count(s, month, **{what: len(calls)})
+                if what == "pushes":
+                    await self._check(s, month, row.pushes)
+        except Exception:  # the database: uncounted (LINE's own count is read every PLAN_EVERY)
+            log.exception("LINE: %d %s could not be counted", len(calls), what)
         return dict.fromkeys(calls)
 
     async def _check(self, s: AsyncSession, month: str, pushes: int) -> None:

@@ -5,21 +5,14 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from bot.channels import LINE_ID_BASE
-from bot.storage.db import rowcount
+from bot.storage.db import insert_for, rowcount
 from bot.storage.models import HostedMedia, LineUsage, LineUser, Patient
-
-
-def _insert(s: AsyncSession, model: type) -> Any:  # a dialect insert (on_conflict_do_*)
-    return (pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
 
 
 async def number_of(s: AsyncSession, line_user_id: str, now: datetime) -> int:
@@ -30,7 +23,7 @@ async def number_of(s: AsyncSession, line_user_id: str, now: datetime) -> int:
         return found
     # the number needs the row's id: insert with a placeholder unique per user, then set it
     placeholder = -1 - int.from_bytes(hashlib.sha256(line_user_id.encode()).digest()[:7], "big")
-    await s.execute(_insert(s, LineUser).values(line_user_id=line_user_id, telegram_user_id=placeholder,
+    await s.execute(insert_for(s, LineUser).values(line_user_id=line_user_id, telegram_user_id=placeholder,
                                                 created_at=now).on_conflict_do_nothing(index_elements=["line_user_id"]))
     row = await s.scalar(select(LineUser).where(LineUser.line_user_id == line_user_id))
     assert row is not None
@@ -56,7 +49,7 @@ async def set_blocked(s: AsyncSession, line_user_id: str, at: datetime | None) -
 async def count(s: AsyncSession, month: str, *, pushes: int = 0, replies: int = 0, held: int = 0) -> LineUsage:
     """Add to this month's counts (one statement, safe with several instances); the counts after it."""
     values = {"pushes": pushes, "replies": replies, "held": held}
-    stmt = _insert(s, LineUsage).values(month=month, warned=0, **values)
+    stmt = insert_for(s, LineUsage).values(month=month, warned=0, **values)
     table = LineUsage.__table__.c  # type: ignore[attr-defined]  # SQLModel's table, set at class creation
     await s.execute(stmt.on_conflict_do_update(
         index_elements=["month"], set_={k: table[k] + stmt.excluded[k] for k in values}))
@@ -76,11 +69,33 @@ async def raise_warning(s: AsyncSession, month: str, level: int) -> bool:
     return bool(rowcount(result))
 
 
+async def _month_row(s: AsyncSession, month: str) -> None:
+    """The month's row, made with zero counts if it is not there yet."""
+    await s.execute(insert_for(s, LineUsage).values(month=month, pushes=0, replies=0, held=0, warned=0)
+                    .on_conflict_do_nothing(index_elements=["month"]))
+
+
+async def reserve(s: AsyncSession, month: str, limit: int) -> int | None:
+    """Count one push if the month's pushes are below `limit` (the check and the count are one UPDATE: instances
+    never overshoot it together); the count after it, or None when the limit is reached."""
+    await _month_row(s, month)
+    result = await s.execute(update(LineUsage).where(col(LineUsage.month) == month, col(LineUsage.pushes) < limit)
+                             .values(pushes=col(LineUsage.pushes) + 1).returning(col(LineUsage.pushes)))
+    return result.scalar_one_or_none()
+
+
+async def at_least(s: AsyncSession, month: str, pushes: int) -> None:
+    """LINE counted more than we did (messages sent from LINE Official Account Manager): take its count."""
+    await _month_row(s, month)
+    await s.execute(update(LineUsage).where(col(LineUsage.month) == month, col(LineUsage.pushes) < pushes)
+                    .values(pushes=pushes))
+
+
 # --- pictures and files LINE fetches ------------------------------------------------------------------
 
 async def host(s: AsyncSession, *, token: str, user: int, content_type: str, file_name: str, content: bytes,
                now: datetime, expires_at: datetime) -> None:
-    await s.execute(_insert(s, HostedMedia).values(
+    await s.execute(insert_for(s, HostedMedia).values(
         token=token, telegram_user_id=user, content_type=content_type, file_name=file_name, content=content,
         created_at=now, expires_at=expires_at).on_conflict_do_nothing(index_elements=["token"]))
 
@@ -100,21 +115,3 @@ async def line_patients(s: AsyncSession) -> list[tuple[int, int]]:
         col(Patient.telegram_user_id) >= LINE_ID_BASE, col(Patient.status).in_(("trial", "active")),
         col(Patient.unreachable).is_(False)).order_by(col(Patient.id)))
     return [(int(pid), int(chat)) for pid, chat in rows.all()]
-
-
-async def reserve(s: AsyncSession, month: str, limit: int) -> int | None:
-    """Count one push if the month's pushes are below `limit` (one statement: instances never overshoot it
-    together); the count after it, or None when the limit is reached."""
-    await s.execute(_insert(s, LineUsage).values(month=month, pushes=0, replies=0, held=0, warned=0)
-                    .on_conflict_do_nothing(index_elements=["month"]))
-    result = await s.execute(update(LineUsage).where(col(LineUsage.month) == month, col(LineUsage.pushes) < limit)
-                             .values(pushes=col(LineUsage.pushes) + 1).returning(col(LineUsage.pushes)))
-    return result.scalar_one_or_none()
-
-
-async def at_least(s: AsyncSession, month: str, pushes: int) -> None:
-    """LINE counted more than we did (messages sent from LINE Official Account Manager): take its count."""
-    await s.execute(_insert(s, LineUsage).values(month=month, pushes=0, replies=0, held=0, warned=0)
-                    .on_conflict_do_nothing(index_elements=["month"]))
-    await s.execute(update(LineUsage).where(col(LineUsage.month) == month, col(LineUsage.pushes) < pushes)
-                    .values(pushes=pushes))
