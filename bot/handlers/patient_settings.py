@@ -137,7 +137,7 @@ async def trial_text(s: AsyncSession, rt: Runtime, p: Patient, text: str) -> Rep
     another message came): as the buttons do, ending asks first. None when there is no such question open or the
     text is not one of those words."""
     choice = parse_trial_answer(text)
-    prompt = await sessions.open_question(s, p.id, "trial") if choice and p.status == "trial" else None
+    prompt = await sessions.open_question(s, "trial", patient_id=p.id) if choice and p.status == "trial" else None
     if prompt is None:
         return None
     if choice == "end":

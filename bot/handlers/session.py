@@ -131,7 +131,7 @@ async def on_how_to(turn: PatientTurn) -> None:
     # are gone, and on Telegram they are one tap away instead of a scroll up
     p = turn.patient
     session = await sessions.on_date(turn.s, p.id, local_date(turn.rt.clock.now(), p.timezone))
-    prompt = await sessions.open_prompt(turn.s, session.id, "reminder") if session is not None else None
+    prompt = await sessions.open_question(turn.s, "reminder", session_id=session.id) if session is not None else None
     if prompt is not None and session is not None and session.status == "planned" and not p.paused:
         replies[-1].buttons = [*reminder_buttons(prompt.id), *coaching.plan_buttons(p)]
     turn.ack(keep_buttons=True)

@@ -110,22 +110,18 @@ async def open_rating_prompt(s: AsyncSession, patient_id: int, now: datetime) ->
         .limit(1))
 
 
-async def open_prompt(s: AsyncSession, session_id: int, kind: str) -> Prompt | None:
-    """The session's unanswered question of this kind (the newest), if any."""
+async def open_question(s: AsyncSession, kind: str, *, session_id: int | None = None,
+                        patient_id: int | None = None) -> Prompt | None:
+    """The newest unanswered question of this kind of a session (a reminder's) or of a patient (the trial's end,
+    which belongs to no session), if any."""
+    about = Prompt.session_id == session_id if session_id is not None else Prompt.patient_id == patient_id
     return await s.scalar(select(Prompt).where(
-        Prompt.session_id == session_id, Prompt.kind == kind,
-        col(Prompt.answered_at).is_(None), col(Prompt.closed).is_(False)).order_by(col(Prompt.id).desc()).limit(1))
-
-
-async def open_question(s: AsyncSession, patient_id: int, kind: str) -> Prompt | None:
-    """The patient's newest unanswered question of this kind (one not tied to a session: the trial's end)."""
-    return await s.scalar(select(Prompt).where(
-        Prompt.patient_id == patient_id, Prompt.kind == kind,
+        about, Prompt.kind == kind,
         col(Prompt.answered_at).is_(None), col(Prompt.closed).is_(False)).order_by(col(Prompt.id).desc()).limit(1))
 
 
 async def has_open(s: AsyncSession, session_id: int, kind: str) -> bool:
-    return await open_prompt(s, session_id, kind) is not None
+    return await open_question(s, kind, session_id=session_id) is not None
 
 
 async def minimum_alerted(s: AsyncSession, patient_id: int) -> bool:
