@@ -122,15 +122,13 @@ class LineChannel:
         # an answer of more than one request goes by push alone: every part then has its retry key, so a part that
         # failed is sent again without repeating the parts LINE took (a reply has no retry key)
         token = self._fresh_token(answering) if len(messages) <= PER_REQUEST else None
+        if token is not None and await self._reply(token, messages):
+            return
+        # LINE's id is looked up only for a push: a reply needs the token alone (the answer to /delete goes after
+        # the person's line_user row was erased)
+        to = await self._line_id(chat_id)
         for i in range(0, len(messages), PER_REQUEST):
-            part = messages[i:i + PER_REQUEST]
-            if token is not None:
-                used, token = token, None  # a reply token is good for one request
-                if await self._reply(used, part):
-                    continue
-            # LINE's id is looked up only for a push: a reply needs the token alone (the answer to /delete
-            # goes after the person's line_user row was erased)
-            await self._push(await self._line_id(chat_id), part, priority, chat_id,
+            await self._push(to, messages[i:i + PER_REQUEST], priority, chat_id,
                              retry_key=_retry_key(key, i // PER_REQUEST), answering=answering is not None)
 
     async def _is_patient(self, chat_id: int) -> bool:
@@ -181,22 +179,18 @@ class LineChannel:
         try:
             await self.api.push_message_with_http_info(PushMessageRequest(to=to, messages=messages),
                                                        x_line_retry_key=retry_key, _request_timeout=TIMEOUT)
-        except ApiException as exc:
+        except (ApiException, aiohttp.ClientError, TimeoutError) as exc:
+            if reserved:  # not taken now (a 409: counted when LINE first accepted it)
+                await self.quota.give_back()
+            if not isinstance(exc, ApiException):
+                raise Unavailable(f"{type(exc).__name__}") from None
             if exc.status == 409:  # this retry key was accepted before: delivered once already
                 log.info("LINE: push already accepted (retry key); not sent again")
-                if reserved:
-                    await self.quota.give_back()  # counted when it was accepted
                 return
-            if reserved:
-                await self.quota.give_back()
             error = _port_error(exc)
             if isinstance(error, Held):
                 await self.quota.spent(chat_id, priority, retry_key)
             raise error from None
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            if reserved:
-                await self.quota.give_back()
-            raise Unavailable(f"{type(exc).__name__}") from None
         if not reserved:
             await self.quota.pushed()
 
